@@ -1,0 +1,75 @@
+/**
+ * The engine's fixed-size view of itself, published once per sampling interval.
+ * Its size never depends on how many clients are connected: the renderer, /stats and
+ * /metrics all read this one shape.
+ */
+
+export interface ConnectionCounts {
+  /** Open /ws/prime sockets. */
+  wsPrime: number;
+  /** Open /ws/feed sockets. */
+  wsFeed: number;
+  /** Open /feed/events streams. */
+  sse: number;
+  /** /feed/poll requests currently held open. */
+  longPoll: number;
+  /** Plain HTTP requests in flight (not counting held long polls or SSE streams). */
+  http: number;
+}
+
+export interface EventLoopStats {
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Event-loop utilization over the window, 0..1. */
+  utilization: number;
+}
+
+export interface QueueStats {
+  depth: number;
+  capacity: number;
+  workers: number;
+  busy: number;
+  accepted: number;
+  done: number;
+}
+
+export interface FeedStats {
+  lastSeq: number;
+  oldestSeq: number;
+}
+
+export interface RateStats {
+  httpPerS: number;
+  wsInPerS: number;
+  wsOutPerS: number;
+  publishedPerS: number;
+  jobsDonePerS: number;
+  connectionsOpenedPerS: number;
+  connectionsClosedPerS: number;
+}
+
+export interface BcryptWindowStats {
+  /** bcrypt hashes run synchronously on the event loop during this window. */
+  loopRuns: number;
+  /** Milliseconds the loop spent inside those hashes. */
+  loopMs: number;
+  /** Hashes completed on the worker-thread pool during this window. */
+  poolRuns: number;
+}
+
+export interface EngineSnapshot {
+  /** Wall-clock time of the sample, ms since the epoch. */
+  time: number;
+  uptimeS: number;
+  /** Length of the window this sample covers. */
+  intervalMs: number;
+  connections: ConnectionCounts;
+  eventLoop: EventLoopStats;
+  queue: QueueStats;
+  feed: FeedStats;
+  rates: RateStats;
+  bcrypt: BcryptWindowStats;
+  memory: { rssBytes: number; heapUsedBytes: number };
+  cpu: { percent: number };
+}

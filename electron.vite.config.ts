@@ -1,0 +1,40 @@
+import { resolve } from 'node:path';
+import { defineConfig } from 'electron-vite';
+
+const root = import.meta.dirname;
+
+export default defineConfig({
+  main: {
+    build: {
+      outDir: 'out/main',
+      rollupOptions: {
+        // Worker thread and child process entries are bundled beside the shell so the engine can
+        // find them next to itself (see main/engine/entry-points.ts).
+        input: {
+          index: resolve(root, 'main/index.ts'),
+          'load-generator': resolve(root, 'main/engine/load/child.ts'),
+          'bcrypt-worker': resolve(root, 'main/engine/bcrypt/worker.ts'),
+        },
+        // Keep shared chunks in the same folder as the entries so relative lookups hold.
+        output: { entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
+      },
+    },
+  },
+  preload: {
+    build: {
+      outDir: 'out/preload',
+      rollupOptions: {
+        input: { index: resolve(root, 'preload/index.ts') },
+        // A sandboxed preload cannot be an ES module.
+        output: { format: 'cjs', entryFileNames: '[name].cjs' },
+      },
+    },
+  },
+  renderer: {
+    root: resolve(root, 'renderer'),
+    build: {
+      outDir: resolve(root, 'out/renderer'),
+      rollupOptions: { input: { index: resolve(root, 'renderer/index.html') } },
+    },
+  },
+});

@@ -1,0 +1,148 @@
+/**
+ * createEngine(): the demo server of PROTOCOL.md v1 with its feed, job queue, bcrypt pool and
+ * metrics sampler, in plain Node. The Electron shell, the `serve` command, the benchmarks and the
+ * tests all start the engine through this one function.
+ */
+import { Agent } from 'node:http';
+import type { ServerResponse } from 'node:http';
+import os from 'node:os';
+import type { EngineSnapshot, QueueStats } from '../../common/snapshot';
+import { BcryptService, type BcryptMode, type BcryptResult } from './bcrypt/service';
+import { Feed } from './feed';
+import { DEFAULT_CAPACITY, DEFAULT_WORKERS, JobQueue, type EnqueueResult } from './job-queue';
+import { EngineCounters } from './metrics/counters';
+import { createPrometheusExport } from './metrics/prometheus';
+import { DEFAULT_SAMPLE_MS, Sampler } from './metrics/sampler';
+import type { ServerContext } from './server/context';
+import { DemoServer } from './server/http-server';
+import { LongPolls } from './server/long-polls';
+import { DEFAULT_KEEPALIVE_MS, DEFAULT_PING_MS } from './server/sockets/heartbeat';
+
+export interface EngineOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 8888; 0 picks a free port (read it back from engine.port). */
+  port?: number;
+  /** Default 1000, min 250. */
+  sampleIntervalMs?: number;
+  /** Default true; false = no periodic sampling (the benchmarks' "overhead" baseline). */
+  sampler?: boolean;
+  queueCapacity?: number;
+  workers?: number;
+  /** Default os.availableParallelism(). */
+  bcryptThreads?: number;
+  /** WebSocket ping interval, default 30000. */
+  heartbeatMs?: number;
+  /** SSE keep-alive comment interval, default 15000. */
+  sseKeepAliveMs?: number;
+  /** How long close() lets in-flight requests finish before cutting them, default 5000. */
+  closeGraceMs?: number;
+}
+
+export interface EngineMetrics {
+  latest(): EngineSnapshot;
+  subscribe(listener: (s: EngineSnapshot) => void): () => void;
+  setIntervalMs(ms: number): void;
+  readonly intervalMs: number;
+}
+
+export interface EngineJobs {
+  enqueue(count: number, workMs: number, opts: { wait: boolean }): Promise<EnqueueResult>;
+  setWorkers(n: number): QueueStats;
+  stats(): QueueStats;
+}
+
+export interface EngineBcrypt {
+  hash(password: string, cost: number, mode: BcryptMode): Promise<BcryptResult>;
+}
+
+export interface Engine {
+  readonly host: string;
+  readonly port: number;
+  /** e.g. http://127.0.0.1:8888 */
+  readonly url: string;
+  readonly metrics: EngineMetrics;
+  readonly jobs: EngineJobs;
+  readonly bcrypt: EngineBcrypt;
+  /** Graceful: held polls answered, sockets closed with 1001, SSE ended, pool destroyed. */
+  close(): Promise<void>;
+}
+
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Where the server can call itself: a wildcard bind is reached over loopback. */
+function selfHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '::1';
+  return host;
+}
+
+export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
+  const host = options.host ?? '127.0.0.1';
+  const counters = new EngineCounters();
+  const feed = new Feed();
+  const queue = new JobQueue(options.queueCapacity ?? DEFAULT_CAPACITY, options.workers ?? DEFAULT_WORKERS);
+  const bcrypt = new BcryptService(counters, options.bcryptThreads ?? os.availableParallelism());
+  const sampler = new Sampler(
+    { counters, feed, queue },
+    { intervalMs: options.sampleIntervalMs ?? DEFAULT_SAMPLE_MS, enabled: options.sampler ?? true },
+  );
+  const agent = new Agent({ keepAlive: true });
+  let port = 0;
+  const ctx: ServerContext = {
+    counters,
+    feed,
+    queue,
+    bcrypt,
+    sampler,
+    prometheus: createPrometheusExport(sampler, counters),
+    longPolls: new LongPolls(feed),
+    sseStreams: new Set<ServerResponse>(),
+    agent,
+    selfUrl: () => `http://${urlHost(selfHost(host))}:${port}`,
+  };
+  const server = new DemoServer(ctx, {
+    pingMs: options.heartbeatMs ?? DEFAULT_PING_MS,
+    keepAliveMs: options.sseKeepAliveMs ?? DEFAULT_KEEPALIVE_MS,
+    closeGraceMs: options.closeGraceMs,
+  });
+  const stopAll = async (): Promise<void> => {
+    sampler.stop();
+    queue.close();
+    agent.destroy();
+    await bcrypt.close();
+  };
+  try {
+    port = await server.listen(host, options.port ?? 8888);
+  } catch (err) {
+    await server.close();
+    await stopAll();
+    throw err;
+  }
+  let closing: Promise<void> | null = null;
+  return {
+    host,
+    port,
+    url: `http://${urlHost(host)}:${port}`,
+    metrics: {
+      latest: () => sampler.latest(),
+      subscribe: (listener) => sampler.subscribe(listener),
+      setIntervalMs: (ms) => sampler.setIntervalMs(ms),
+      get intervalMs() {
+        return sampler.intervalMs;
+      },
+    },
+    jobs: {
+      enqueue: (count, workMs, opts) => queue.enqueue(count, workMs, opts),
+      setWorkers: (n) => queue.setWorkers(n),
+      stats: () => queue.stats(),
+    },
+    bcrypt: { hash: (password, cost, mode) => bcrypt.hash(password, cost, mode) },
+    close() {
+      closing ??= server.close().then(stopAll);
+      return closing;
+    },
+  };
+}

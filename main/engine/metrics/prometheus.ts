@@ -1,0 +1,155 @@
+/**
+ * GET /metrics: the engine snapshot in the Prometheus text format, beside prom-client's standard
+ * Node.js process metrics. Each engine owns its registry (never the global one), so two engines
+ * in one process, as in the tests, do not clash. Built on the first scrape so an engine nobody
+ * scrapes pays nothing for it.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { EngineSnapshot } from '../../../common/snapshot';
+import type { EngineCounters } from './counters';
+import type { Sampler } from './sampler';
+
+export interface PrometheusExport {
+  readonly contentType: string;
+  render(): Promise<string>;
+}
+
+export function createPrometheusExport(sampler: Sampler, counters: EngineCounters): PrometheusExport {
+  let registry: Registry | null = null;
+  // Read once per scrape; every metric's collect() below looks at this one object.
+  let snap: EngineSnapshot = sampler.current();
+
+  const build = (): Registry => {
+    const reg = new Registry();
+    collectDefaultMetrics({ register: reg });
+    const registers = [reg];
+    const gauge = (name: string, help: string, read: (s: EngineSnapshot) => number): void => {
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(read(snap));
+        },
+      });
+    };
+    /** A monotonic total kept by the engine, reported as a Prometheus counter. */
+    const total = (name: string, help: string, read: () => number): void => {
+      let reported = 0;
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          const value = read();
+          if (value > reported) this.inc(value - reported);
+          reported = value;
+        },
+      });
+    };
+
+    new Gauge({
+      name: 'loopscope_connections',
+      help: 'Open connections by kind (http = plain requests in flight)',
+      labelNames: ['kind'] as const,
+      registers,
+      collect() {
+        for (const [kind, n] of Object.entries(snap.connections)) this.set({ kind }, n);
+      },
+    });
+    gauge('loopscope_uptime_seconds', 'Seconds since the engine started', (s) => s.uptimeS);
+    gauge(
+      'loopscope_event_loop_delay_p50_seconds',
+      'Event-loop delay p50 over the last window',
+      (s) => s.eventLoop.p50Ms / 1000,
+    );
+    gauge(
+      'loopscope_event_loop_delay_p99_seconds',
+      'Event-loop delay p99 over the last window',
+      (s) => s.eventLoop.p99Ms / 1000,
+    );
+    gauge(
+      'loopscope_event_loop_delay_max_seconds',
+      'Event-loop delay max over the last window',
+      (s) => s.eventLoop.maxMs / 1000,
+    );
+    gauge(
+      'loopscope_event_loop_utilization_ratio',
+      'Event-loop utilization over the last window',
+      (s) => s.eventLoop.utilization,
+    );
+    gauge('loopscope_queue_depth', 'Jobs waiting on the queue', (s) => s.queue.depth);
+    gauge('loopscope_queue_capacity', 'Queue capacity', (s) => s.queue.capacity);
+    gauge('loopscope_queue_workers', 'Queue workers', (s) => s.queue.workers);
+    gauge('loopscope_queue_busy', 'Workers running a job', (s) => s.queue.busy);
+    gauge('loopscope_feed_last_seq', 'Sequence number of the newest feed message', (s) => s.feed.lastSeq);
+    gauge(
+      'loopscope_feed_oldest_seq',
+      'Sequence number of the oldest retained feed message',
+      (s) => s.feed.oldestSeq,
+    );
+    gauge(
+      'loopscope_http_requests_per_second',
+      'HTTP requests per second, last window',
+      (s) => s.rates.httpPerS,
+    );
+    gauge(
+      'loopscope_ws_messages_in_per_second',
+      'WebSocket frames received per second, last window',
+      (s) => s.rates.wsInPerS,
+    );
+    gauge(
+      'loopscope_ws_messages_out_per_second',
+      'WebSocket frames sent per second, last window',
+      (s) => s.rates.wsOutPerS,
+    );
+    gauge(
+      'loopscope_feed_published_per_second',
+      'Feed messages published per second, last window',
+      (s) => s.rates.publishedPerS,
+    );
+    gauge(
+      'loopscope_jobs_done_per_second',
+      'Jobs finished per second, last window',
+      (s) => s.rates.jobsDonePerS,
+    );
+    gauge('loopscope_memory_rss_bytes', 'Resident set size', (s) => s.memory.rssBytes);
+    gauge('loopscope_memory_heap_used_bytes', 'V8 heap used', (s) => s.memory.heapUsedBytes);
+    gauge('loopscope_cpu_percent', 'Process CPU over the last window (100 = one core)', (s) => s.cpu.percent);
+    total('loopscope_http_requests_total', 'HTTP requests received', () => counters.httpRequests);
+    total('loopscope_ws_messages_in_total', 'WebSocket frames received', () => counters.wsIn);
+    total('loopscope_ws_messages_out_total', 'WebSocket frames sent', () => counters.wsOut);
+    total('loopscope_feed_published_total', 'Feed messages published', () => counters.published);
+    total('loopscope_connections_opened_total', 'TCP connections accepted', () => counters.connectionsOpened);
+    total('loopscope_connections_closed_total', 'TCP connections closed', () => counters.connectionsClosed);
+    total('loopscope_jobs_accepted_total', 'Jobs accepted onto the queue', () => snap.queue.accepted);
+    total('loopscope_jobs_done_total', 'Jobs finished', () => snap.queue.done);
+    total(
+      'loopscope_bcrypt_loop_runs_total',
+      'bcrypt hashes run on the event loop',
+      () => counters.bcrypt.loopRuns,
+    );
+    total(
+      'loopscope_bcrypt_loop_seconds_total',
+      'Seconds the event loop spent in bcrypt',
+      () => counters.bcrypt.loopMs / 1000,
+    );
+    total(
+      'loopscope_bcrypt_pool_runs_total',
+      'bcrypt hashes run on the worker pool',
+      () => counters.bcrypt.poolRuns,
+    );
+    return reg;
+  };
+
+  return {
+    get contentType() {
+      return registry?.contentType ?? Registry.PROMETHEUS_CONTENT_TYPE;
+    },
+    async render() {
+      registry ??= build();
+      snap = sampler.current();
+      return registry.metrics();
+    },
+  };
+}

@@ -1,0 +1,220 @@
+/**
+ * Turns the engine's counters and Node's own instruments into one fixed-size EngineSnapshot per
+ * interval. Each window: event-loop delay percentiles from an HDR histogram that is reset after
+ * every sample, event-loop utilization and CPU as deltas, and per-second rates from counter
+ * deltas. Nothing here looks at individual connections, so its cost does not grow with them.
+ */
+import {
+  monitorEventLoopDelay,
+  performance,
+  type EventLoopUtilization,
+  type IntervalHistogram,
+} from 'node:perf_hooks';
+import type { EngineSnapshot } from '../../../common/snapshot';
+import { LoopscopeError } from '../errors';
+import type { Feed } from '../feed';
+import type { JobQueue } from '../job-queue';
+import type { EngineCounters } from './counters';
+
+export const DEFAULT_SAMPLE_MS = 1_000;
+export const MIN_SAMPLE_MS = 250;
+export const MAX_SAMPLE_MS = 60_000;
+/** Fine enough to see a 2 ms stall, coarse enough to cost nothing measurable. */
+export const DEFAULT_LOOP_RESOLUTION_MS = 2;
+
+export interface SamplerSources {
+  counters: EngineCounters;
+  queue: JobQueue;
+  feed: Feed;
+}
+
+export interface SamplerOptions {
+  intervalMs?: number;
+  /** false: no interval and no delay histogram; snapshots are computed only when asked for. */
+  enabled?: boolean;
+  loopResolutionMs?: number;
+}
+
+interface Totals {
+  http: number;
+  wsIn: number;
+  wsOut: number;
+  published: number;
+  jobsDone: number;
+  opened: number;
+  closed: number;
+  loopRuns: number;
+  loopMs: number;
+  poolRuns: number;
+}
+
+const round = (n: number, places = 3): number => {
+  const f = 10 ** places;
+  return Math.round(n * f) / f;
+};
+
+export function checkSampleInterval(ms: number): number {
+  if (!Number.isInteger(ms) || ms < MIN_SAMPLE_MS || ms > MAX_SAMPLE_MS) {
+    throw new LoopscopeError(
+      'bad_request',
+      `sample interval must be an integer from ${MIN_SAMPLE_MS} to ${MAX_SAMPLE_MS} ms`,
+      400,
+    );
+  }
+  return ms;
+}
+
+export class Sampler {
+  private readonly sources: SamplerSources;
+  private readonly enabled: boolean;
+  private readonly startedAt = performance.now();
+  private readonly delay: IntervalHistogram | null;
+  private readonly resolutionMs: number;
+  private readonly listeners = new Set<(s: EngineSnapshot) => void>();
+  private timer: NodeJS.Timeout | null = null;
+  private interval: number;
+  private windowStart = performance.now();
+  private elu: EventLoopUtilization = performance.eventLoopUtilization();
+  private cpu: NodeJS.CpuUsage = process.cpuUsage();
+  private totals: Totals;
+  private last: EngineSnapshot;
+
+  constructor(sources: SamplerSources, options: SamplerOptions = {}) {
+    this.sources = sources;
+    this.enabled = options.enabled ?? true;
+    this.interval = checkSampleInterval(options.intervalMs ?? DEFAULT_SAMPLE_MS);
+    this.totals = this.readTotals();
+    this.resolutionMs = options.loopResolutionMs ?? DEFAULT_LOOP_RESOLUTION_MS;
+    this.delay = this.enabled ? monitorEventLoopDelay({ resolution: this.resolutionMs }) : null;
+    this.delay?.enable();
+    this.last = this.sample();
+    if (this.enabled) this.arm();
+  }
+
+  get intervalMs(): number {
+    return this.interval;
+  }
+
+  setIntervalMs(ms: number): void {
+    this.interval = checkSampleInterval(ms);
+    if (this.timer) this.arm();
+  }
+
+  /** The last completed window; with sampling off, a window closed now. */
+  latest(): EngineSnapshot {
+    if (!this.enabled) this.last = this.sample();
+    return this.last;
+  }
+
+  /** The last window's figures with the gauges (connections, queue, feed, memory) read live. */
+  current(): EngineSnapshot {
+    const snap = this.latest();
+    const memory = process.memoryUsage();
+    return {
+      ...snap,
+      time: Date.now(),
+      uptimeS: round((performance.now() - this.startedAt) / 1000),
+      connections: { ...this.sources.counters.connections },
+      queue: this.sources.queue.stats(),
+      feed: { lastSeq: this.sources.feed.lastSeq, oldestSeq: this.sources.feed.oldestSeq },
+      memory: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed },
+    };
+  }
+
+  subscribe(listener: (s: EngineSnapshot) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.delay?.disable();
+    this.listeners.clear();
+  }
+
+  private arm(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = setInterval(() => this.tick(), this.interval);
+    // The sampler watches the server; it must not be what keeps the process alive.
+    this.timer.unref();
+  }
+
+  private tick(): void {
+    this.last = this.sample();
+    for (const listener of this.listeners) listener(this.last);
+  }
+
+  private readTotals(): Totals {
+    const c = this.sources.counters;
+    return {
+      http: c.httpRequests,
+      wsIn: c.wsIn,
+      wsOut: c.wsOut,
+      published: c.published,
+      jobsDone: this.sources.queue.stats().done,
+      opened: c.connectionsOpened,
+      closed: c.connectionsClosed,
+      loopRuns: c.bcrypt.loopRuns,
+      loopMs: c.bcrypt.loopMs,
+      poolRuns: c.bcrypt.poolRuns,
+    };
+  }
+
+  /** Closes the current window and opens the next. */
+  private sample(): EngineSnapshot {
+    const now = performance.now();
+    const elapsedMs = Math.max(1, now - this.windowStart);
+    const perS = 1000 / elapsedMs;
+    const elu = performance.eventLoopUtilization(this.elu);
+    this.elu = performance.eventLoopUtilization();
+    const cpu = process.cpuUsage(this.cpu);
+    this.cpu = process.cpuUsage();
+    const totals = this.readTotals();
+    const prev = this.totals;
+    const rate = (key: keyof Totals): number => round((totals[key] - prev[key]) * perS, 2);
+
+    const h = this.delay;
+    const hasDelay = h !== null && h.count > 0;
+    // The histogram records whole timer periods; the delay is what exceeds the period itself.
+    const late = (ns: number): number => (hasDelay ? round(Math.max(0, ns / 1e6 - this.resolutionMs)) : 0);
+    const eventLoop = {
+      p50Ms: late(h?.percentile(50) ?? 0),
+      p99Ms: late(h?.percentile(99) ?? 0),
+      maxMs: late(h?.max ?? 0),
+      utilization: round(elu.utilization, 4),
+    };
+    h?.reset();
+
+    const memory = process.memoryUsage();
+    const counters = this.sources.counters;
+    const snapshot: EngineSnapshot = {
+      time: Date.now(),
+      uptimeS: round((now - this.startedAt) / 1000),
+      intervalMs: Math.round(elapsedMs),
+      connections: { ...counters.connections },
+      eventLoop,
+      queue: this.sources.queue.stats(),
+      feed: { lastSeq: this.sources.feed.lastSeq, oldestSeq: this.sources.feed.oldestSeq },
+      rates: {
+        httpPerS: rate('http'),
+        wsInPerS: rate('wsIn'),
+        wsOutPerS: rate('wsOut'),
+        publishedPerS: rate('published'),
+        jobsDonePerS: rate('jobsDone'),
+        connectionsOpenedPerS: rate('opened'),
+        connectionsClosedPerS: rate('closed'),
+      },
+      bcrypt: {
+        loopRuns: totals.loopRuns - prev.loopRuns,
+        loopMs: round(totals.loopMs - prev.loopMs, 1),
+        poolRuns: totals.poolRuns - prev.poolRuns,
+      },
+      memory: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed },
+      cpu: { percent: round(((cpu.user + cpu.system) / 1000 / elapsedMs) * 100, 1) },
+    };
+    this.totals = totals;
+    this.windowStart = now;
+    return snapshot;
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * What every route and socket handler may use: the engine's parts, passed explicitly so each
+ * handler module states what it touches.
+ */
+import type { Agent, ServerResponse } from 'node:http';
+import type { BcryptService } from '../bcrypt/service';
+import type { Feed } from '../feed';
+import type { JobQueue } from '../job-queue';
+import type { EngineCounters } from '../metrics/counters';
+import type { PrometheusExport } from '../metrics/prometheus';
+import type { Sampler } from '../metrics/sampler';
+import type { Exchange } from './exchange';
+import type { LongPolls } from './long-polls';
+
+export interface ServerContext {
+  readonly counters: EngineCounters;
+  readonly feed: Feed;
+  readonly queue: JobQueue;
+  readonly bcrypt: BcryptService;
+  readonly sampler: Sampler;
+  readonly prometheus: PrometheusExport;
+  readonly longPolls: LongPolls;
+  /** Open /feed/events streams: the keep-alive heartbeat and shutdown walk this one set. */
+  readonly sseStreams: Set<ServerResponse>;
+  /** Keep-alive client /aggregate uses to call this same server. */
+  readonly agent: Agent;
+  /** Base URL this server can reach itself on, e.g. http://127.0.0.1:8888 */
+  selfUrl(): string;
+}
+
+export type Handler = (ex: Exchange, ctx: ServerContext) => void | Promise<void>;
+
+export interface Route {
+  method: 'GET' | 'POST' | 'PUT';
+  path: string;
+  handle: Handler;
+}

@@ -1,0 +1,71 @@
+/**
+ * PROTOCOL.md §5: publish to the feed, and receive it by long polling (§5a) or server-sent
+ * events (§5c). The WebSocket push (§5b) lives in sockets/feed.ts.
+ */
+import { TextDecoder } from 'node:util';
+import { sseEvent } from '../../feed';
+import type { Route, ServerContext } from '../context';
+import { badRequest, type Exchange } from '../exchange';
+import { FeedStream, type FeedTransport } from '../feed-stream';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+async function publish(ex: Exchange, ctx: ServerContext): Promise<void> {
+  const body = await ex.body();
+  let data: string;
+  try {
+    data = utf8.decode(body);
+  } catch {
+    throw badRequest('the body (message) must be UTF-8 text of at most 65536 bytes');
+  }
+  ctx.counters.published++;
+  ex.json(200, { seq: ctx.feed.publish(data) });
+}
+
+function poll(ex: Exchange, ctx: ServerContext): void {
+  const cursor = ex.optionalCursor(ex.url.searchParams.get('cursor'), 'cursor');
+  const timeoutS = ex.intParam('timeout', { min: 1, max: 120, default: 25 });
+  ctx.longPolls.poll(ex, ctx.feed.resolveCursor(cursor), timeoutS);
+}
+
+function events(ex: Exchange, ctx: ServerContext): void {
+  // EventSource reconnects with Last-Event-ID; it takes precedence over the query cursor.
+  const lastEventId = ex.req.headers['last-event-id'];
+  const cursor =
+    lastEventId !== undefined
+      ? ex.optionalCursor(String(lastEventId).trim(), 'Last-Event-ID')
+      : ex.optionalCursor(ex.url.searchParams.get('cursor'), 'cursor');
+  const after = ctx.feed.resolveCursor(cursor);
+  const res = ex.res;
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
+  res.flushHeaders();
+  ex.become('sse');
+  const transport: FeedTransport = {
+    buffered: () => res.writableLength,
+    send(message, drained) {
+      const ok = res.write(sseEvent(message));
+      if (!ok) res.once('drain', drained);
+      return ok;
+    },
+    // Ending politely would queue the end behind the very backlog that is too big.
+    evict: () => res.destroy(),
+  };
+  const stream = new FeedStream(ctx.feed, transport, after);
+  ctx.sseStreams.add(res);
+  res.once('close', () => {
+    ctx.sseStreams.delete(res);
+    stream.stop();
+  });
+  stream.start();
+}
+
+export const feedRoutes: Route[] = [
+  { method: 'POST', path: '/feed', handle: publish },
+  { method: 'GET', path: '/feed/poll', handle: poll },
+  { method: 'GET', path: '/feed/events', handle: events },
+];

@@ -1,0 +1,33 @@
+/** PROTOCOL.md §6: the bounded work queue (tornado.queues producer and consumers). */
+import { MAX_WORKERS } from '../../job-queue';
+import type { Route, ServerContext } from '../context';
+import { badRequest, checkInt, type Exchange } from '../exchange';
+
+async function enqueue(ex: Exchange, ctx: ServerContext): Promise<void> {
+  const waitParam = ex.url.searchParams.get('wait');
+  if (waitParam !== null && waitParam !== '0' && waitParam !== '1') {
+    throw badRequest(`wait must be 0 or 1, got ${JSON.stringify(waitParam)}`);
+  }
+  const body = await ex.jsonBody('{"count": N, "workMs": M}');
+  const count = checkInt('count', body.count, { min: 1, max: 100_000 });
+  const workMs = checkInt('workMs', body.workMs, { min: 0, max: 10_000 });
+  const wait = waitParam !== '0';
+  // A producer that hangs up while waiting for room stops putting; what it already put still runs.
+  const gone = new AbortController();
+  ex.res.once('close', () => gone.abort());
+  const result = await ctx.queue.enqueue(count, workMs, { wait, signal: gone.signal });
+  if (wait) ex.json(202, { accepted: result.accepted, depth: result.depth });
+  else ex.json(202, result);
+}
+
+async function setWorkers(ex: Exchange, ctx: ServerContext): Promise<void> {
+  const body = await ex.jsonBody('{"workers": W}');
+  const workers = checkInt('workers', body.workers, { min: 1, max: MAX_WORKERS });
+  ex.json(200, ctx.queue.setWorkers(workers));
+}
+
+export const jobRoutes: Route[] = [
+  { method: 'POST', path: '/jobs', handle: enqueue },
+  { method: 'GET', path: '/jobs', handle: (ex, ctx) => ex.json(200, ctx.queue.stats()) },
+  { method: 'PUT', path: '/jobs/workers', handle: setWorkers },
+];

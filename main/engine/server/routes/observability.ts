@@ -1,0 +1,11 @@
+/** PROTOCOL.md §8: the engine snapshot as JSON (/stats) and as Prometheus text (/metrics). */
+import type { Route } from '../context';
+
+export const observabilityRoutes: Route[] = [
+  { method: 'GET', path: '/stats', handle: (ex, ctx) => ex.json(200, ctx.sampler.current()) },
+  {
+    method: 'GET',
+    path: '/metrics',
+    handle: async (ex, ctx) => ex.sendRaw(200, ctx.prometheus.contentType, await ctx.prometheus.render()),
+  },
+];

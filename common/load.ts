@@ -107,6 +107,8 @@ export interface KindReport {
   /** Feed kinds: publish-to-delivery latency, last interval. */
   delivery: LatencySummary;
   integrity: IntegrityCounters;
+  /** rtt and delivery since the generator started (for end-of-run summaries). Added by the load generator. */
+  cumulative?: { rtt: LatencySummary; delivery: LatencySummary };
 }
 
 export interface GeneratorHealth {

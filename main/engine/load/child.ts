@@ -1,0 +1,87 @@
+/**
+ * Entry point of a load-generator process (forked by controller.ts via entryPoint('load-generator')).
+ * Its CPU is its own: simulated clients never add to the server's event-loop delay.
+ * It exits when told to, or when the parent goes away, so no generator outlives its app.
+ */
+import { isLoopscopeError } from '../errors';
+import { questions } from './clients/ws-prime';
+import { Generator } from './generator';
+import { fromChildSchema, toChildSchema, type ErrorShape, type FromChild } from './messages';
+
+let generator: Generator | null = null;
+let shuttingDown = false;
+
+function send(msg: FromChild): void {
+  // Validate outgoing too: a bug here should fail in the child's own stack trace.
+  const checked = fromChildSchema.parse(msg);
+  if (process.connected) process.send!(checked);
+}
+
+function errorShape(err: unknown): ErrorShape {
+  if (isLoopscopeError(err)) return { code: err.code, message: err.message, details: err.details };
+  // A bug, not a refusal: keep the stack where a developer will see it, and tell the caller.
+  process.stderr.write(`load-generator: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
+  return { code: 'internal_error', message: String(err), details: {} };
+}
+
+async function shutdown(code: number): Promise<void> {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  await generator?.close();
+  process.exit(code);
+}
+
+async function handle(raw: unknown): Promise<void> {
+  const parsed = toChildSchema.safeParse(raw);
+  if (!parsed.success) {
+    process.stderr.write(`load-generator: ignoring malformed message: ${parsed.error.message}\n`);
+    return;
+  }
+  const msg = parsed.data;
+  if (msg.type === 'init') {
+    // Pay for the prime question pool now, not as a stall in the first report.
+    questions();
+    try {
+      generator = new Generator({
+        target: msg.target,
+        reportIntervalMs: msg.reportIntervalMs,
+        allowNonLoopback: msg.allowNonLoopback,
+        onReport: (report, fd) => send({ type: 'report', report, fd }),
+      });
+    } catch (err) {
+      send({ type: 'fatal', error: errorShape(err) });
+      await shutdown(1);
+      return;
+    }
+    send({ type: 'ready', pid: process.pid, fd: generator.fdStatus() });
+    return;
+  }
+  if (msg.type === 'shutdown') {
+    await shutdown(0);
+    return;
+  }
+  if (!generator) {
+    send({
+      type: 'reply',
+      id: msg.id,
+      error: { code: 'not_ready', message: 'The load generator has not been initialised.', details: {} },
+      fd: { limit: 0, base: 0, demand: 0 },
+    });
+    return;
+  }
+  let error: ErrorShape | null = null;
+  try {
+    await generator.apply(msg.command);
+  } catch (err) {
+    error = errorShape(err);
+  }
+  send({ type: 'reply', id: msg.id, error, fd: generator.fdStatus() });
+}
+
+process.on('message', (raw) => {
+  void handle(raw);
+});
+// The parent died or closed the channel: stop every client and leave.
+process.on('disconnect', () => {
+  void shutdown(0);
+});

@@ -1,0 +1,139 @@
+/**
+ * One generator process's clients: a driver per kind, the fd budget, and the periodic report.
+ * Runs inside the child process (child.ts); knows nothing about IPC.
+ */
+import {
+  CLIENT_KINDS,
+  type ClientKind,
+  type KindReport,
+  type LoadReport,
+  type ParsedLoadCommand,
+} from '../../../common/load';
+import { HttpKind } from './clients/http';
+import { JobProducerKind } from './clients/job-producer';
+import { LongPollKind } from './clients/long-poll';
+import { PublisherKind } from './clients/publisher';
+import { SseKind } from './clients/sse';
+import { WsFeedKind } from './clients/ws-feed';
+import { WsPrimeKind } from './clients/ws-prime';
+import { FD_RESERVE, countOpenFds, fdLimitError, readFdLimit } from './fd-limit';
+import { HealthMonitor } from './health';
+import type { KindDriver } from './kind-driver';
+import { parseTarget, type Target } from './target';
+
+export interface GeneratorOptions {
+  target: string;
+  reportIntervalMs: number;
+  allowNonLoopback: boolean;
+  /** Receives one report per interval plus this process's fd figures. */
+  onReport(report: LoadReport, fd: FdStatus): void;
+}
+
+export interface FdStatus {
+  limit: number;
+  /** Descriptors open when the generator started (stdio, IPC, runtime). */
+  base: number;
+  /** Descriptors the clients hold or will hold once queued clients start. */
+  demand: number;
+}
+
+export class Generator {
+  private targetUrl: string;
+  private readonly drivers: Record<ClientKind, KindDriver>;
+  private readonly publisher: PublisherKind;
+  private readonly jobs: JobProducerKind;
+  private readonly health = new HealthMonitor();
+  private readonly timer: NodeJS.Timeout;
+  private lastReport = performance.now();
+  readonly baseFds: number;
+
+  constructor(private readonly options: GeneratorOptions) {
+    const target = parseTarget(options.target, options.allowNonLoopback);
+    this.targetUrl = options.target;
+    this.publisher = new PublisherKind(target);
+    this.jobs = new JobProducerKind(target);
+    this.drivers = {
+      'ws-prime': new WsPrimeKind(target),
+      'ws-feed': new WsFeedKind(target),
+      sse: new SseKind(target),
+      'long-poll': new LongPollKind(target),
+      http: new HttpKind(target),
+      publisher: this.publisher,
+      'job-producer': this.jobs,
+    };
+    this.baseFds = countOpenFds() ?? 32;
+    this.timer = setInterval(() => this.report(), options.reportIntervalMs);
+  }
+
+  fdStatus(): FdStatus {
+    let demand = 0;
+    for (const kind of CLIENT_KINDS) demand += this.drivers[kind].fdDemand();
+    return { limit: readFdLimit(), base: this.baseFds, demand };
+  }
+
+  async apply(cmd: ParsedLoadCommand): Promise<void> {
+    switch (cmd.type) {
+      case 'spawn': {
+        const fd = this.fdStatus();
+        const available = fd.limit - FD_RESERVE - fd.base - fd.demand;
+        if (cmd.count > available) throw fdLimitError(cmd.count, available, fd.limit, cmd.kind);
+        this.drivers[cmd.kind].spawn(cmd.count, cmd.rampPerS, cmd.options);
+        return;
+      }
+      case 'stop':
+        this.drivers[cmd.kind].stop(cmd.count);
+        return;
+      case 'stopAll':
+        await this.stopAll();
+        return;
+      case 'configure':
+        this.drivers[cmd.kind].configure(cmd.options);
+        return;
+      case 'publishRate':
+        this.publisher.setRate(cmd.perS);
+        return;
+      case 'jobRate':
+        this.jobs.setJobRate(cmd.perS, cmd.jobsPerRequest, cmd.workMs);
+        return;
+      case 'target': {
+        const target: Target = parseTarget(cmd.url, this.options.allowNonLoopback);
+        await this.stopAll();
+        for (const kind of CLIENT_KINDS) this.drivers[kind].setTarget(target);
+        this.targetUrl = cmd.url;
+        return;
+      }
+    }
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all(CLIENT_KINDS.map((kind) => this.drivers[kind].stopAll()));
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.stopAll();
+    this.health.close();
+  }
+
+  private report(): void {
+    const now = performance.now();
+    const elapsed = now - this.lastReport;
+    this.lastReport = now;
+    const kinds = {} as Record<ClientKind, KindReport>;
+    for (const kind of CLIENT_KINDS) {
+      const d = this.drivers[kind];
+      kinds[kind] = d.stats.snapshot(d.active(), d.pending(), elapsed);
+    }
+    const health = this.health.sample();
+    this.options.onReport(
+      {
+        time: Date.now(),
+        intervalMs: this.options.reportIntervalMs,
+        target: this.targetUrl,
+        kinds,
+        generator: { processes: 1, ...health },
+      },
+      this.fdStatus(),
+    );
+  }
+}

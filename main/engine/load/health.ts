@@ -1,0 +1,50 @@
+/**
+ * The generator's own health: its event-loop delay and CPU. If the generator is saturated, the
+ * latencies it reports measure itself, not the server, and the report must say so.
+ */
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+
+export const LOOP_P99_WARN_MS = 50;
+export const CPU_WARN_PERCENT = 90;
+
+export interface HealthSample {
+  eventLoopP99Ms: number;
+  /** Percent of one core used by this process since the previous sample. */
+  cpuPercent: number;
+  warning: string | null;
+}
+
+export class HealthMonitor {
+  private readonly delay: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  private lastCpu = process.cpuUsage();
+  private lastTime = performance.now();
+
+  constructor() {
+    this.delay.enable();
+  }
+
+  sample(): HealthSample {
+    const now = performance.now();
+    const cpu = process.cpuUsage(this.lastCpu);
+    const wallMs = Math.max(now - this.lastTime, 1);
+    const cpuPercent = ((cpu.user + cpu.system) / 1000 / wallMs) * 100;
+    const eventLoopP99Ms = this.delay.count > 0 ? this.delay.percentile(99) / 1e6 : 0;
+    this.delay.reset();
+    this.lastCpu = process.cpuUsage();
+    this.lastTime = now;
+    return { eventLoopP99Ms, cpuPercent, warning: healthWarning(eventLoopP99Ms, cpuPercent) };
+  }
+
+  close(): void {
+    this.delay.disable();
+  }
+}
+
+export function healthWarning(loopP99Ms: number, cpuPercent: number): string | null {
+  const reasons: string[] = [];
+  if (loopP99Ms > LOOP_P99_WARN_MS)
+    reasons.push(`event-loop p99 ${loopP99Ms.toFixed(0)} ms > ${LOOP_P99_WARN_MS} ms`);
+  if (cpuPercent > CPU_WARN_PERCENT) reasons.push(`CPU ${cpuPercent.toFixed(0)}% > ${CPU_WARN_PERCENT}%`);
+  if (reasons.length === 0) return null;
+  return `load generator is saturated (${reasons.join(', ')}): latencies include its own delay; use fewer clients or more generator processes`;
+}

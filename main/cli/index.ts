@@ -1,0 +1,29 @@
+/**
+ * `loopscope serve|load …` (npm run serve / npm run load). Each command module exports
+ * run(argv) → exit code; they are imported on demand so one command works without the other.
+ */
+interface CommandModule {
+  run(argv: string[]): Promise<number>;
+}
+
+// A non-literal specifier: `serve` must work even in a checkout where load.ts is not written yet.
+const LOAD_MODULE = './load';
+
+const USAGE = 'usage: loopscope <serve|load> [flags]   (see --help of each command)';
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve':
+      return (await import('./serve')).run(rest);
+    case 'load':
+      return ((await import(LOAD_MODULE)) as CommandModule).run(rest);
+    default:
+      console.error(command === undefined ? USAGE : `unknown command ${JSON.stringify(command)}\n${USAGE}`);
+      return 2;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
+
+export {};

@@ -1,0 +1,100 @@
+/**
+ * `npm run serve -- [--port N] [--host H] [--sample-ms N]`: the demo server alone, headless.
+ * Prints one line with the real URL, runs until SIGINT/SIGTERM, then closes gracefully and exits 0.
+ */
+import { parseArgs } from 'node:util';
+import { createEngine, type Engine } from '../engine/engine';
+import { isLoopscopeError } from '../engine/errors';
+
+export const SERVE_USAGE =
+  'usage: npm run serve -- [--port N (0..65535, default 8888; 0 picks a free port)] ' +
+  '[--host H (default 127.0.0.1)] [--sample-ms N (250..60000, default 1000)]';
+
+export interface ServeFlags {
+  host: string;
+  port: number;
+  sampleMs: number;
+}
+
+/**
+ * Something started beside the engine (the browser dashboard, for one) and stopped before it.
+ * Add starters to `extensions` below; each gets the running engine and the parsed flags.
+ */
+export type ServeExtension = (engine: Engine, flags: ServeFlags) => Promise<{ close(): Promise<void> }>;
+
+const extensions: ServeExtension[] = [];
+
+class UsageError extends Error {}
+
+function intFlag(name: string, raw: string | undefined, min: number, max: number, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return n;
+}
+
+export function parseServeFlags(argv: string[]): ServeFlags {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { port: { type: 'string' }, host: { type: 'string' }, 'sample-ms': { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const host = values.host as string | undefined;
+  if (host === '') throw new UsageError('--host must not be empty');
+  return {
+    host: host ?? '127.0.0.1',
+    port: intFlag('port', values.port as string | undefined, 0, 65_535, 8888),
+    sampleMs: intFlag('sample-ms', values['sample-ms'] as string | undefined, 250, 60_000, 1000),
+  };
+}
+
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let flags: ServeFlags;
+  try {
+    flags = parseServeFlags(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    console.error(`serve: ${err.message}\n${SERVE_USAGE}`);
+    return 2;
+  }
+  let engine: Engine;
+  try {
+    engine = await createEngine({ host: flags.host, port: flags.port, sampleIntervalMs: flags.sampleMs });
+  } catch (err) {
+    if (isLoopscopeError(err) && err.code === 'port_in_use') {
+      console.error(
+        `serve: port ${flags.port} on ${flags.host} is already in use; choose another with --port N`,
+      );
+      return 1;
+    }
+    throw err;
+  }
+  const signal = untilSignal();
+  const started = [];
+  for (const extension of extensions) started.push(await extension(engine, flags));
+  console.log(`demo server listening on ${engine.url}`);
+  await signal;
+  for (const extra of started.reverse()) await extra.close();
+  await engine.close();
+  return 0;
+}

@@ -23,6 +23,8 @@ export default defineConfig({
   preload: {
     build: {
       outDir: 'out/preload',
+      // A sandboxed preload can require only 'electron': the shared API module (and zod) is bundled in.
+      externalizeDeps: false,
       rollupOptions: {
         input: { index: resolve(root, 'preload/index.ts') },
         // A sandboxed preload cannot be an ES module.

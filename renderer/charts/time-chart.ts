@@ -1,0 +1,151 @@
+/**
+ * A live line chart over the sample ring: each update draws the rows inside the selected window
+ * (at most 15 minutes), so its cost depends on the window, never on how many clients there are.
+ */
+import { Chart, type ChartDataset, type Plugin } from 'chart.js';
+import type { SampleRing } from '../state/ring-buffer';
+import type { SampleColumn } from '../state/samples';
+import { bcryptMarkers } from './bcrypt-markers';
+import { setupCharts, THEME } from './setup';
+
+export interface SeriesSpec {
+  column: SampleColumn;
+  label: string;
+  color: string;
+  /** 'y2' puts the series on the right-hand axis. */
+  axis?: 'y' | 'y2';
+  dashed?: boolean;
+  fill?: boolean;
+  /** Multiplies each value, e.g. 100 to show a 0..1 ratio as percent. */
+  scale?: number;
+}
+
+export interface ChartSpec {
+  id: string;
+  title: string;
+  yTitle: string;
+  y2Title?: string;
+  y2Max?: number;
+  series: SeriesSpec[];
+  stacked?: boolean;
+  /** Marks the rows where this column is > 0 (bcrypt on the loop). */
+  markColumn?: SampleColumn;
+}
+
+type Point = { x: number; y: number };
+
+/** Paints the card colour under the chart so an exported PNG is not transparent. */
+const opaqueBackground: Plugin<'line'> = {
+  id: 'opaqueBackground',
+  beforeDraw(chart) {
+    const ctx = chart.ctx;
+    ctx.save();
+    ctx.fillStyle = THEME.card;
+    ctx.fillRect(0, 0, chart.width, chart.height);
+    ctx.restore();
+  },
+};
+
+export class TimeChart {
+  readonly chart: Chart<'line', Point[]>;
+  private markerTimes: number[] = [];
+
+  constructor(
+    readonly spec: ChartSpec,
+    canvas: HTMLCanvasElement,
+  ) {
+    setupCharts();
+    const plugins: Plugin<'line'>[] = [opaqueBackground];
+    if (spec.markColumn) plugins.push(bcryptMarkers(() => this.markerTimes));
+    const datasets: ChartDataset<'line', Point[]>[] = spec.series.map((s) => ({
+      label: s.label,
+      data: [],
+      borderColor: s.color,
+      backgroundColor: s.fill ? `${s.color}33` : s.color,
+      borderWidth: 1.6,
+      borderDash: s.dashed ? [5, 4] : [],
+      pointRadius: 0,
+      pointHoverRadius: 3,
+      fill: s.fill ? (spec.stacked ? 'stack' : 'origin') : false,
+      yAxisID: s.axis ?? 'y',
+      tension: 0.15,
+      spanGaps: false,
+    }));
+    this.chart = new Chart<'line', Point[]>(canvas, {
+      type: 'line',
+      data: { datasets },
+      plugins,
+      options: {
+        parsing: false,
+        normalized: true,
+        interaction: { mode: 'nearest', axis: 'x', intersect: false },
+        scales: {
+          x: {
+            type: 'time',
+            time: { displayFormats: { second: 'HH:mm:ss', minute: 'HH:mm' }, tooltipFormat: 'HH:mm:ss' },
+            ticks: { maxRotation: 0, autoSkipPadding: 24, color: THEME.muted },
+            grid: { color: THEME.grid },
+          },
+          y: {
+            beginAtZero: true,
+            stacked: spec.stacked ?? false,
+            title: { display: true, text: spec.yTitle, color: THEME.muted },
+            ticks: { color: THEME.muted },
+            grid: { color: THEME.grid },
+          },
+          ...(spec.y2Title
+            ? {
+                y2: {
+                  position: 'right' as const,
+                  beginAtZero: true,
+                  ...(spec.y2Max !== undefined ? { max: spec.y2Max } : {}),
+                  title: { display: true, text: spec.y2Title, color: THEME.muted },
+                  ticks: { color: THEME.muted },
+                  grid: { drawOnChartArea: false },
+                },
+              }
+            : {}),
+        },
+        plugins: {
+          legend: { position: 'bottom', labels: { boxWidth: 10, boxHeight: 2, padding: 10 } },
+          tooltip: { enabled: true },
+          decimation: { enabled: true, algorithm: 'min-max' },
+        },
+      },
+    });
+  }
+
+  /** Redraws the window [end - windowMs, end] of the ring. */
+  update(ring: SampleRing<SampleColumn>, windowMs: number): void {
+    if (ring.size === 0) return;
+    const end = ring.at('time', ring.size - 1);
+    const from = ring.lowerBound('time', end - windowMs);
+    const datasets = this.chart.data.datasets;
+    this.spec.series.forEach((s, d) => {
+      const points: Point[] = new Array(ring.size - from);
+      const factor = s.scale ?? 1;
+      for (let i = from; i < ring.size; i++) {
+        const v = ring.at(s.column, i);
+        points[i - from] = { x: ring.at('time', i), y: Number.isFinite(v) ? v * factor : Number.NaN };
+      }
+      const dataset = datasets[d];
+      if (dataset) dataset.data = points;
+    });
+    if (this.spec.markColumn) {
+      this.markerTimes = [];
+      for (let i = from; i < ring.size; i++) {
+        if (ring.at(this.spec.markColumn, i) > 0) this.markerTimes.push(ring.at('time', i));
+      }
+    }
+    const x = this.chart.options.scales?.x;
+    if (x) {
+      x.min = end - windowMs;
+      x.max = end;
+    }
+    this.chart.update('none');
+  }
+
+  toPng(): string {
+    return this.chart.toBase64Image('image/png', 1);
+  }
+}

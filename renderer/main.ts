@@ -1,0 +1,179 @@
+/**
+ * The dashboard: wires the bridge (IPC or WebSocket) to the sample store, the charts and the panels.
+ *
+ * Events only record data; drawing happens at most once per animation frame and only when a new
+ * snapshot arrived, so the renderer's work per second follows the sampling rate — never the number
+ * of clients or messages.
+ */
+import type { AppInfo } from '../common/api';
+import type { LoadReport } from '../common/load';
+import type { EngineSnapshot } from '../common/snapshot';
+import { ApiError, openBridge, type Bridge } from './bridge';
+import { h } from './dom';
+import { ChartCards } from './panels/chart-cards';
+import type { PanelContext } from './panels/context';
+import { download, stamp } from './panels/export';
+import { IntegrityPanel } from './panels/integrity';
+import { LoadControls } from './panels/load-controls';
+import { Notices } from './panels/notices';
+import { PrimeBox } from './panels/prime-box';
+import { Readouts } from './panels/readouts';
+import { ServerControls } from './panels/server-controls';
+import { WorkControls } from './panels/work-controls';
+import { SampleStore } from './state/samples';
+import './styles.css';
+
+const WINDOWS_MIN = [1, 5, 15];
+
+function start(): void {
+  const app = document.getElementById('app');
+  if (!app) throw new Error('index.html has no #app');
+  const notices = new Notices();
+  let bridge: Bridge;
+  try {
+    bridge = openBridge();
+  } catch (err) {
+    app.replaceChildren(h('div', { class: 'fatal' }, err instanceof Error ? err.message : String(err)));
+    return;
+  }
+  const api = bridge.api;
+
+  let info: AppInfo | null = null;
+  let latestSnapshot: EngineSnapshot | null = null;
+  let latestReport: LoadReport | null = null;
+  let windowMs = 5 * 60_000;
+  let paused = false;
+  let chartsDirty = false;
+  let readoutsDirty = false;
+
+  const store = new SampleStore();
+  const serverControls = (): ServerControls => server;
+  const ctx: PanelContext = {
+    api,
+    info: () => info,
+    setInfo(next) {
+      info = next;
+      serverControls().show(next);
+      shellBadge.textContent = next.shell === 'electron' ? 'desktop' : 'browser';
+    },
+    notify: (level, message) => notices.show(level, message),
+    async act(button, task) {
+      if (button) button.disabled = true;
+      try {
+        return await task();
+      } catch (err) {
+        const e = err instanceof ApiError ? err : new ApiError('internal', String(err));
+        notices.show('error', `${e.code}: ${e.message}`);
+        return undefined;
+      } finally {
+        if (button) button.disabled = false;
+      }
+    },
+  };
+
+  // Header
+  const status = h('span', { class: 'status connecting', testid: 'bridge-status' }, 'connecting');
+  const shellBadge = h('span', { class: 'badge' }, bridge.kind === 'ipc' ? 'desktop' : 'browser');
+  const windowSelect = h('div', { class: 'segmented', role: 'group', 'aria-label': 'Time window' });
+  for (const minutes of WINDOWS_MIN) {
+    const b = h(
+      'button',
+      { class: `seg${minutes * 60_000 === windowMs ? ' on' : ''}`, testid: `window-${minutes}m` },
+      `${minutes} min`,
+    );
+    b.addEventListener('click', () => {
+      windowMs = minutes * 60_000;
+      for (const other of windowSelect.children) other.classList.toggle('on', other === b);
+      chartsDirty = true;
+    });
+    windowSelect.append(b);
+  }
+  const pause = h('button', { class: 'btn', testid: 'pause' }, 'Pause');
+  pause.addEventListener('click', () => {
+    paused = !paused;
+    pause.textContent = paused ? 'Resume' : 'Pause';
+    pause.classList.toggle('on', paused);
+    chartsDirty = true;
+  });
+  const csv = h('button', { class: 'btn', testid: 'export-csv' }, 'CSV');
+  const json = h('button', { class: 'btn', testid: 'export-json' }, 'JSON');
+  csv.addEventListener('click', () =>
+    download(`loopscope-session-${stamp()}.csv`, store.toCsv(), 'text/csv'),
+  );
+  json.addEventListener('click', () =>
+    download(`loopscope-session-${stamp()}.json`, store.toJson(), 'application/json'),
+  );
+
+  const header = h(
+    'header',
+    { class: 'topbar' },
+    h('div', { class: 'brand' }, h('span', { class: 'logo', 'aria-hidden': 'true' }, '◉'), 'Loopscope'),
+    status,
+    shellBadge,
+    h('div', { class: 'spacer' }),
+    windowSelect,
+    pause,
+    h('span', { class: 'muted export-label' }, 'Export'),
+    csv,
+    json,
+  );
+
+  const readouts = new Readouts();
+  const load = new LoadControls(ctx);
+  const work = new WorkControls(ctx);
+  const prime = new PrimeBox(ctx);
+  const server = new ServerControls(ctx);
+  const integrity = new IntegrityPanel();
+  const charts = new ChartCards();
+
+  app.replaceChildren(
+    header,
+    readouts.root,
+    h(
+      'div',
+      { class: 'layout' },
+      h('aside', { class: 'sidebar' }, load.root, work.root, prime.root, server.root),
+      h('main', { class: 'grid' }, ...charts.cards, integrity.root),
+    ),
+    notices.root,
+  );
+
+  bridge.onStatus((s) => {
+    status.textContent = s;
+    status.className = `status ${s}`;
+    if (s === 'connected') {
+      api.invoke('getInfo', {}).then(ctx.setInfo, (err: unknown) => notices.show('error', String(err)));
+    }
+  });
+
+  api.on('snapshot', (snapshot) => {
+    latestSnapshot = snapshot;
+    store.add(snapshot, latestReport);
+    chartsDirty = true;
+    readoutsDirty = true;
+  });
+  api.on('loadReport', (report) => {
+    latestReport = report;
+    readoutsDirty = true;
+  });
+  api.on('notice', (n) => notices.show(n.level, n.message));
+
+  const frame = (): void => {
+    if (readoutsDirty) {
+      readoutsDirty = false;
+      readouts.update(latestSnapshot, latestReport);
+      load.update(latestReport);
+      work.update(latestSnapshot?.queue ?? null);
+      integrity.update(latestReport);
+      charts.updateReport(latestReport);
+    }
+    if (chartsDirty && !paused) {
+      chartsDirty = false;
+      charts.redraw(store, windowMs);
+    }
+    requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
+}
+
+start();

@@ -1,0 +1,11 @@
+/** What every panel gets: the typed API, the app's current info, and a way to tell the user something. */
+import type { AppInfo, LoopscopeApi } from '../../common/api';
+
+export interface PanelContext {
+  api: LoopscopeApi;
+  info(): AppInfo | null;
+  setInfo(info: AppInfo): void;
+  notify(level: 'info' | 'warn' | 'error', message: string): void;
+  /** Runs a command from a button: disables it meanwhile and reports a failure as a notice. */
+  act<T>(button: HTMLButtonElement | null, task: () => Promise<T>): Promise<T | undefined>;
+}

@@ -1,0 +1,130 @@
+/**
+ * Simulated clients: spawn or stop N of each kind (with a ramp), stop everything, and see what the
+ * generator reports per kind — active, pending and failures.
+ */
+import type { ClientKind, LoadReport } from '../../common/load';
+import { fmt, h, numberInput, readNumber } from '../dom';
+import type { PanelContext } from './context';
+
+const LABELS: Record<ClientKind, string> = {
+  'ws-prime': 'WS prime',
+  'ws-feed': 'WS feed',
+  sse: 'SSE',
+  'long-poll': 'Long poll',
+  http: 'HTTP',
+  publisher: 'Publisher',
+  'job-producer': 'Job producer',
+};
+
+const DEFAULT_COUNT: Record<ClientKind, number> = {
+  'ws-prime': 500,
+  'ws-feed': 200,
+  sse: 200,
+  'long-poll': 200,
+  http: 20,
+  publisher: 1,
+  'job-producer': 2,
+};
+
+/** From the labels, not common/load's CLIENT_KINDS: importing a value from there would bundle zod. */
+const KINDS = Object.keys(LABELS) as ClientKind[];
+
+interface Row {
+  active: HTMLElement;
+  pending: HTMLElement;
+  failures: HTMLElement;
+}
+
+export class LoadControls {
+  readonly root: HTMLElement;
+  private readonly rows = new Map<ClientKind, Row>();
+
+  constructor(private readonly ctx: PanelContext) {
+    const ramp = numberInput('spawn-ramp', 0, 0, 100_000);
+    const body = h('tbody');
+    for (const kind of KINDS) {
+      const count = numberInput(`spawn-count-${kind}`, DEFAULT_COUNT[kind], 1, 100_000);
+      const spawn = h('button', { class: 'btn primary small', testid: `spawn-${kind}` }, 'Spawn');
+      const stop = h('button', { class: 'btn small', testid: `stop-${kind}` }, 'Stop');
+      spawn.addEventListener('click', () =>
+        ctx.act(spawn, () =>
+          ctx.api.invoke('load', {
+            type: 'spawn',
+            kind,
+            count: readNumber(count),
+            rampPerS: readNumber(ramp) || 0,
+          }),
+        ),
+      );
+      stop.addEventListener('click', () =>
+        ctx.act(stop, () => ctx.api.invoke('load', { type: 'stop', kind, count: readNumber(count) })),
+      );
+      const row: Row = {
+        active: h('td', { class: 'n', testid: `active-${kind}` }, '0'),
+        pending: h('td', { class: 'n muted' }, '0'),
+        failures: h('td', { class: 'n muted' }, '0'),
+      };
+      this.rows.set(kind, row);
+      body.append(
+        h(
+          'tr',
+          {},
+          h('th', { scope: 'row' }, LABELS[kind]),
+          row.active,
+          row.pending,
+          row.failures,
+          h('td', { class: 'actions' }, count, spawn, stop),
+        ),
+      );
+    }
+    const stopAll = h('button', { class: 'btn danger', testid: 'stop-all' }, 'Stop all');
+    stopAll.addEventListener('click', () =>
+      ctx.act(stopAll, () => ctx.api.invoke('load', { type: 'stopAll' })),
+    );
+
+    this.root = h(
+      'section',
+      { class: 'panel', 'aria-label': 'Simulated clients' },
+      h('h2', {}, 'Simulated clients'),
+      h(
+        'table',
+        { class: 'kinds' },
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            h('th', {}, 'Kind'),
+            h('th', {}, 'Active'),
+            h('th', {}, 'Pend.'),
+            h('th', {}, 'Fail'),
+            h('th', {}, 'N'),
+          ),
+        ),
+        body,
+      ),
+      h(
+        'div',
+        { class: 'row' },
+        h('label', {}, 'Ramp ', ramp, h('span', { class: 'muted' }, ' clients/s (0 = all at once)')),
+        stopAll,
+      ),
+    );
+  }
+
+  update(report: LoadReport | null): void {
+    if (!report) return;
+    for (const [kind, row] of this.rows) {
+      const k = report.kinds[kind];
+      if (!k) continue;
+      row.active.textContent = fmt(k.active);
+      row.pending.textContent = fmt(k.pending);
+      const failures = Object.entries(k.failures);
+      const total = failures.reduce((t, [, n]) => t + n, 0);
+      row.failures.textContent = fmt(total);
+      row.failures.title = failures.map(([cause, n]) => `${cause}: ${n}`).join('\n');
+      row.failures.classList.toggle('bad', total > 0);
+    }
+  }
+}

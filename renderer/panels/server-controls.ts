@@ -1,0 +1,66 @@
+/** The demo server's address and port (changeable), the simulated clients' target, the sample rate. */
+import type { AppInfo } from '../../common/api';
+import { h, numberInput, readNumber } from '../dom';
+import type { PanelContext } from './context';
+
+export class ServerControls {
+  readonly root: HTMLElement;
+  private readonly address = h('code', { testid: 'server-url' }, '—');
+  private readonly target = h('code', { testid: 'target-url' }, '—');
+  private readonly port = numberInput('server-port', 8888, 0, 65_535);
+
+  constructor(private readonly ctx: PanelContext) {
+    const applyPort = h('button', { class: 'btn small', testid: 'server-port-apply' }, 'Restart on port');
+    applyPort.addEventListener('click', async () => {
+      const info = await ctx.act(applyPort, () =>
+        ctx.api.invoke('setServerPort', { port: readNumber(this.port) }),
+      );
+      if (info) ctx.setInfo(info);
+    });
+
+    const targetInput = h('input', {
+      type: 'url',
+      placeholder: 'http://127.0.0.1:9000',
+      testid: 'target-input',
+      'aria-label': 'External target URL',
+    });
+    const setTarget = h('button', { class: 'btn small', testid: 'target-apply' }, 'Set');
+    const resetTarget = h('button', { class: 'btn small', testid: 'target-reset' }, 'Use demo server');
+    setTarget.addEventListener('click', async () => {
+      const info = await ctx.act(setTarget, () =>
+        ctx.api.invoke('setTarget', { url: targetInput.value.trim() }),
+      );
+      if (info) ctx.setInfo(info);
+    });
+    resetTarget.addEventListener('click', async () => {
+      const info = await ctx.act(resetTarget, () => ctx.api.invoke('setTarget', { url: null }));
+      if (info) ctx.setInfo(info);
+    });
+
+    const interval = h('select', { testid: 'sample-interval' });
+    for (const ms of [250, 500, 1000, 2000, 5000]) {
+      interval.append(h('option', { value: ms, selected: ms === 1000 }, `${ms} ms`));
+    }
+    interval.addEventListener('change', () =>
+      ctx.act(null, () => ctx.api.invoke('setSampleInterval', { ms: Number(interval.value) })),
+    );
+
+    this.root = h(
+      'section',
+      { class: 'panel', 'aria-label': 'Server' },
+      h('h2', {}, 'Demo server'),
+      h('div', { class: 'row' }, h('span', { class: 'muted' }, 'Address '), this.address),
+      h('div', { class: 'row' }, h('label', {}, 'Port ', this.port), applyPort),
+      h('div', { class: 'row' }, h('span', { class: 'muted' }, 'Clients target '), this.target),
+      h('div', { class: 'row' }, targetInput, setTarget),
+      h('div', { class: 'row' }, resetTarget),
+      h('div', { class: 'row' }, h('label', {}, 'Sample every ', interval)),
+    );
+  }
+
+  show(info: AppInfo): void {
+    this.address.textContent = info.serverUrl;
+    this.target.textContent = info.targetUrl;
+    this.port.value = new URL(info.serverUrl).port;
+  }
+}

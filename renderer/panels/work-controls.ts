@@ -1,0 +1,82 @@
+/** Feed publishing, the job queue and bcrypt: the server-side work the charts react to. */
+import type { QueueStats } from '../../common/snapshot';
+import { fmt, h, numberInput, readNumber } from '../dom';
+import type { PanelContext } from './context';
+
+export class WorkControls {
+  readonly root: HTMLElement;
+  private readonly workers = numberInput('workers', 4, 1, 1_000);
+  private workersTouched = false;
+
+  constructor(private readonly ctx: PanelContext) {
+    // Feed
+    const rate = numberInput('publish-rate', 10, 0, 10_000);
+    const setRate = h('button', { class: 'btn small', testid: 'publish-apply' }, 'Set');
+    setRate.addEventListener('click', () =>
+      ctx.act(setRate, () => ctx.api.invoke('load', { type: 'publishRate', perS: readNumber(rate) || 0 })),
+    );
+
+    // Jobs
+    const jobCount = numberInput('jobs-count', 2000, 1, 100_000);
+    const workMs = numberInput('jobs-work-ms', 50, 0, 10_000);
+    const enqueue = h('button', { class: 'btn small', testid: 'jobs-enqueue' }, 'Enqueue');
+    const jobResult = h('span', { class: 'muted', testid: 'jobs-result' }, '');
+    enqueue.addEventListener('click', async () => {
+      const r = await ctx.act(enqueue, () =>
+        ctx.api.invoke('enqueueJobs', { count: readNumber(jobCount), workMs: readNumber(workMs) }),
+      );
+      if (r)
+        jobResult.textContent = `accepted ${fmt(r.accepted)}, rejected ${fmt(r.rejected)}, depth ${fmt(r.depth)}`;
+    });
+    this.workers.addEventListener('input', () => (this.workersTouched = true));
+    const setWorkers = h('button', { class: 'btn small', testid: 'workers-apply' }, 'Set');
+    setWorkers.addEventListener('click', async () => {
+      const stats = await ctx.act(setWorkers, () =>
+        ctx.api.invoke('setWorkers', { workers: readNumber(this.workers) }),
+      );
+      if (stats) this.workersTouched = false;
+    });
+
+    // bcrypt
+    const cost = h('select', { testid: 'bcrypt-cost' });
+    for (let c = 4; c <= 14; c++) cost.append(h('option', { value: c, selected: c === 12 }, String(c)));
+    const runs = numberInput('bcrypt-runs', 1, 1, 20);
+    const result = h('span', { class: 'muted', testid: 'bcrypt-result' }, '');
+    const bcrypt = (mode: 'loop' | 'pool', button: HTMLButtonElement) => async () => {
+      const n = readNumber(runs) || 1;
+      let total = 0;
+      for (let i = 0; i < n; i++) {
+        const r = await ctx.act(button, () =>
+          ctx.api.invoke('runBcrypt', { cost: Number(cost.value), mode }),
+        );
+        if (!r) return;
+        total += r.ms;
+      }
+      result.textContent = `${n}× cost ${cost.value} on the ${mode}: ${fmt(total / n, 0)} ms each`;
+    };
+    const onLoop = h('button', { class: 'btn warn small', testid: 'bcrypt-loop' }, 'On the loop');
+    const onPool = h('button', { class: 'btn small', testid: 'bcrypt-pool' }, 'On the pool');
+    onLoop.addEventListener('click', bcrypt('loop', onLoop));
+    onPool.addEventListener('click', bcrypt('pool', onPool));
+
+    this.root = h(
+      'section',
+      { class: 'panel', 'aria-label': 'Server work' },
+      h('h2', {}, 'Feed'),
+      h('div', { class: 'row' }, h('label', {}, 'Publish ', rate, ' msg/s'), setRate),
+      h('h2', {}, 'Job queue'),
+      h('div', { class: 'row' }, h('label', {}, jobCount, ' jobs × ', workMs, ' ms'), enqueue),
+      h('div', { class: 'row' }, jobResult),
+      h('div', { class: 'row' }, h('label', {}, 'Workers ', this.workers), setWorkers),
+      h('h2', {}, 'bcrypt'),
+      h('div', { class: 'row' }, h('label', {}, 'Cost ', cost), h('label', {}, '× ', runs), onLoop, onPool),
+      h('div', { class: 'row' }, result),
+    );
+  }
+
+  update(queue: QueueStats | null): void {
+    if (queue && !this.workersTouched && document.activeElement !== this.workers) {
+      this.workers.value = String(queue.workers);
+    }
+  }
+}

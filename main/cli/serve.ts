@@ -5,15 +5,19 @@
 import { parseArgs } from 'node:util';
 import { createEngine, type Engine } from '../engine/engine';
 import { isLoopscopeError } from '../engine/errors';
+import { dashboardExtension } from '../dashboard/serve-extension';
 
 export const SERVE_USAGE =
   'usage: npm run serve -- [--port N (0..65535, default 8888; 0 picks a free port)] ' +
-  '[--host H (default 127.0.0.1)] [--sample-ms N (250..60000, default 1000)]';
+  '[--host H (default 127.0.0.1)] [--sample-ms N (250..60000, default 1000)] ' +
+  '[--dashboard-port N (default 8890; 0 picks a free port)] [--no-dashboard]';
 
 export interface ServeFlags {
   host: string;
   port: number;
   sampleMs: number;
+  /** The browser dashboard's port; null with --no-dashboard. */
+  dashboardPort: number | null;
 }
 
 /**
@@ -22,7 +26,7 @@ export interface ServeFlags {
  */
 export type ServeExtension = (engine: Engine, flags: ServeFlags) => Promise<{ close(): Promise<void> }>;
 
-const extensions: ServeExtension[] = [];
+const extensions: ServeExtension[] = [dashboardExtension];
 
 class UsageError extends Error {}
 
@@ -40,7 +44,13 @@ export function parseServeFlags(argv: string[]): ServeFlags {
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { port: { type: 'string' }, host: { type: 'string' }, 'sample-ms': { type: 'string' } },
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'sample-ms': { type: 'string' },
+        'dashboard-port': { type: 'string' },
+        'no-dashboard': { type: 'boolean' },
+      },
       strict: true,
       allowPositionals: false,
     }));
@@ -53,6 +63,10 @@ export function parseServeFlags(argv: string[]): ServeFlags {
     host: host ?? '127.0.0.1',
     port: intFlag('port', values.port as string | undefined, 0, 65_535, 8888),
     sampleMs: intFlag('sample-ms', values['sample-ms'] as string | undefined, 250, 60_000, 1000),
+    dashboardPort:
+      values['no-dashboard'] === true
+        ? null
+        : intFlag('dashboard-port', values['dashboard-port'] as string | undefined, 0, 65_535, 8890),
   };
 }
 

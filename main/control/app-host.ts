@@ -24,7 +24,10 @@ export type CommandResult = { ok: true; value: unknown } | { ok: false; error: A
 
 export interface AppHostOptions {
   shell: AppInfo['shell'];
-  /** An engine that is already running (the `serve` command's); the host adopts it and closes it. */
+  /**
+   * An engine that is already running (the `serve` command's). Its creator closes it; an engine the
+   * host starts itself (at start, or on setServerPort) is the host's to close.
+   */
   engine?: Engine;
   /** Used to create the engine when none is given. */
   engineOptions?: EngineOptions;
@@ -41,8 +44,8 @@ export interface AppHost {
   /** Validates an untrusted command and runs it; never rejects. */
   handle(name: unknown, payload: unknown): Promise<CommandResult>;
   on: EventHub['on'];
-  /** Stops the generator and the engine; `keepEngine` leaves a running engine to its creator. */
-  close(options?: { keepEngine?: boolean }): Promise<void>;
+  /** Stops the generator, and the engine when the host started it. */
+  close(): Promise<void>;
 }
 
 type Handlers = { [K in CommandName]: (payload: ParsedCommandPayload<K>) => Promise<CommandReplies[K]> };
@@ -77,6 +80,7 @@ function notice(hub: EventHub, level: 'info' | 'warn' | 'error', code: string, m
 
 class Host implements AppHost {
   private engine: Engine;
+  private ownsEngine: boolean;
   private unsubscribeSnapshots: () => void;
   private generator: Promise<LoadController> | null = null;
   private unsubscribeReports: (() => void) | null = null;
@@ -97,6 +101,7 @@ class Host implements AppHost {
   ) {
     this.on = hub.on.bind(hub);
     this.engine = engine;
+    this.ownsEngine = options.engine === undefined;
     this.unsubscribeSnapshots = this.watchEngine(engine);
     // One timer for the whole app: the renderer's event rate never depends on the client count.
     this.forwardTimer = setInterval(() => this.forwardReport(), options.reportForwardMs ?? 500);
@@ -191,6 +196,7 @@ class Host implements AppHost {
     });
     this.unsubscribeSnapshots();
     this.engine = next;
+    this.ownsEngine = true;
     this.unsubscribeSnapshots = this.watchEngine(next);
     if (this.generator && this.externalTarget === null) {
       // Clients of the old server are stopped by the generator before it points at the new one.
@@ -219,12 +225,12 @@ class Host implements AppHost {
     this.lastWarning = warning;
   }
 
-  close(options: { keepEngine?: boolean } = {}): Promise<void> {
-    this.closing ??= this.shutdown(options.keepEngine ?? false);
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
     return this.closing;
   }
 
-  private async shutdown(keepEngine: boolean): Promise<void> {
+  private async shutdown(): Promise<void> {
     clearInterval(this.forwardTimer);
     this.unsubscribeSnapshots();
     this.unsubscribeReports?.();
@@ -232,7 +238,7 @@ class Host implements AppHost {
     const generator = this.generator ? await this.generator.catch(() => null) : null;
     // The generator goes first so its clients do not count as failures while the server closes.
     await generator?.close();
-    if (!keepEngine) await this.engine.close();
+    if (this.ownsEngine) await this.engine.close();
     this.hub.clear();
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Browser mode for the `serve` command: an app host over the engine `serve` already runs, plus the
- * dashboard server. Closing it closes the dashboard, the load generator and the engine.
+ * dashboard server. Closing it closes the dashboard and the load generator; the engine
+ * stays `serve`'s to close (unless the dashboard moved the demo server to another port).
  */
 import type { AppHost } from '../control/app-host';
 import { createAppHost } from '../control/app-host';
@@ -19,8 +20,8 @@ export async function startBrowserMode(options: { engine: Engine; port?: number 
   try {
     dashboard = await startDashboard({ host, ...(options.port !== undefined ? { port: options.port } : {}) });
   } catch (err) {
-    // The engine stays `serve`'s to run and close when the dashboard cannot start.
-    await host.close({ keepEngine: true });
+    // The adopted engine stays `serve`'s to run and close.
+    await host.close();
     throw err;
   }
   return {

@@ -45,6 +45,8 @@ function start(): void {
   let paused = false;
   let chartsDirty = false;
   let readoutsDirty = false;
+  /** Snapshots received so far; exposed on the readouts for tests that wait for fresh samples. */
+  let snapshotCount = 0;
 
   const store = new SampleStore();
   const serverControls = (): ServerControls => server;
@@ -148,6 +150,7 @@ function start(): void {
 
   api.on('snapshot', (snapshot) => {
     latestSnapshot = snapshot;
+    snapshotCount++;
     store.add(snapshot, latestReport);
     chartsDirty = true;
     readoutsDirty = true;
@@ -162,6 +165,7 @@ function start(): void {
     if (readoutsDirty) {
       readoutsDirty = false;
       readouts.update(latestSnapshot, latestReport);
+      readouts.root.dataset.snapshots = String(snapshotCount);
       load.update(latestReport);
       work.update(latestSnapshot?.queue ?? null);
       integrity.update(latestReport);

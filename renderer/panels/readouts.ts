@@ -39,7 +39,7 @@ export class Readouts {
   constructor() {
     this.root = h(
       'section',
-      { class: 'kpis', 'aria-label': 'Key readouts' },
+      { class: 'kpis', testid: 'kpis', 'aria-label': 'Key readouts' },
       ...[this.conn, this.p99, this.util, this.queue, this.msgs, this.rtt, this.integrity, this.gen].map(
         (t) => t.root,
       ),

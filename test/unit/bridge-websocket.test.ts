@@ -1,0 +1,228 @@
+/**
+ * The browser-mode bridge over a real WebSocket on loopback, with a real app host and engine:
+ * it refuses connections without the token, with a wrong token, or from a foreign Origin; with
+ * both right, the typed API works; malformed frames get an error reply and the bridge keeps serving.
+ */
+import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { AppInfo } from '../../common/api';
+import type { ReplyFrame, ServerFrame } from '../../common/bridge-frames';
+import type { EngineSnapshot, QueueStats } from '../../common/snapshot';
+import { createAppHost, type AppHost } from '../../main/control/app-host';
+import { startDashboard, type Dashboard } from '../../main/dashboard/dashboard';
+
+let host: AppHost;
+let dashboard: Dashboard;
+const open: WebSocket[] = [];
+
+beforeAll(async () => {
+  const rendererDir = mkdtempSync(join(tmpdir(), 'loopscope-renderer-'));
+  writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>fixture</title>');
+  host = await createAppHost({ shell: 'browser', engineOptions: { port: 0, sampleIntervalMs: 250 } });
+  dashboard = await startDashboard({ host, port: 0, rendererDir });
+});
+
+afterAll(async () => {
+  for (const ws of open) ws.terminate();
+  await dashboard?.close();
+  await host?.close();
+});
+
+function bridgeUrl(token: string | null): string {
+  return `ws://127.0.0.1:${dashboard.port}/bridge${token === null ? '' : `?token=${encodeURIComponent(token)}`}`;
+}
+
+/** Resolves with the HTTP status of a refused upgrade; fails if the upgrade is accepted. */
+async function refusal(url: string, origin: string | undefined): Promise<number> {
+  const ws = new WebSocket(url, origin === undefined ? {} : { origin });
+  open.push(ws);
+  const [, res] = (await Promise.race([
+    once(ws, 'unexpected-response'),
+    once(ws, 'open').then(() => {
+      throw new Error('the bridge accepted a connection it should refuse');
+    }),
+  ])) as [unknown, { statusCode: number }];
+  return res.statusCode;
+}
+
+class Client {
+  private nextId = 1;
+  private readonly frames: ServerFrame[] = [];
+  private readonly waiters: (() => void)[] = [];
+
+  constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      this.frames.push(JSON.parse(data.toString()) as ServerFrame);
+      for (const wake of this.waiters.splice(0)) wake();
+    });
+  }
+
+  static async connect(): Promise<Client> {
+    const ws = new WebSocket(bridgeUrl(dashboard.token), { origin: dashboard.origin });
+    open.push(ws);
+    const client = new Client(ws);
+    await once(ws, 'open');
+    return client;
+  }
+
+  /** Waits (bounded) for the first frame that matches, consuming it. */
+  async next<T extends ServerFrame>(match: (f: ServerFrame) => f is T, timeoutMs = 5000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const i = this.frames.findIndex(match);
+      if (i >= 0) return this.frames.splice(i, 1)[0] as T;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error('no matching frame before the deadline');
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  reply(id: number | null): Promise<ReplyFrame> {
+    return this.next((f): f is ReplyFrame => f.type === 'reply' && f.id === id);
+  }
+
+  async call(name: string, payload: unknown): Promise<ReplyFrame> {
+    const id = this.nextId++;
+    this.ws.send(JSON.stringify({ id, name, payload }));
+    return this.reply(id);
+  }
+}
+
+describe('bridge: who may connect', () => {
+  it('refuses a connection without a token', async () => {
+    expect(await refusal(bridgeUrl(null), dashboard.origin)).toBe(401);
+  });
+
+  it('refuses a wrong token, including one of the right length', async () => {
+    expect(await refusal(bridgeUrl('not-the-token'), dashboard.origin)).toBe(401);
+    const sameLength = dashboard.token.replace(/./g, (c) => (c === 'A' ? 'B' : 'A'));
+    expect(await refusal(bridgeUrl(sameLength), dashboard.origin)).toBe(401);
+  });
+
+  it('refuses a foreign Origin even with the right token (cross-site WebSocket hijacking)', async () => {
+    expect(await refusal(bridgeUrl(dashboard.token), 'http://evil.example')).toBe(403);
+    expect(await refusal(bridgeUrl(dashboard.token), `http://127.0.0.1:${dashboard.port + 1}`)).toBe(403);
+    expect(await refusal(bridgeUrl(dashboard.token), 'null')).toBe(403);
+    expect(await refusal(bridgeUrl(dashboard.token), undefined)).toBe(403);
+  });
+
+  it('serves the page itself only under its loopback host name, with the strict CSP', async () => {
+    const get = (path: string, hostHeader: string) =>
+      new Promise<{ status: number; csp: string | undefined }>((resolve, reject) => {
+        request({ host: '127.0.0.1', port: dashboard.port, path, headers: { host: hostHeader } }, (res) => {
+          res.resume();
+          resolve({ status: res.statusCode ?? 0, csp: res.headers['content-security-policy'] as string });
+        })
+          .on('error', reject)
+          .end();
+      });
+    const own = `127.0.0.1:${dashboard.port}`;
+    const page = await get('/', own);
+    expect(page.status).toBe(200);
+    expect(page.csp).toContain("script-src 'self'");
+    expect(page.csp).toContain("frame-ancestors 'none'");
+    expect((await get('/', `rebound.example:${dashboard.port}`)).status).toBe(403);
+    expect((await get('/../package.json', own)).status).toBe(404);
+    expect((await get('/%2e%2e/package.json', own)).status).toBe(404);
+  });
+});
+
+describe('bridge: the typed API', () => {
+  it('answers commands with typed replies', async () => {
+    const client = await Client.connect();
+    const info = await client.call('getInfo', {});
+    expect(info.ok).toBe(true);
+    const value = (info as { value: AppInfo }).value;
+    expect(value.shell).toBe('browser');
+    expect(value.serverUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(value.targetUrl).toBe(value.serverUrl);
+
+    const workers = await client.call('setWorkers', { workers: 7 });
+    expect(workers.ok && (workers.value as QueueStats).workers).toBe(7);
+
+    const hash = await client.call('runBcrypt', { cost: 4, mode: 'pool' });
+    expect(hash).toMatchObject({ ok: true, value: { mode: 'pool', cost: 4 } });
+
+    const interval = await client.call('setSampleInterval', { ms: 300 });
+    expect(interval).toMatchObject({ ok: true, value: { ms: 300 } });
+  });
+
+  it('pushes engine snapshots as events', async () => {
+    const client = await Client.connect();
+    const first = await client.next(
+      (f): f is Extract<ServerFrame, { type: 'event' }> => f.type === 'event' && f.event === 'snapshot',
+    );
+    const snapshot = first.data as EngineSnapshot;
+    expect(snapshot.connections).toHaveProperty('wsPrime');
+    expect(snapshot.eventLoop.p99Ms).toBeGreaterThanOrEqual(0);
+  });
+
+  it('refuses bad payloads and unknown commands with their codes', async () => {
+    const client = await Client.connect();
+    expect(await client.call('setWorkers', { workers: 0 })).toMatchObject({
+      ok: false,
+      error: { code: 'bad_payload' },
+    });
+    expect(await client.call('runBcrypt', { cost: 99, mode: 'loop' })).toMatchObject({
+      ok: false,
+      error: { code: 'bad_payload' },
+    });
+    expect(await client.call('rm -rf', {})).toMatchObject({ ok: false, error: { code: 'unknown_command' } });
+    expect(await client.call('__proto__', {})).toMatchObject({
+      ok: false,
+      error: { code: 'unknown_command' },
+    });
+  });
+
+  it('answers malformed frames with bad_frame and keeps serving the same socket', async () => {
+    const client = await Client.connect();
+    for (const frame of ['not json', '[1,2]', 'null', '{"name":"getInfo"}', '{"id":"1","name":"getInfo"}']) {
+      client.ws.send(frame);
+      expect(await client.reply(null)).toMatchObject({ ok: false, error: { code: 'bad_frame' } });
+    }
+    client.ws.send(Buffer.from([1, 2, 3]), { binary: true });
+    expect(await client.reply(null)).toMatchObject({ ok: false, error: { code: 'bad_frame' } });
+    expect(await client.call('getInfo', {})).toMatchObject({ ok: true });
+  });
+
+  it('closes only the socket that sends an oversized frame; others carry on', async () => {
+    const bystander = await Client.connect();
+    const offender = await Client.connect();
+    offender.ws.send(JSON.stringify({ id: 1, name: 'getInfo', payload: { pad: 'x'.repeat(70 * 1024) } }));
+    const [code] = (await once(offender.ws, 'close')) as [number];
+    expect(code).toBe(1009);
+    expect(await bystander.call('getInfo', {})).toMatchObject({ ok: true });
+  });
+
+  it('moves the demo server to another port on setServerPort', async () => {
+    const client = await Client.connect();
+    const before = ((await client.call('getInfo', {})) as { value: AppInfo }).value;
+    const isSnapshot = (f: ServerFrame): f is Extract<ServerFrame, { type: 'event' }> =>
+      f.type === 'event' && f.event === 'snapshot';
+    const oldUptime = ((await client.next(isSnapshot)).data as EngineSnapshot).uptimeS;
+    const moved = await client.call('setServerPort', { port: 0 });
+    expect(moved.ok).toBe(true);
+    const after = (moved as { value: AppInfo }).value;
+    expect(after.serverUrl).not.toBe(before.serverUrl);
+    const res = await fetch(`${after.serverUrl}/`);
+    expect(await res.text()).toBe('Hello, world');
+    await expect(fetch(`${before.serverUrl}/`)).rejects.toThrow();
+    // Snapshots keep flowing, now from the new engine: its uptime starts again from zero.
+    const fresh = await client.next(
+      (f): f is Extract<ServerFrame, { type: 'event' }> =>
+        isSnapshot(f) && (f.data as EngineSnapshot).uptimeS < oldUptime,
+    );
+    expect((fresh.data as EngineSnapshot).uptimeS).toBeLessThan(oldUptime);
+  });
+});

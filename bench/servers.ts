@@ -17,7 +17,7 @@ const STARTUP_MS = 30_000;
 const STOP_MS = 10_000;
 
 export interface ServerOptions {
-  /** Loopscope only: false starts `serve --no-sampler` (the overhead scenario). */
+  /** Loopscope only: set, starts the engine with its sampler on or off (the overhead scenario). */
   sampler?: boolean;
 }
 
@@ -40,17 +40,17 @@ export interface RunningServer {
 function command(name: ServerName, options: ServerOptions): { file: string; args: string[] } {
   switch (name) {
     case 'loopscope':
+      // `serve` has no sampler switch; the overhead scenario starts both of its sides through the
+      // bench's own launcher of the same engine so they differ in the sampler alone.
+      if (options.sampler !== undefined) {
+        return {
+          file: process.execPath,
+          args: ['--import', 'tsx', 'bench/loopscope-server.ts', '--sampler', options.sampler ? 'on' : 'off'],
+        };
+      }
       return {
         file: process.execPath,
-        args: [
-          '--import',
-          'tsx',
-          'main/cli/index.ts',
-          'serve',
-          '--port',
-          '0',
-          ...(options.sampler === false ? ['--no-sampler'] : []),
-        ],
+        args: ['--import', 'tsx', 'main/cli/index.ts', 'serve', '--port', '0'],
       };
     case 'baseline':
       return { file: process.execPath, args: ['--import', 'tsx', 'bench/baseline-server.ts', '--port', '0'] };
@@ -100,7 +100,8 @@ async function waitForUrl(child: ChildProcess, name: string): Promise<string> {
     );
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
-      const match = /http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
+      // `serve` may print other URLs (the dashboard) first; the server line says "listening".
+      const match = /listening (?:on )?http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
       if (match) finish(`http://127.0.0.1:${match[1]}`);
     };
     const onExit = (code: number | null): void => fail(new Error(`${name} exited with ${code}:\n${output}`));

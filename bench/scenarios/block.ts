@@ -1,0 +1,75 @@
+/**
+ * block: bcrypt cost 12, one hash after another, on the event loop and then on the worker pool,
+ * while 1,000 ws-prime clients each ask one question a second. What the other clients feel (their
+ * round-trip p99) and what the loop feels (Loopscope's own lag figures). Loopscope only: the
+ * baseline has no /bcrypt, and Debian's python3 here has no bcrypt module for a Tornado version.
+ */
+import { fmt, kindOf, serverStats, waitFor, withGenerator, type Figures, type Scenario } from './scenario';
+
+const MODES = ['loop', 'pool'] as const;
+
+export const block: Scenario = {
+  name: 'block',
+  title: 'block: bcrypt cost 12 on the loop vs on the pool, 1,000 clients pinging',
+  variants: [{ label: 'loopscope', server: 'loopscope' }],
+  metrics: MODES.flatMap((mode) => [
+    { key: `${mode}.hashes`, label: `${mode}: hashes done`, digits: 0 },
+    { key: `${mode}.loopMaxMs`, label: `${mode}: worst loop delay ms`, digits: 1 },
+    { key: `${mode}.loopP99Ms`, label: `${mode}: loop delay p99 ms (worst 1 s)`, digits: 1 },
+    { key: `${mode}.rttP99Ms`, label: `${mode}: other clients' RTT p99 ms`, digits: 1 },
+    { key: `${mode}.rttMaxMs`, label: `${mode}: other clients' RTT max ms`, digits: 1 },
+  ]),
+  async run({ server, quick, log }) {
+    const clients = quick ? 200 : 1000;
+    const phaseMs = quick ? 4000 : 10_000;
+    const figures: Figures = {};
+    for (const mode of MODES) {
+      await withGenerator(server.url, async (g) => {
+        await g.command({
+          type: 'spawn',
+          kind: 'ws-prime',
+          count: clients,
+          rampPerS: 0,
+          options: { intervalMs: 1000 },
+        });
+        await waitFor(() => (kindOf(g.latest(), 'ws-prime')?.active ?? 0) >= clients, 30_000);
+        await serverStats(server.url); // fresh window
+        let hashes = 0;
+        let loopMax = 0;
+        let loopP99 = 0;
+        const until = Date.now() + phaseMs;
+        const hashing = (async () => {
+          while (Date.now() < until) {
+            const res = await fetch(`${server.url}/bcrypt?cost=12&mode=${mode}`, {
+              method: 'POST',
+              body: 'correct horse battery staple',
+              signal: AbortSignal.timeout(30_000),
+            });
+            if (!res.ok) throw new Error(`POST /bcrypt answered ${res.status}: ${await res.text()}`);
+            await res.arrayBuffer();
+            hashes++;
+          }
+        })();
+        // /stats is itself stuck behind a loop-mode hash, which is the point: it reports the stall after.
+        while (Date.now() < until + 1000) {
+          const stats = await serverStats(server.url);
+          loopMax = Math.max(loopMax, stats.eventLoop?.maxMs ?? 0);
+          loopP99 = Math.max(loopP99, stats.eventLoop?.p99Ms ?? 0);
+          await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+        await hashing;
+        const k = kindOf(g.latest(), 'ws-prime');
+        const rtt = k?.cumulative?.rtt ?? k?.rtt;
+        figures[`${mode}.hashes`] = hashes;
+        figures[`${mode}.loopMaxMs`] = loopMax;
+        figures[`${mode}.loopP99Ms`] = loopP99;
+        figures[`${mode}.rttP99Ms`] = rtt?.count ? rtt.p99Ms : null;
+        figures[`${mode}.rttMaxMs`] = rtt?.count ? rtt.maxMs : null;
+        log(
+          `  ${mode}: ${hashes} hashes, loop max ${fmt(loopMax)} ms, clients' p99 ${fmt(figures[`${mode}.rttP99Ms`])} ms`,
+        );
+      });
+    }
+    return figures;
+  },
+};

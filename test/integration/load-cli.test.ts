@@ -1,0 +1,149 @@
+/**
+ * `loopscope load` as a real child process: JSON output, thresholds → exit codes, usage errors,
+ * and the file-descriptor limit (run under a low `ulimit -n`, which is what production reads).
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { LoadReport } from '../../common/load';
+import { createEngine, type Engine } from '../../main/engine/engine';
+import { startFaultyServer, type FaultyServer } from '../fixtures/faulty-server';
+import { runLoadCli } from '../fixtures/load-wait';
+
+let engine: Engine;
+let faulty: FaultyServer;
+
+beforeAll(async () => {
+  engine = await createEngine({ port: 0 });
+  faulty = await startFaultyServer({ skipEvery: 2 });
+});
+
+afterAll(async () => {
+  await engine?.close();
+  await faulty?.close();
+});
+
+interface JsonDoc {
+  ok: boolean;
+  report: LoadReport;
+  thresholds: Array<{ name: string; limit: number; value: number; ok: boolean }>;
+}
+
+describe('load CLI', () => {
+  test('a clean run passes its thresholds: exit 0 and one JSON document', async () => {
+    const res = await runLoadCli([
+      '--target',
+      engine.url,
+      '--ws',
+      '20',
+      '--ws-interval',
+      '100',
+      '--feed',
+      '10',
+      '--sse',
+      '10',
+      '--long-poll',
+      '10',
+      '--publish-rate',
+      '20',
+      '--duration',
+      '2',
+      '--json',
+      '--max-wrong',
+      '0',
+      '--max-lost',
+      '0',
+    ]);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    const doc = JSON.parse(res.stdout) as JsonDoc;
+    expect(doc.ok).toBe(true);
+    expect(doc.report.kinds['ws-prime'].active).toBe(20);
+    expect(doc.report.kinds['ws-feed'].received).toBeGreaterThan(0);
+    expect(doc.thresholds.map((t) => t.name)).toEqual(['--max-wrong', '--max-lost']);
+  });
+
+  test('a breached threshold exits 1 and names the threshold; the table is printed', async () => {
+    const res = await runLoadCli([
+      '--target',
+      engine.url,
+      '--ws',
+      '5',
+      '--ws-interval',
+      '50',
+      '--duration',
+      '1',
+      '--max-p99-rtt-ms',
+      '0',
+    ]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('threshold breached: --max-p99-rtt-ms 0');
+    expect(res.stdout).toMatch(/^kind\s+active/m);
+    expect(res.stdout).toMatch(/^ws-prime\s+5\s/m);
+  });
+
+  test('lost feed messages breach --max-lost', async () => {
+    const res = await runLoadCli([
+      '--target',
+      faulty.url,
+      '--feed',
+      '3',
+      '--publish-rate',
+      '20',
+      '--duration',
+      '1',
+      '--max-lost',
+      '0',
+      '--json',
+    ]);
+    expect(res.code).toBe(1);
+    const doc = JSON.parse(res.stdout) as JsonDoc;
+    expect(doc.report.kinds['ws-feed'].integrity.missing).toBeGreaterThan(0);
+    expect(res.stderr).toContain('--max-lost');
+  });
+
+  test('usage errors exit 2', async () => {
+    const [nonLoopback, badFlag, badDuration] = await Promise.all([
+      runLoadCli(['--target', 'http://192.0.2.7:8888', '--ws', '1']),
+      runLoadCli(['--bogus']),
+      runLoadCli(['--duration', '0']),
+    ]);
+    expect(nonLoopback.code).toBe(2);
+    expect(nonLoopback.stderr).toContain('non_loopback_target');
+    expect(badFlag.code).toBe(2);
+    expect(badDuration.code).toBe(2);
+    expect(badDuration.stderr).toContain('--duration');
+  });
+
+  test('more clients than the fd limit allows: refused with fd_limit naming the limit', async () => {
+    const res = await runLoadCli(
+      ['--target', engine.url, '--ws', '1000', '--processes', '1', '--duration', '1'],
+      256,
+    );
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain('fd_limit');
+    expect(res.stderr).toContain('limit of 256');
+    expect(res.stderr).toContain('ulimit -n');
+  });
+
+  test('--processes auto adds generator processes when one fd limit is not enough', async () => {
+    const res = await runLoadCli(
+      [
+        '--target',
+        engine.url,
+        '--ws',
+        '500',
+        '--ws-interval',
+        '0',
+        '--processes',
+        'auto',
+        '--duration',
+        '1',
+        '--json',
+      ],
+      400,
+    );
+    expect(res.code).toBe(0);
+    const doc = JSON.parse(res.stdout) as JsonDoc;
+    expect(doc.report.generator.processes).toBe(2);
+    expect(doc.report.kinds['ws-prime'].active).toBe(500);
+  });
+});

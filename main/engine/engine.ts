@@ -37,6 +37,8 @@ export interface EngineOptions {
   sseKeepAliveMs?: number;
   /** How long close() lets in-flight requests finish before cutting them, default 5000. */
   closeGraceMs?: number;
+  /** Messages the feed retains; the protocol's 10,000 unless a test needs a small window. */
+  feedCapacity?: number;
 }
 
 export interface EngineMetrics {
@@ -82,7 +84,7 @@ function selfHost(host: string): string {
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
   const host = options.host ?? '127.0.0.1';
   const counters = new EngineCounters();
-  const feed = new Feed();
+  const feed = new Feed(options.feedCapacity);
   const queue = new JobQueue(options.queueCapacity ?? DEFAULT_CAPACITY, options.workers ?? DEFAULT_WORKERS);
   const bcrypt = new BcryptService(counters, options.bcryptThreads ?? os.availableParallelism());
   const sampler = new Sampler(

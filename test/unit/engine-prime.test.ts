@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { isPrime, parseInteger } from '../../main/engine/prime';
+
+/** Independent check for small n: trial division. */
+function trialDivision(n: number): boolean {
+  if (n < 2) return false;
+  for (let d = 2; d * d <= n; d++) if (n % d === 0) return false;
+  return true;
+}
+
+/** Independent check for big n: its own modpow and Miller–Rabin with pseudo-random bases. */
+function powMod(b: bigint, e: bigint, m: bigint): bigint {
+  let r = 1n;
+  b %= m;
+  for (; e > 0n; e >>= 1n, b = (b * b) % m) if (e & 1n) r = (r * b) % m;
+  return r;
+}
+function probablyPrime(n: bigint, rounds = 40): boolean {
+  let d = n - 1n;
+  let s = 0;
+  while (d % 2n === 0n) {
+    d /= 2n;
+    s++;
+  }
+  let seed = 0x9e3779b9n;
+  for (let i = 0; i < rounds; i++) {
+    seed = (seed * 6364136223846793005n + 1442695040888963407n) % 2n ** 64n;
+    const a = 2n + (seed % (n - 3n));
+    let x = powMod(a, d, n);
+    if (x === 1n || x === n - 1n) continue;
+    let composite = true;
+    for (let r = 1; r < s && composite; r++) {
+      x = (x * x) % n;
+      if (x === n - 1n) composite = false;
+    }
+    if (composite) return false;
+  }
+  return true;
+}
+
+describe('isPrime', () => {
+  it('agrees with trial division for every n below 20,000', () => {
+    for (let n = -5; n < 20_000; n++) expect(isPrime(BigInt(n)), `n=${n}`).toBe(trialDivision(n));
+  });
+
+  it('rejects Carmichael numbers (each checked against a factor)', () => {
+    const carmichael: [bigint, bigint][] = [
+      [561n, 3n],
+      [41041n, 7n],
+      [825265n, 5n],
+      [321197185n, 5n],
+      [5394826801n, 7n],
+      [232250619601n, 7n],
+      [9746347772161n, 7n],
+    ];
+    for (const [n, factor] of carmichael) {
+      expect(n % factor).toBe(0n);
+      expect(isPrime(n), String(n)).toBe(false);
+    }
+  });
+
+  it('rejects strong pseudoprimes to many small bases', () => {
+    // Strong pseudoprime to bases 2..23; 149491 · 747451 · 34233211.
+    expect(149491n * 747451n * 34233211n).toBe(3825123056546413051n);
+    expect(isPrime(3825123056546413051n)).toBe(false);
+    // 24 digits, strong pseudoprime to bases 2..37: only base 41 exposes it.
+    expect(399165290221n * 798330580441n).toBe(318665857834031151167461n);
+    expect(isPrime(318665857834031151167461n)).toBe(false);
+  });
+
+  it('accepts large primes of 19 to 24 digits (cross-checked with random-base Miller–Rabin)', () => {
+    const primes = [
+      2n ** 61n - 1n,
+      999999999999999989n,
+      1000000000000000003n,
+      99999999999999999989n,
+      999999999999999999899n,
+      1000000000000000000117n,
+      100000000000000000000117n,
+      999999999999999999999743n,
+    ];
+    for (const p of primes) {
+      expect(probablyPrime(p), `cross-check ${p}`).toBe(true);
+      expect(isPrime(p), String(p)).toBe(true);
+      // Its neighbours in the same range: products of two primes are composite by construction.
+      expect(isPrime(p * 3n)).toBe(false);
+    }
+    expect(isPrime(1000000000000000003n * 999999999999999989n)).toBe(false);
+  });
+
+  it('matches the independent check on a spread of 20–24 digit odd numbers', () => {
+    let n = 12345678901234567890123n;
+    for (let i = 0; i < 300; i++, n += 2n * 7919n) expect(isPrime(n), String(n)).toBe(probablyPrime(n));
+  });
+});
+
+describe('parseInteger', () => {
+  const ok = (text: string) => {
+    const r = parseInteger(text);
+    if (!r.ok) throw new Error(`expected ${JSON.stringify(text)} to parse: ${r.message}`);
+    return r.canonical;
+  };
+
+  it('canonicalises sign, leading zeros and white space', () => {
+    expect(ok('7')).toBe('7');
+    expect(ok('+007')).toBe('7');
+    expect(ok('  -0042\t')).toBe('-42');
+    expect(ok('-0')).toBe('0');
+    expect(ok('000')).toBe('0');
+    expect(ok('\n999999999999999999999743 ')).toBe('999999999999999999999743');
+  });
+
+  it('refuses anything that is not 1..24 digits with an optional sign', () => {
+    for (const bad of [
+      '',
+      '   ',
+      '+',
+      '-',
+      '1.5',
+      '1e3',
+      '0x10',
+      '12 34',
+      '--1',
+      '+-1',
+      'seven',
+      '١٢٣',
+      '1000000000000000000000000',
+    ]) {
+      expect(parseInteger(bad).ok, JSON.stringify(bad)).toBe(false);
+    }
+    expect(parseInteger('9'.repeat(24)).ok).toBe(true);
+    // Leading zeros count towards the 24 digits: the limit is on what was written.
+    expect(parseInteger('0'.repeat(25)).ok).toBe(false);
+  });
+});

@@ -1,0 +1,102 @@
+import { execFileSync } from 'node:child_process';
+import { describe, expect, test } from 'vitest';
+import { readFdLimit } from '../../main/engine/load/fd-limit';
+import { healthWarning } from '../../main/engine/load/health';
+import { SourceAddresses, isLoopbackHost, parseTarget } from '../../main/engine/load/target';
+import { checkThresholds, parsePlan } from '../../main/cli/load';
+import { CLIENT_KINDS, type LoadReport } from '../../common/load';
+
+describe('targets', () => {
+  test('only loopback hosts pass without the opt-in', () => {
+    for (const h of ['127.0.0.1', '127.9.8.7', 'localhost', '[::1]', '::1'])
+      expect(isLoopbackHost(h), h).toBe(true);
+    for (const h of ['10.0.0.1', 'example.com', '128.0.0.1', '0.0.0.0'])
+      expect(isLoopbackHost(h), h).toBe(false);
+    expect(() => parseTarget('http://example.com')).toThrow(
+      expect.objectContaining({ code: 'non_loopback_target' }),
+    );
+    expect(parseTarget('http://example.com', true).httpBase).toBe('http://example.com');
+    expect(() => parseTarget('ftp://127.0.0.1')).toThrow(expect.objectContaining({ code: 'bad_target' }));
+  });
+
+  test('IPv4 loopback targets spread connections over 127.0.0.x source addresses', () => {
+    const t = parseTarget('http://127.0.0.1:8888/');
+    expect(t.wsBase).toBe('ws://127.0.0.1:8888');
+    const s = new SourceAddresses(t);
+    const seen = new Set(Array.from({ length: 32 }, () => s.take()));
+    if (process.platform === 'linux') expect(seen.size).toBe(16);
+    expect(new SourceAddresses(parseTarget('http://[::1]:9')).take()).toBeUndefined();
+  });
+});
+
+test('the fd limit read from /proc is the shell’s `ulimit -n`', () => {
+  const shell = execFileSync('/bin/sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim();
+  expect(String(readFdLimit())).toBe(shell === 'unlimited' ? String(Number.MAX_SAFE_INTEGER) : shell);
+});
+
+test('the generator warns about itself only when saturated', () => {
+  expect(healthWarning(5, 30)).toBeNull();
+  expect(healthWarning(51, 30)).toMatch(/event-loop p99/);
+  expect(healthWarning(5, 95)).toMatch(/CPU/);
+});
+
+describe('load CLI arguments', () => {
+  test('flags become commands; defaults are bounded', () => {
+    const plan = parsePlan([
+      '--ws',
+      '10',
+      '--feed',
+      '2',
+      '--publish-rate',
+      '5',
+      '--ramp',
+      '100',
+      '--max-lost',
+      '0',
+    ]);
+    if (plan === 'help') throw new Error('unexpected help');
+    expect(plan.target).toBe('http://127.0.0.1:8888');
+    expect(plan.durationS).toBe(10);
+    expect(plan.commands).toEqual([
+      { type: 'spawn', kind: 'ws-prime', count: 10, rampPerS: 100, options: { intervalMs: 1000 } },
+      { type: 'spawn', kind: 'ws-feed', count: 2, rampPerS: 100 },
+      { type: 'publishRate', perS: 5 },
+    ]);
+    expect(plan.thresholds).toEqual({ maxLost: 0 });
+    expect(() => parsePlan(['--duration', '3601'])).toThrow(/--duration/);
+    expect(() => parsePlan(['--http-path', '/etc'])).toThrow(/--http-path/);
+    expect(parsePlan(['--help'])).toBe('help');
+  });
+
+  test('thresholds compare totals across kinds', () => {
+    const lat = { count: 1, p50Ms: 1, p99Ms: 7, maxMs: 9 };
+    const kinds = Object.fromEntries(
+      CLIENT_KINDS.map((k) => [
+        k,
+        {
+          kind: k,
+          active: 0,
+          pending: 0,
+          opened: 0,
+          closed: 0,
+          failures: { ECONNREFUSED: 1 },
+          sent: 0,
+          received: 0,
+          sentPerS: 0,
+          receivedPerS: 0,
+          rtt: lat,
+          delivery: lat,
+          integrity: { wrong: 1, missing: 1, duplicated: 0, outOfOrder: 1, expiredLost: 0 },
+        },
+      ]),
+    );
+    const r = { kinds } as unknown as LoadReport;
+    const res = checkThresholds(r, { maxWrong: 7, maxLost: 13, maxP99RttMs: 7, maxFailures: 6 });
+    expect(res).toEqual([
+      { name: '--max-wrong', limit: 7, value: 7, ok: true },
+      { name: '--max-lost', limit: 13, value: 14, ok: false },
+      { name: '--max-p99-rtt-ms', limit: 7, value: 7, ok: true },
+      { name: '--max-failures', limit: 6, value: 7, ok: false },
+    ]);
+  });
+});

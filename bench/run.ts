@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [SCENARIO ...] [--quick] [--repeat N] [--no-record]`
+ * `npm run bench -- [SCENARIO ...] [--quick] [--repeat N] [--servers a,b] [--no-record]`
  *
  * Runs each scenario against Loopscope's engine (as `serve` runs it), the bare node:http + ws
  * baseline and Tornado, each a fresh child process per run, with load from separate processes.
@@ -14,13 +14,25 @@ import { hello } from './scenarios/hello';
 import { hold } from './scenarios/hold';
 import { overhead } from './scenarios/overhead';
 import { prime } from './scenarios/prime';
-import { DEFAULT_VARIANTS, median, type Figures, type Scenario } from './scenarios/scenario';
-import { ensureTornado, pythonVersion, startServer } from './servers';
+import {
+  DEFAULT_VARIANTS,
+  median,
+  type Figures,
+  type Scenario,
+  type ScenarioContext,
+} from './scenarios/scenario';
+import { ensureTornado, pythonVersion, SERVER_NAMES, startServer, type RunningServer } from './servers';
 
 const SCENARIOS: Scenario[] = [hold, prime, fanout, hello, overhead, block];
 
 function log(line: string): void {
   console.log(line);
+}
+
+function note(errors: string[], where: string, err: unknown): void {
+  const message = `${where}: ${err instanceof Error ? err.message : String(err)}`;
+  log(`  error: ${message}`);
+  errors.push(message.split('\n')[0] ?? message);
 }
 
 async function runScenario(
@@ -38,17 +50,27 @@ async function runScenario(
     for (const variant of variants) {
       log(`${scenario.name} [${round}/${repeat}] ${variant.label}`);
       const started = Date.now();
+      let server: RunningServer | null = null;
       try {
-        const server = await startServer(variant.server, variant.options);
-        try {
-          samples[variant.label]!.push(await scenario.run({ server, quick, log }));
-        } finally {
-          await server.stop();
-        }
+        server = await startServer(variant.server, variant.options);
+        const ctx: ScenarioContext = {
+          server,
+          quick,
+          log,
+          async fresh() {
+            await server?.stop();
+            server = null;
+            server = await startServer(variant.server, variant.options);
+            ctx.server = server;
+            return server;
+          },
+        };
+        samples[variant.label]!.push(await scenario.run(ctx));
       } catch (err) {
-        const message = `${variant.label} run ${round}: ${err instanceof Error ? err.message : String(err)}`;
-        log(`  error: ${message}`);
-        errors.push(message.split('\n')[0] ?? message);
+        note(errors, `${variant.label} run ${round}`, err);
+      } finally {
+        // A server that died during the run says so here (stop() reports an unexpected exit).
+        await server?.stop().catch((err: unknown) => note(errors, `${variant.label} run ${round} stop`, err));
       }
       log(`  (${((Date.now() - started) / 1000).toFixed(0)} s)`);
     }
@@ -76,6 +98,8 @@ async function main(): Promise<number> {
       quick: { type: 'boolean', default: false },
       repeat: { type: 'string', default: '3' },
       'no-record': { type: 'boolean', default: false },
+      /** Comma-separated server names to keep (default all): loopscope, baseline, tornado. */
+      servers: { type: 'string' },
     },
   });
   const repeat = Number(values.repeat);
@@ -90,6 +114,14 @@ async function main(): Promise<number> {
     );
     return 2;
   }
+  const servers = values.servers?.split(',') ?? [...SERVER_NAMES];
+  const unknownServers = servers.filter((s) => !(SERVER_NAMES as readonly string[]).includes(s));
+  if (unknownServers.length > 0) {
+    console.error(
+      `bench: unknown server ${unknownServers.join(', ')}; choose from ${SERVER_NAMES.join(', ')}`,
+    );
+    return 2;
+  }
   const chosen = positionals.length > 0 ? SCENARIOS.filter((s) => positionals.includes(s.name)) : SCENARIOS;
   const tornado = ensureTornado(log);
   const m = machine(pythonVersion(), tornado);
@@ -99,7 +131,7 @@ async function main(): Promise<number> {
 
   const results: ScenarioResult[] = [];
   for (const scenario of chosen) {
-    const result = await runScenario(scenario, repeat, values.quick, tornado);
+    const result = await runScenario(scenario, repeat, values.quick, tornado, servers);
     results.push(result);
     log(`\n### ${scenario.title} (median of ${repeat})\n\n${table(result)}\n`);
     if (result.checks.length > 0) log(`${checks(result)}\n`);

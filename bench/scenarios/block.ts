@@ -18,13 +18,14 @@ export const block: Scenario = {
     { key: `${mode}.loopP99Ms`, label: `${mode}: loop delay p99 ms (worst 1 s)`, digits: 1 },
     { key: `${mode}.rttP99Ms`, label: `${mode}: other clients' RTT p99 ms`, digits: 1 },
     { key: `${mode}.rttMaxMs`, label: `${mode}: other clients' RTT max ms`, digits: 1 },
+    { key: `${mode}.generatorP99Ms`, label: `${mode}: load generator loop p99 ms (worst)`, digits: 1 },
   ]),
   async run({ server, quick, log }) {
     const clients = quick ? 200 : 1000;
     const phaseMs = quick ? 4000 : 10_000;
     const figures: Figures = {};
     for (const mode of MODES) {
-      await withGenerator(server.url, async (g) => {
+      await withGenerator(server.url, async (g, health) => {
         await g.command({
           type: 'spawn',
           kind: 'ws-prime',
@@ -34,6 +35,7 @@ export const block: Scenario = {
         });
         await waitFor(() => (kindOf(g.latest(), 'ws-prime')?.active ?? 0) >= clients, 30_000);
         await serverStats(server.url); // fresh window
+        health.reset();
         let hashes = 0;
         let loopMax = 0;
         let loopP99 = 0;
@@ -65,6 +67,7 @@ export const block: Scenario = {
         figures[`${mode}.loopP99Ms`] = loopP99;
         figures[`${mode}.rttP99Ms`] = rtt?.count ? rtt.p99Ms : null;
         figures[`${mode}.rttMaxMs`] = rtt?.count ? rtt.maxMs : null;
+        figures[`${mode}.generatorP99Ms`] = health.worstLoopP99Ms;
         log(
           `  ${mode}: ${hashes} hashes, loop max ${fmt(loopMax)} ms, clients' p99 ${fmt(figures[`${mode}.rttP99Ms`])} ms`,
         );

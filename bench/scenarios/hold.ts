@@ -1,7 +1,8 @@
 /**
  * hold: many idle connections held open with the server's heartbeat running. 10,000 WebSockets for
  * 60 s, then a mix of 4,000 ws-prime + 3,000 SSE + 3,000 long-poll for 30 s. Memory per connection
- * is the server's RSS growth divided by the connections (VmRSS of the child, the same for all three).
+ * is the server's RSS growth divided by the connections (VmRSS of the child, the same for all three);
+ * each phase starts on a fresh server.
  */
 import type { ClientKind, KindOptions } from '../../common/load';
 import type { LoadController } from '../../main/engine/load/controller';
@@ -47,7 +48,7 @@ async function holdPhase(
 ): Promise<Figures> {
   const { server } = ctx;
   const total = groups.reduce((sum, g) => sum + g.count, 0);
-  return withGenerator(server.url, async (g) => {
+  return withGenerator(server.url, async (g, health) => {
     await server.loop(); // start a fresh lag window
     const rssBefore = server.rssBytes();
     const started = performance.now();
@@ -64,6 +65,7 @@ async function holdPhase(
     );
 
     await server.loop();
+    health.reset();
     const p99s: number[] = [];
     let lowest = total;
     const holdUntil = Date.now() + holdS * 1000;
@@ -82,6 +84,7 @@ async function holdPhase(
       [`${prefix}.connectS`]: connectS,
       [`${prefix}.kbPerConn`]: (rssAfter - rssBefore) / total / 1024,
       [`${prefix}.loopP99Ms`]: p99s.length > 0 ? Math.max(...p99s) : null,
+      [`${prefix}.generatorP99Ms`]: health.worstLoopP99Ms,
     };
   });
 }
@@ -96,11 +99,13 @@ export const hold: Scenario = {
     { key: 'ws.connectS', label: 'ws: seconds to connect all', digits: 2 },
     { key: 'ws.kbPerConn', label: 'ws: server KB per connection', digits: 2 },
     { key: 'ws.loopP99Ms', label: 'ws: loop lag p99 ms (worst 1 s)', digits: 1 },
+    { key: 'ws.generatorP99Ms', label: 'ws: load generator loop p99 ms (worst)', digits: 1 },
     { key: 'mix.connected', label: 'mix: connected at the end', digits: 0 },
     { key: 'mix.failures', label: 'mix: failures', digits: 0 },
     { key: 'mix.connectS', label: 'mix: seconds to connect all', digits: 2 },
     { key: 'mix.kbPerConn', label: 'mix: server KB per connection', digits: 2 },
     { key: 'mix.loopP99Ms', label: 'mix: loop lag p99 ms (worst 1 s)', digits: 1 },
+    { key: 'mix.generatorP99Ms', label: 'mix: load generator loop p99 ms (worst)', digits: 1 },
   ],
   async run(ctx) {
     const scale = ctx.quick ? 10 : 1;
@@ -110,6 +115,8 @@ export const hold: Scenario = {
       [{ kind: 'ws-prime', count: 10_000 / scale, options: { intervalMs: 0 } }],
       ctx.quick ? 5 : 60,
     );
+    // A fresh server: memory per connection must not be masked by what the first phase left behind.
+    await ctx.fresh();
     const mix = await holdPhase(
       ctx,
       'mix',

@@ -25,6 +25,8 @@ export interface Variant {
 
 export interface ScenarioContext {
   server: RunningServer;
+  /** Stops `server` and starts the same variant afresh (a phase that must not inherit memory). */
+  fresh(): Promise<RunningServer>;
   quick: boolean;
   log(line: string): void;
 }
@@ -67,13 +69,49 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, ms: n
   }
 }
 
-/** A fresh generator for one measurement, always closed afterwards (no orphan clients). */
-export async function withGenerator<T>(url: string, fn: (g: LoadController) => Promise<T>): Promise<T> {
-  const generator = await startLoadGenerator({ target: url, reportIntervalMs: 250, processes: 'auto' });
+/**
+ * A fresh generator for one measurement, always closed afterwards (no orphan clients). `processes`
+ * as in startLoadGenerator: a number shares clients evenly for CPU, 'auto' only adds processes for fds.
+ */
+export async function withGenerator<T>(
+  url: string,
+  fn: (g: LoadController, health: GeneratorWatch) => Promise<T>,
+  processes: number | 'auto' = 'auto',
+): Promise<T> {
+  const generator = await startLoadGenerator({ target: url, reportIntervalMs: 250, processes });
+  const health = new GeneratorWatch(generator);
   try {
-    return await fn(generator);
+    return await fn(generator, health);
   } finally {
+    health.stop();
     await generator.close();
+  }
+}
+
+/**
+ * The generator's own event-loop p99 while measuring: when it is high, latencies include the
+ * client's delay, not only the server's, and the table says so.
+ */
+export class GeneratorWatch {
+  worstLoopP99Ms = 0;
+  warning: string | null = null;
+  private readonly off: () => void;
+
+  constructor(g: LoadController) {
+    this.off = g.onReport((r) => {
+      this.worstLoopP99Ms = Math.max(this.worstLoopP99Ms, r.generator.eventLoopP99Ms);
+      this.warning = r.generator.warning ?? this.warning;
+    });
+  }
+
+  /** Forget what came before (connecting is not measuring). */
+  reset(): void {
+    this.worstLoopP99Ms = 0;
+    this.warning = null;
+  }
+
+  stop(): void {
+    this.off();
   }
 }
 

@@ -17,6 +17,7 @@ export const MAX_SOCKETS_PER_KIND = 1024;
 /** Requests in flight before due sends are skipped (counted as skipped_backlog). */
 const MAX_IN_FLIGHT = 4 * MAX_SOCKETS_PER_KIND;
 const MAX_REPLY_BYTES = 1024 * 1024;
+export const KEEP_ALIVE_IDLE_MS = 4000;
 const MAX_SENDS_PER_TICK = 2000;
 const RAMP_TICK_MS = 20;
 
@@ -178,7 +179,7 @@ export abstract class RequestKind implements KindDriver {
     this.arm();
   }
 
-  private send(due: number, sender: Sender): void {
+  private send(due: number, sender: Sender, retry = true): void {
     if (this.inFlight >= MAX_IN_FLIGHT) {
       this.stats.fail('skipped_backlog');
       return;
@@ -204,13 +205,27 @@ export abstract class RequestKind implements KindDriver {
       }
       if (this.inFlight === 0) this.checkIdle();
     };
-    const req = http.request(`${this.target.httpBase}${spec.path}`, {
+    const req = http.request({
+      host: this.target.hostname,
+      port: this.target.port,
+      path: `${this.target.basePath}${spec.path}`,
       method: spec.method,
       agent: this.agent,
       localAddress: sender.localAddress,
       headers,
     });
-    req.on('error', (err) => finish(causeOf(err)));
+    req.on('error', (err) => {
+      // The server closed a reused keep-alive socket just as we sent: an idempotent GET is simply
+      // sent again (as Node's docs advise); the latency still counts from the original due time.
+      if (retry && spec.method === 'GET' && req.reusedSocket && causeOf(err) === 'ECONNRESET' && !done) {
+        done = true;
+        this.inFlight--;
+        this.stats.sent--;
+        this.send(due, sender, false);
+        return;
+      }
+      finish(causeOf(err));
+    });
     req.on('response', (res) => {
       let size = 0;
       res.on('data', (chunk: Buffer) => {
@@ -242,5 +257,12 @@ export abstract class RequestKind implements KindDriver {
 }
 
 function newAgent(): http.Agent {
-  return new http.Agent({ keepAlive: true, maxTotalSockets: MAX_SOCKETS_PER_KIND });
+  // timeout: idle keep-alive sockets are dropped before a Node server's default 5 s keepAliveTimeout,
+  // so a request is not sent on a socket the server is closing (ECONNRESET). Node only honours the
+  // server's Keep-Alive hint when it is below the agent's own timeout, hence setting one at all.
+  return new http.Agent({
+    keepAlive: true,
+    maxTotalSockets: MAX_SOCKETS_PER_KIND,
+    timeout: KEEP_ALIVE_IDLE_MS,
+  });
 }

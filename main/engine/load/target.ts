@@ -11,6 +11,8 @@ export interface Target {
   readonly wsBase: string;
   readonly hostname: string;
   readonly port: number;
+  /** Path prefix of the base URL ('' for a server at the root), for option-object requests. */
+  readonly basePath: string;
   /**
    * Source addresses to spread connections over (127.0.0.1..127.0.0.N), so one source address
    * does not run out of ephemeral ports; null when the target is not an IPv4 loopback literal or
@@ -64,6 +66,7 @@ export function parseTarget(url: string, allowNonLoopback = false): Target {
     wsBase: `ws://${hostPart}${path}`,
     hostname: parsed.hostname.replace(/^\[|\]$/g, ''),
     port,
+    basePath: path,
     localAddresses: useSources
       ? Array.from({ length: SOURCE_ADDRESSES }, (_, i) => `127.0.0.${i + 1}`)
       : null,

@@ -7,6 +7,7 @@ import http from 'node:http';
 import type { KindOptions } from '../../../../common/load';
 import { ConnectionPool, type Connection } from '../connection-pool';
 import { FeedTracker } from '../feed-tracker';
+import { KEEP_ALIVE_IDLE_MS } from '../request-kind';
 import { causeOf } from '../stats';
 import type { Target } from '../target';
 
@@ -67,9 +68,13 @@ export class LongPollKind extends ConnectionPool<PollClient> {
     this.agent = newAgent();
   }
 
-  private poll(c: PollClient): void {
+  private poll(c: PollClient, retried = false): void {
     const cursor = c.cursor === null ? '' : `&cursor=${c.cursor}`;
-    const req = http.get(`${this.target.httpBase}/feed/poll?timeout=${POLL_TIMEOUT_S}${cursor}`, {
+    // An options object rather than a URL string: parsing a URL per poll showed up in profiles.
+    const req = http.get({
+      host: this.target.hostname,
+      port: this.target.port,
+      path: `${this.target.basePath}/feed/poll?timeout=${POLL_TIMEOUT_S}${cursor}`,
       agent: this.agent,
       localAddress: c.localAddress,
     });
@@ -81,7 +86,21 @@ export class LongPollKind extends ConnectionPool<PollClient> {
         else this.opened(c);
       });
     }
-    req.on('error', (err) => this.ended(c, causeOf(err)));
+    req.on('error', (err) => {
+      // A reused keep-alive socket the server was closing: polling is idempotent, poll again once.
+      if (
+        req.reusedSocket &&
+        causeOf(err) === 'ECONNRESET' &&
+        c.state === 'open' &&
+        !this.isStopping(c) &&
+        !retried
+      ) {
+        this.stats.sent--;
+        this.poll(c, true);
+        return;
+      }
+      this.ended(c, causeOf(err));
+    });
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -129,7 +148,8 @@ export class LongPollKind extends ConnectionPool<PollClient> {
 }
 
 function newAgent(): http.Agent {
-  return new http.Agent({ keepAlive: true });
+  // See request-kind.ts: drop idle sockets before the server's keep-alive timeout does.
+  return new http.Agent({ keepAlive: true, timeout: KEEP_ALIVE_IDLE_MS });
 }
 
 function parseJson(body: string): PollReply | null {

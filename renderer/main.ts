@@ -41,7 +41,7 @@ function start(): void {
   let info: AppInfo | null = null;
   let latestSnapshot: EngineSnapshot | null = null;
   let latestReport: LoadReport | null = null;
-  let windowMs = 5 * 60_000;
+  let windowMs = 60_000;
   let paused = false;
   let chartsDirty = false;
   let readoutsDirty = false;

@@ -1,6 +1,7 @@
 /**
  * Asks the demo server whether a number is prime over a real WebSocket from this page to
- * /ws/prime — the protocol's section 4, exactly as any browser client would use it.
+ * /ws/prime — the protocol's section 4, exactly as any browser client would use it. The socket is
+ * opened for a question and closed once every answer is in.
  */
 import { h } from '../dom';
 import type { PanelContext } from './context';
@@ -82,6 +83,9 @@ export class PrimeBox {
     socket.addEventListener('message', (msg) => {
       const resolve = this.waiting.shift();
       resolve?.(JSON.parse(String(msg.data)) as PrimeReply);
+      // Close once nothing is pending, so the page's own socket does not linger in the
+      // connection counts the user is watching.
+      if (this.waiting.length === 0) socket.close(1000, 'done');
     });
     socket.addEventListener('close', () => {
       if (this.socket === socket) this.socket = null;

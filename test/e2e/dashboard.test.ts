@@ -1,0 +1,187 @@
+/**
+ * The browser dashboard end to end, as a user drives it: `serve` runs as a real child process,
+ * Debian's Chromium opens the printed URL, and every step goes through the page's controls.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  launchChromium,
+  readoutNumber,
+  requireChromium,
+  ROOT,
+  startServe,
+  waitFor,
+  type ServeProcess,
+} from './harness';
+
+let serve: ServeProcess | null = null;
+let context: BrowserContext | null = null;
+let page: Page;
+const pageErrors: string[] = [];
+
+const readout = async (testid: string) => readoutNumber(await page.getByTestId(testid).textContent());
+const snapshots = async () => Number((await page.getByTestId('kpis').getAttribute('data-snapshots')) ?? 0);
+
+/** The largest value a readout shows over the next `count` snapshots. */
+async function peakOver(testid: string, count: number): Promise<number> {
+  const until = (await snapshots()) + count;
+  let peak = 0;
+  await waitFor(
+    `${count} more snapshots`,
+    async () => {
+      peak = Math.max(peak, await readout(testid));
+      return snapshots();
+    },
+    (n) => n >= until,
+  );
+  return Math.max(peak, await readout(testid));
+}
+
+beforeAll(async () => {
+  requireChromium();
+  serve = await startServe();
+  context = await launchChromium();
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') pageErrors.push(msg.text());
+  });
+  await page.goto(serve.dashboardUrl);
+  await waitFor(
+    'the bridge to connect',
+    () => page.getByTestId('bridge-status').textContent(),
+    (t) => t === 'connected',
+  );
+}, 60_000);
+
+afterAll(async () => {
+  await context?.close();
+  if (serve) expect(await serve.stop()).toBe(0);
+});
+
+describe('browser dashboard (Chromium, serve as a child process)', () => {
+  it('shows the demo server it talks to', async () => {
+    await waitFor(
+      'server address',
+      () => page.getByTestId('server-url').textContent(),
+      (t) => t === serve?.serverUrl,
+    );
+    await waitFor('first snapshot', snapshots, (n) => n >= 1);
+  });
+
+  it('spawns 500 ws-prime clients from the UI and the connection readout reaches 500', async () => {
+    await page.getByTestId('spawn-count-ws-prime').fill('500');
+    await page.getByTestId('spawn-ws-prime').click();
+    const total = await waitFor(
+      '500 connections',
+      () => readout('conn-total'),
+      (n) => n === 500,
+      30_000,
+    );
+    expect(total).toBe(500);
+    await waitFor(
+      'generator reports 500 active',
+      () => readout('active-ws-prime'),
+      (n) => n === 500,
+    );
+  });
+
+  it('bcrypt cost 12 on the loop makes the p99 delay jump; on the pool it stays low', async () => {
+    await page.getByTestId('bcrypt-cost').selectOption('12');
+    // Back-to-back hashes: each stall is one late tick, so several keep it above 1% of a window's ticks.
+    await page.getByTestId('bcrypt-runs').fill('3');
+    await waitFor(
+      'a calm loop',
+      () => readout('loop-p99'),
+      (ms) => ms < 50,
+    );
+
+    await page.getByTestId('bcrypt-loop').click();
+    await waitFor(
+      'the loop run',
+      () => page.getByTestId('bcrypt-result').textContent(),
+      (t) => !!t?.includes('loop'),
+    );
+    const onLoop = await waitFor(
+      'the p99 jump',
+      () => readout('loop-p99'),
+      (ms) => ms >= 100,
+    );
+    expect(onLoop).toBeGreaterThanOrEqual(100);
+
+    await waitFor(
+      'the loop to calm down again',
+      () => readout('loop-p99'),
+      (ms) => ms < 50,
+    );
+    const before = await snapshots();
+    await page.getByTestId('bcrypt-pool').click();
+    await waitFor(
+      'the pool run',
+      () => page.getByTestId('bcrypt-result').textContent(),
+      (t) => !!t?.includes('pool'),
+    );
+    expect(await snapshots()).toBeGreaterThanOrEqual(before);
+    const onPool = await peakOver('loop-p99', 2);
+    expect(onPool).toBeLessThan(50);
+    expect(onPool).toBeLessThan(onLoop / 2);
+  });
+
+  it('the prime box asks the server over a WebSocket from the page', async () => {
+    await page.getByTestId('prime-input').fill('2305843009213693951');
+    await page.getByTestId('prime-check').click();
+    await waitFor(
+      'prime answer',
+      () => page.getByTestId('prime-answer').textContent(),
+      (t) => t === 'prime',
+    );
+    await page.getByTestId('prime-input').fill('2305843009213693953');
+    await page.getByTestId('prime-check').click();
+    await waitFor(
+      'not-prime answer',
+      () => page.getByTestId('prime-answer').textContent(),
+      (t) => t === 'not prime',
+    );
+  });
+
+  it('stop all brings the connections back to 0 (screenshot kept as an artifact)', async () => {
+    mkdirSync(join(ROOT, 'test-results'), { recursive: true });
+    await page.screenshot({ path: join(ROOT, 'test-results/dashboard.png'), fullPage: true });
+    await page.getByTestId('stop-all').click();
+    expect(
+      await waitFor(
+        '0 connections',
+        () => readout('conn-total'),
+        (n) => n === 0,
+      ),
+    ).toBe(0);
+  });
+
+  it('exports the session as CSV with one row per snapshot', async () => {
+    await waitFor('a snapshot at 0', snapshots, (n) => n >= 1);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByTestId('export-csv').click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/^loopscope-session-.*\.csv$/);
+    const file = await download.path();
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    const header = lines[0]!.split(',');
+    expect(header.slice(0, 3)).toEqual(['time_iso', 'time', 'conn_ws_prime']);
+    const rows = lines.slice(1).map((l) => l.split(','));
+    expect(rows.length).toBeGreaterThanOrEqual(3);
+    for (const row of rows) expect(row).toHaveLength(header.length);
+    const col = (name: string) => header.indexOf(name);
+    expect(rows.some((r) => r[col('conn_ws_prime')] === '500')).toBe(true);
+    expect(rows.some((r) => Number(r[col('bcrypt_loop_runs')]) > 0)).toBe(true);
+    expect(rows.some((r) => Number(r[col('loop_p99_ms')]) >= 100)).toBe(true);
+    const times = rows.map((r) => Number(r[col('time')]));
+    expect([...times].sort((a, b) => a - b)).toEqual(times);
+  });
+
+  it('ran without page errors or CSP violations', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});

@@ -1,0 +1,121 @@
+/**
+ * End-to-end helpers: browser mode started as a real child process exactly as a user starts it,
+ * and Debian's Chromium driven by playwright-core (never a downloaded browser).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext } from 'playwright-core';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const CHROMIUM = '/usr/bin/chromium';
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+];
+
+/** CI installs Chromium; a missing one is a broken environment, not a reason to skip silently. */
+export function requireChromium(): void {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `${CHROMIUM} is missing: the dashboard end-to-end tests need Debian's chromium (apt-get install -y chromium)`,
+    );
+  }
+  if (!existsSync(join(ROOT, 'out/renderer/index.html'))) {
+    throw new Error('out/renderer is missing: run `npm run build` (npm test does it in pretest)');
+  }
+}
+
+export interface ServeProcess {
+  child: ChildProcess;
+  serverUrl: string;
+  dashboardUrl: string;
+  output: string[];
+  /** SIGTERM, then the exit code (bounded wait). */
+  stop(): Promise<number | null>;
+}
+
+export async function startServe(extraArgs: string[] = []): Promise<ServeProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'main/cli/index.ts', 'serve', '--port', '0', '--dashboard-port', '0', ...extraArgs],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const output: string[] = [];
+  child.stderr?.on('data', (d: Buffer) => output.push(d.toString()));
+  const lines = createInterface({ input: child.stdout! });
+  let serverUrl = '';
+  let dashboardUrl = '';
+  const ready = new Promise<void>((resolve, reject) => {
+    lines.on('line', (line) => {
+      output.push(line);
+      serverUrl ||= /demo server listening on (\S+)/.exec(line)?.[1] ?? '';
+      dashboardUrl ||= /dashboard: (\S+)/.exec(line)?.[1] ?? '';
+      if (serverUrl && dashboardUrl) resolve();
+    });
+    child.once('exit', (code) =>
+      reject(new Error(`serve exited (${code}) before it was ready:\n${output.join('')}`)),
+    );
+  });
+  const timeout = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  await ready.finally(() => clearTimeout(timeout));
+  return {
+    child,
+    serverUrl,
+    dashboardUrl,
+    output,
+    async stop() {
+      if (child.exitCode !== null) return child.exitCode;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const [code] = (await exited) as [number | null];
+      clearTimeout(killer);
+      return code;
+    },
+  };
+}
+
+export async function launchChromium(): Promise<BrowserContext> {
+  const profile = mkdtempSync(join(tmpdir(), 'loopscope-chromium-'));
+  return chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1600, height: 1000 },
+    acceptDownloads: true,
+  });
+}
+
+/** Polls `read` until `accept` holds or the deadline passes; returns the last value read. */
+export async function waitFor<T>(
+  what: string,
+  read: () => Promise<T>,
+  accept: (value: T) => boolean,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T = await read();
+  while (!accept(last)) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${String(last)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    last = await read();
+  }
+  return last;
+}
+
+/** Parses a readout such as "1,234" or "12.5"; NaN for "—". */
+export function readoutNumber(text: string | null): number {
+  return Number((text ?? '').replace(/,/g, ''));
+}

@@ -125,3 +125,24 @@ describe('load generator against the engine', () => {
     await expect(extra.command({ type: 'stopAll' })).rejects.toMatchObject({ code: 'closed' });
   });
 });
+
+test('configure switches ws-prime between idle and sending without doubling the rate', async () => {
+  const g = await startLoadGenerator({ target: engine.url, reportIntervalMs: 100 });
+  try {
+    await g.command({ type: 'spawn', kind: 'ws-prime', count: 10, options: { intervalMs: 0 } });
+    await waitForReport(g, (r) => r.kinds['ws-prime'].active === 10);
+    await g.command({ type: 'configure', kind: 'ws-prime', options: { intervalMs: 100 } });
+    await g.command({ type: 'configure', kind: 'ws-prime', options: { intervalMs: 0 } });
+    await g.command({ type: 'configure', kind: 'ws-prime', options: { intervalMs: 100 } });
+    const first = await waitForReport(g, (r) => r.kinds['ws-prime'].sent > 0);
+    // 10 clients × 10/s = 100/s; a doubled schedule would show about 200/s over a second.
+    const later = await waitForReport(g, (r) => r.time >= first.time + 1000);
+    const perS =
+      (later.kinds['ws-prime'].sent - first.kinds['ws-prime'].sent) / ((later.time - first.time) / 1000);
+    expect(perS).toBeGreaterThan(60);
+    expect(perS).toBeLessThan(140);
+    expect(later.kinds['ws-prime'].integrity.wrong).toBe(0);
+  } finally {
+    await g.close();
+  }
+});

@@ -46,6 +46,8 @@ export class WsPrimeKind extends ConnectionPool<PrimeClient> {
     if (options.intervalMs === undefined) return;
     const wasIdle = this.intervalMs === 0;
     this.intervalMs = options.intervalMs;
+    // Going idle drops every pending send, so a later restart cannot schedule a client twice.
+    if (this.intervalMs === 0) this.schedule.clear();
     if (wasIdle && this.intervalMs > 0) {
       for (const c of this.open) this.enqueue(c);
       this.arm();

@@ -159,7 +159,11 @@ function start(): void {
     latestReport = report;
     readoutsDirty = true;
   });
-  api.on('notice', (n) => notices.show(n.level, n.message));
+  api.on('notice', (n) => {
+    notices.show(n.level, n.message);
+    // Another tab (or the app itself) may have moved the server; the prime box must follow it.
+    if (n.code === 'server_moved') api.invoke('getInfo', {}).then(ctx.setInfo, () => undefined);
+  });
 
   const frame = (): void => {
     if (readoutsDirty) {

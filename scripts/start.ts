@@ -29,7 +29,8 @@ function forward(child: ChildProcess): void {
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }
 
-build();
+// LOOPSCOPE_SKIP_BUILD=1: out/ is already fresh (the tests build once in pretest, then run this).
+if (process.env.LOOPSCOPE_SKIP_BUILD !== '1') build();
 const electron = findElectronBinary();
 const problem = electron.ok ? displayProblem() : electron.reason;
 const extraArgs = process.argv.slice(2);

@@ -16,6 +16,8 @@ export class EngineCounters {
   published = 0;
   connectionsOpened = 0;
   connectionsClosed = 0;
+  /** WebSocket frames that broke the protocol (too big, invalid UTF-8, ...); ws closed those peers. */
+  wsProtocolErrors = 0;
   /** bcrypt totals since start. */
   readonly bcrypt: BcryptWindowStats = { loopRuns: 0, loopMs: 0, poolRuns: 0 };
 

@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { isLoopscopeError, LoopscopeError } from '../errors';
 import type { Route, ServerContext } from './context';
 import { Exchange } from './exchange';
@@ -186,13 +186,21 @@ export class DemoServer {
     ex.error(new LoopscopeError('internal_error', 'the server failed to handle this request', 500));
   }
 
+  private accept(ws: WebSocket): void {
+    this.heartbeat.watch(ws);
+    // ws reports a peer's protocol violation (frame over 1 KiB, bad UTF-8, ...) as an 'error' and
+    // then closes with the matching code (1009, 1007, ...). That is the peer's fault, not ours:
+    // count it and let the close run.
+    ws.on('error', () => this.ctx.counters.wsProtocolErrors++);
+  }
+
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
       if (this.closing) throw new LoopscopeError('shutting_down', 'the server is shutting down', 503);
       if (url.pathname === '/ws/prime') {
         this.wss.handleUpgrade(req, socket, head, (ws) => {
-          this.heartbeat.watch(ws);
+          this.accept(ws);
           servePrime(ws, this.ctx);
         });
       } else if (url.pathname === '/ws/feed') {
@@ -207,7 +215,7 @@ export class DemoServer {
         }
         const after = this.ctx.feed.resolveCursor(cursor);
         this.wss.handleUpgrade(req, socket, head, (ws) => {
-          this.heartbeat.watch(ws);
+          this.accept(ws);
           serveFeed(ws, after, this.ctx);
         });
       } else {

@@ -72,11 +72,11 @@ export abstract class RequestKind implements KindDriver {
   }
 
   stop(count: number): void {
-    let left = count - this.ramp.remove(count);
-    while (left > 0 && this.users.length > 0) {
-      this.users.shift()!.stopped = true;
+    const left = count - this.ramp.remove(count);
+    // Oldest first; one splice rather than a shift per user (stopping 10,000 must not be quadratic).
+    for (const user of this.users.splice(0, Math.max(0, left))) {
+      user.stopped = true;
       this.stats.closed++;
-      left--;
     }
     this.checkIdle();
   }

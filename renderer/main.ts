@@ -162,7 +162,8 @@ function start(): void {
   api.on('notice', (n) => {
     notices.show(n.level, n.message);
     // Another tab (or the app itself) may have moved the server; the prime box must follow it.
-    if (n.code === 'server_moved') api.invoke('getInfo', {}).then(ctx.setInfo, () => undefined);
+    if (n.code === 'server_moved')
+      api.invoke('getInfo', {}).then(ctx.setInfo, (err: unknown) => notices.show('error', String(err)));
   });
 
   const frame = (): void => {

@@ -136,8 +136,7 @@ class Host implements AppHost {
     setServerPort: ({ port }) => this.inSeries(() => this.moveServer(port)),
     setTarget: ({ url }) => this.inSeries(() => this.retarget(url)),
     load: async (cmd) => {
-      const generator = await this.generatorReady();
-      await generator.command(cmd);
+      await this.withGenerator((generator) => generator.command(cmd));
       return { ok: true };
     },
     enqueueJobs: ({ count, workMs }) => this.engine.jobs.enqueue(count, workMs, { wait: false }),
@@ -169,6 +168,23 @@ class Host implements AppHost {
       );
     }
     return this.generator;
+  }
+
+  /** Runs a generator command; if the generator process has died, starts a new one and retries once. */
+  private async withGenerator<T>(task: (generator: LoadController) => Promise<T>): Promise<T> {
+    const generator = await this.generatorReady();
+    try {
+      return await task(generator);
+    } catch (err) {
+      if (!(err instanceof LoopscopeError) || err.code !== 'generator_exited') throw err;
+      if (this.generator) {
+        this.unsubscribeReports?.();
+        this.generator = null;
+        await generator.close();
+      }
+      notice(this.hub, 'warn', 'generator_restarted', 'the load generator had exited; started a new one');
+      return task(await this.generatorReady());
+    }
   }
 
   private inSeries<T>(task: () => Promise<T>): Promise<T> {
@@ -209,8 +225,7 @@ class Host implements AppHost {
 
   private async retarget(url: string | null): Promise<AppInfo> {
     const target = url ?? this.engine.url;
-    const generator = await this.generatorReady();
-    await generator.command({ type: 'target', url: target });
+    await this.withGenerator((generator) => generator.command({ type: 'target', url: target }));
     this.externalTarget = url;
     return this.info();
   }

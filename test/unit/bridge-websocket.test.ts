@@ -205,6 +205,19 @@ describe('bridge: the typed API', () => {
     expect(await bystander.call('getInfo', {})).toMatchObject({ ok: true });
   });
 
+  it('points the simulated clients at another loopback server, and refuses anything else', async () => {
+    const client = await Client.connect();
+    expect(await client.call('setTarget', { url: 'http://example.com:8888' })).toMatchObject({
+      ok: false,
+      error: { code: 'non_loopback_target' },
+    });
+    const other = await client.call('setTarget', { url: 'http://127.0.0.1:9' });
+    expect(other).toMatchObject({ ok: true, value: { targetUrl: 'http://127.0.0.1:9' } });
+    const back = await client.call('setTarget', { url: null });
+    const info = (back as { value: AppInfo }).value;
+    expect(info.targetUrl).toBe(info.serverUrl);
+  });
+
   it('moves the demo server to another port on setServerPort', async () => {
     const client = await Client.connect();
     const before = ((await client.call('getInfo', {})) as { value: AppInfo }).value;

@@ -7,7 +7,6 @@ import http from 'node:http';
 import type { KindOptions } from '../../../../common/load';
 import { ConnectionPool, type Connection } from '../connection-pool';
 import { FeedTracker } from '../feed-tracker';
-import { KEEP_ALIVE_IDLE_MS } from '../request-kind';
 import { causeOf } from '../stats';
 import type { Target } from '../target';
 
@@ -148,8 +147,9 @@ export class LongPollKind extends ConnectionPool<PollClient> {
 }
 
 function newAgent(): http.Agent {
-  // See request-kind.ts: drop idle sockets before the server's keep-alive timeout does.
-  return new http.Agent({ keepAlive: true, timeout: KEEP_ALIVE_IDLE_MS });
+  // No socket timeout (that would be a timer per client): a follower re-polls at once, so its
+  // socket is never idle long enough for the server's keep-alive timeout; the rare race is retried.
+  return new http.Agent({ keepAlive: true });
 }
 
 function parseJson(body: string): PollReply | null {

@@ -40,9 +40,10 @@ async function runScenario(
   repeat: number,
   quick: boolean,
   tornado: string | null,
+  servers: readonly string[],
 ): Promise<ScenarioResult> {
   const variants = (scenario.variants ?? DEFAULT_VARIANTS).filter(
-    (v) => v.server !== 'tornado' || tornado !== null,
+    (v) => (v.server !== 'tornado' || tornado !== null) && servers.includes(v.server),
   );
   const samples: Record<string, Figures[]> = Object.fromEntries(variants.map((v) => [v.label, []]));
   const errors: string[] = [];

@@ -52,7 +52,7 @@ describe('load CLI', () => {
       '--max-lost',
       '0',
     ]);
-    expect(res.stderr).toBe('');
+    expect(res.stderr).not.toMatch(/load:|error/i);
     expect(res.code).toBe(0);
     const doc = JSON.parse(res.stdout) as JsonDoc;
     expect(doc.ok).toBe(true);

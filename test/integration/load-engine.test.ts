@@ -58,7 +58,8 @@ describe('load generator against the engine', () => {
     await lg.command({ type: 'stop', kind: 'sse', count: 10 });
     const down = await waitForReport(
       lg,
-      (r) => r.kinds['ws-prime'].active === 25 && r.kinds.sse.active === 20,
+      (r) =>
+        r.kinds['ws-prime'].active === 25 && r.kinds.sse.active === 20 && r.kinds['ws-prime'].closed >= 15,
     );
     expect(down.kinds['ws-prime'].closed).toBe(15);
     await until(connections, (c) => c.wsPrime === 25 && c.sse === 20);

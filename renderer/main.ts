@@ -65,7 +65,7 @@ function start(): void {
         return await task();
       } catch (err) {
         const e = err instanceof ApiError ? err : new ApiError('internal', String(err));
-        notices.show('error', `${e.code}: ${e.message}`);
+        notices.show('error', `${e.code}: ${e.message}`, e.code);
         return undefined;
       } finally {
         if (button) button.disabled = false;
@@ -160,7 +160,7 @@ function start(): void {
     readoutsDirty = true;
   });
   api.on('notice', (n) => {
-    notices.show(n.level, n.message);
+    notices.show(n.level, n.message, n.code);
     // Another tab (or the app itself) may have moved the server; the prime box must follow it.
     if (n.code === 'server_moved')
       api.invoke('getInfo', {}).then(ctx.setInfo, (err: unknown) => notices.show('error', String(err)));

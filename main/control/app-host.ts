@@ -56,7 +56,10 @@ export async function createAppHost(options: AppHostOptions): Promise<AppHost> {
   const hub = new EventHub();
   const engine = options.engine ?? (await startEngine(options, hub));
   const host = new Host(options, engine, hub);
-  if (options.generator === 'eager') await host.generatorReady();
+  if (options.generator === 'eager') {
+    // Not fatal: the app is still useful without simulated clients, and the next load command retries.
+    await host.generatorReady().catch((err: unknown) => console.error('loopscope: load generator:', err));
+  }
   return host;
 }
 
@@ -125,9 +128,8 @@ class Host implements AppHost {
     try {
       return { ok: true, value: await handler(checked.payload) };
     } catch (err) {
-      const error = toApiError(err);
-      notice(this.hub, 'error', error.code, error.message);
-      return { ok: false, error };
+      // The caller shows its own failure; notices are for what happens on the app's initiative.
+      return { ok: false, error: toApiError(err) };
     }
   }
 
@@ -235,8 +237,9 @@ class Host implements AppHost {
     if (!report || report === this.forwardedReport) return;
     this.forwardedReport = report;
     this.hub.emit('loadReport', report);
+    // Said once when the generator becomes the bottleneck, not again for every changed figure.
     const warning = report.generator.warning;
-    if (warning && warning !== this.lastWarning) notice(this.hub, 'warn', 'generator_overloaded', warning);
+    if (warning && this.lastWarning === null) notice(this.hub, 'warn', 'generator_warning', warning);
     this.lastWarning = warning;
   }
 

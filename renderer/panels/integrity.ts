@@ -50,28 +50,36 @@ export class IntegrityPanel {
     );
     this.root = h(
       'section',
-      { class: 'card span-1', 'aria-label': 'Integrity and generator health' },
-      h(
-        'header',
-        {},
-        h('h3', {}, 'Integrity'),
-        h('span', { class: 'muted' }, 'checked by every simulated client'),
-      ),
-      h(
-        'table',
-        { class: 'integrity' },
-        h('thead', {}, h('tr', {}, h('th', {}, ''), ...COUNTERS.map(([, label]) => h('th', {}, label)))),
-        body,
-      ),
-      h('header', {}, h('h3', {}, 'Load generator health')),
+      { class: 'card wide', 'aria-label': 'Integrity and generator health' },
       h(
         'div',
-        { class: 'gen-health' },
-        h('div', {}, h('span', { class: 'muted' }, 'Processes '), this.genProcesses),
-        h('div', {}, h('span', { class: 'muted' }, 'Loop p99 '), this.genLoop, ' ms'),
-        h('div', {}, h('span', { class: 'muted' }, 'CPU '), this.genCpu, ' %'),
+        { class: 'wide-main' },
+        h(
+          'header',
+          {},
+          h('h3', {}, 'Integrity'),
+          h('span', { class: 'muted' }, 'checked by every simulated client'),
+        ),
+        h(
+          'table',
+          { class: 'integrity' },
+          h('thead', {}, h('tr', {}, h('th', {}, ''), ...COUNTERS.map(([, label]) => h('th', {}, label)))),
+          body,
+        ),
       ),
-      this.genWarning,
+      h(
+        'div',
+        { class: 'wide-side' },
+        h('header', {}, h('h3', {}, 'Load generator health')),
+        h(
+          'div',
+          { class: 'gen-health' },
+          h('div', {}, h('span', { class: 'muted' }, 'Processes '), this.genProcesses),
+          h('div', {}, h('span', { class: 'muted' }, 'Loop p99 '), this.genLoop, ' ms'),
+          h('div', {}, h('span', { class: 'muted' }, 'CPU '), this.genCpu, ' %'),
+        ),
+        this.genWarning,
+      ),
     );
   }
 

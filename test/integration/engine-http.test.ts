@@ -299,7 +299,7 @@ describe('errors from the engine API', () => {
     const victim = await createEngine({ port: 0, closeGraceMs: 5_000 });
     const pending = request(`${victim.url}/aggregate?calls=3&ms=300&sequential=1`);
     await until(
-      async () => (await stats(victim.url)).connections!.http >= 3,
+      async () => (await stats(victim.url)).connections!.http! >= 3,
       'aggregate and its first call in flight',
     );
     // Stop listening: the next upstream call cannot connect; the aggregate reply still goes out.

@@ -1,20 +1,15 @@
 /**
  * Turns the engine's counters and Node's own instruments into one fixed-size EngineSnapshot per
- * interval. Each window: event-loop delay percentiles from an HDR histogram that is reset after
- * every sample, event-loop utilization and CPU as deltas, and per-second rates from counter
+ * interval. Each window: event-loop delay percentiles (see loop-delay.ts), event-loop utilization and CPU as deltas, and per-second rates from counter
  * deltas. Nothing here looks at individual connections, so its cost does not grow with them.
  */
-import {
-  monitorEventLoopDelay,
-  performance,
-  type EventLoopUtilization,
-  type IntervalHistogram,
-} from 'node:perf_hooks';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { EngineSnapshot } from '../../../common/snapshot';
 import { LoopscopeError } from '../errors';
 import type { Feed } from '../feed';
 import type { JobQueue } from '../job-queue';
 import type { EngineCounters } from './counters';
+import { LoopDelayRecorder } from './loop-delay';
 
 export const DEFAULT_SAMPLE_MS = 1_000;
 export const MIN_SAMPLE_MS = 250;
@@ -68,8 +63,7 @@ export class Sampler {
   private readonly sources: SamplerSources;
   private readonly enabled: boolean;
   private readonly startedAt = performance.now();
-  private readonly delay: IntervalHistogram | null;
-  private readonly resolutionMs: number;
+  private readonly delay: LoopDelayRecorder | null;
   private readonly listeners = new Set<(s: EngineSnapshot) => void>();
   private timer: NodeJS.Timeout | null = null;
   private interval: number;
@@ -84,9 +78,9 @@ export class Sampler {
     this.enabled = options.enabled ?? true;
     this.interval = checkSampleInterval(options.intervalMs ?? DEFAULT_SAMPLE_MS);
     this.totals = this.readTotals();
-    this.resolutionMs = options.loopResolutionMs ?? DEFAULT_LOOP_RESOLUTION_MS;
-    this.delay = this.enabled ? monitorEventLoopDelay({ resolution: this.resolutionMs }) : null;
-    this.delay?.enable();
+    this.delay = this.enabled
+      ? new LoopDelayRecorder(options.loopResolutionMs ?? DEFAULT_LOOP_RESOLUTION_MS)
+      : null;
     this.last = this.sample();
     if (this.enabled) this.arm();
   }
@@ -129,7 +123,7 @@ export class Sampler {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    this.delay?.disable();
+    this.delay?.stop();
     this.listeners.clear();
   }
 
@@ -174,17 +168,13 @@ export class Sampler {
     const prev = this.totals;
     const rate = (key: keyof Totals): number => round((totals[key] - prev[key]) * perS, 2);
 
-    const h = this.delay;
-    const hasDelay = h !== null && h.count > 0;
-    // The histogram records whole timer periods; the delay is what exceeds the period itself.
-    const late = (ns: number): number => (hasDelay ? round(Math.max(0, ns / 1e6 - this.resolutionMs)) : 0);
+    const delay = this.delay?.take() ?? { p50Ms: 0, p99Ms: 0, maxMs: 0 };
     const eventLoop = {
-      p50Ms: late(h?.percentile(50) ?? 0),
-      p99Ms: late(h?.percentile(99) ?? 0),
-      maxMs: late(h?.max ?? 0),
+      p50Ms: round(delay.p50Ms),
+      p99Ms: round(delay.p99Ms),
+      maxMs: round(delay.maxMs),
       utilization: round(elu.utilization, 4),
     };
-    h?.reset();
 
     const memory = process.memoryUsage();
     const counters = this.sources.counters;

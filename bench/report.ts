@@ -77,7 +77,7 @@ export function appendResults(
   if (!existsSync(RESULTS_FILE)) {
     writeFileSync(
       RESULTS_FILE,
-      '# Benchmark results\n\nAppended by `npm run bench`; newest last. See bench/README section in the top-level README for how to reproduce.\n',
+      '# Benchmark results\n\nAppended by `npm run bench`; newest last. See bench/README.md for what each scenario does and how to reproduce.\n',
     );
   }
   const when = new Date().toISOString().replace('T', ' ').slice(0, 16);

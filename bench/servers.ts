@@ -50,7 +50,8 @@ function command(name: ServerName, options: ServerOptions): { file: string; args
       }
       return {
         file: process.execPath,
-        args: ['--import', 'tsx', 'main/cli/index.ts', 'serve', '--port', '0'],
+        // No dashboard: the browser UI on its fixed port is not what is measured, and it may be taken.
+        args: ['--import', 'tsx', 'main/cli/index.ts', 'serve', '--port', '0', '--no-dashboard'],
       };
     case 'baseline':
       return { file: process.execPath, args: ['--import', 'tsx', 'bench/baseline-server.ts', '--port', '0'] };

@@ -1,0 +1,107 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { closeCode, openSse, openWs, request, stats, until, wsUrl } from './engine-client';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+interface Child {
+  proc: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exit: Promise<number | null>;
+}
+
+function serve(...args: string[]): Child {
+  // The dashboard is not what these tests are about (and its fixed default port may be taken).
+  const proc = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'main/cli/index.ts', 'serve', '--no-dashboard', ...args],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  let err = '';
+  proc.stdout!.on('data', (c) => (out += c));
+  proc.stderr!.on('data', (c) => (err += c));
+  const exit = once(proc, 'exit').then(([code]) => code as number | null);
+  return { proc, stdout: () => out, stderr: () => err, exit };
+}
+
+describe('npm run serve', () => {
+  it('prints its URL, then on SIGTERM answers held polls, closes sockets with 1001, ends SSE, exits 0', async () => {
+    const child = serve('--port', '0', '--sample-ms', '250');
+    try {
+      await until(() => /\n/.test(child.stdout()), 'the listening line', 20_000);
+      const line = child.stdout().trim();
+      expect(line).toMatch(/^demo server listening on http:\/\/127\.0\.0\.1:\d+$/);
+      const base = line.slice('demo server listening on '.length);
+      expect(Number(new URL(base).port)).toBeGreaterThan(0);
+      expect((await request(`${base}/`)).text).toBe('Hello, world');
+
+      const poll = request(`${base}/feed/poll?timeout=60`);
+      const feed = await openWs(wsUrl(base, '/ws/feed'));
+      const prime = await openWs(wsUrl(base, '/ws/prime'));
+      const sse = openSse(`${base}/feed/events`);
+      await sse.ready;
+      await until(async () => {
+        const c = (await stats(base)).connections!;
+        return c.longPoll === 1 && c.wsFeed === 1 && c.wsPrime === 1 && c.sse === 1;
+      }, 'every kind of connection open');
+      const feedClosed = closeCode(feed.ws);
+      const primeClosed = closeCode(prime.ws);
+
+      child.proc.kill('SIGTERM');
+      const reply = await poll;
+      expect(reply.status).toBe(200);
+      expect(reply.json()).toEqual({ cursor: 0, messages: [] });
+      expect(await feedClosed).toBe(1001);
+      expect(await primeClosed).toBe(1001);
+      await until(() => sse.ended, 'the SSE stream to end');
+      // Exits by itself: nothing (timer, socket, worker) is left holding the process open.
+      expect(await child.exit).toBe(0);
+      expect(child.stderr()).toBe('');
+    } finally {
+      child.proc.kill('SIGKILL');
+    }
+  });
+
+  it('SIGINT is graceful too', async () => {
+    const child = serve('--port', '0');
+    await until(() => child.stdout().includes('listening'), 'the listening line', 20_000);
+    child.proc.kill('SIGINT');
+    expect(await child.exit).toBe(0);
+  });
+
+  it('a port in use: one line naming the port and --port, exit 1, no stack trace', async () => {
+    const blocker = createServer();
+    blocker.listen(0, '127.0.0.1');
+    await once(blocker, 'listening');
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const child = serve('--port', String(port));
+      expect(await child.exit).toBe(1);
+      const lines = child.stderr().trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(String(port));
+      expect(lines[0]).toContain('--port');
+      expect(child.stdout()).toBe('');
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('bad flags: a clear message and exit 2', async () => {
+    const cases = [['--bogus'], ['--port', '70000'], ['--port', 'abc'], ['--sample-ms', '100'], ['extra']];
+    const children = cases.map((args) => serve(...args));
+    for (const [i, child] of children.entries()) {
+      expect(await child.exit, cases[i]!.join(' ')).toBe(2);
+      expect(child.stderr()).toMatch(/^serve: .+\nusage: /);
+      expect(child.stderr()).not.toMatch(/\n\s+at /);
+    }
+  });
+});

@@ -42,6 +42,7 @@ Run:
   --duration S           seconds to run, 1..${MAX_DURATION_S} (default ${DEFAULT_DURATION_S})
   --processes N|auto     generator processes (default auto: more only when fds run out)
   --interval MS          report interval (default 250)
+  --connect-timeout-ms N a connection not up after N ms counts as a timeout failure (default 10000)
   --json                 print one JSON document on stdout instead of the table
 
 Thresholds (exit code 1 when breached):
@@ -58,6 +59,7 @@ interface Plan {
   durationS: number;
   processes: number | 'auto';
   intervalMs: number;
+  connectTimeoutMs: number;
   json: boolean;
   commands: LoadCommand[];
   thresholds: Partial<Record<ThresholdName, number>>;
@@ -98,6 +100,7 @@ export function parsePlan(argv: string[]): Plan | 'help' {
       duration: { type: 'string' },
       processes: { type: 'string' },
       interval: { type: 'string' },
+      'connect-timeout-ms': { type: 'string' },
       json: { type: 'boolean' },
       ws: { type: 'string' },
       'ws-interval': { type: 'string' },
@@ -171,6 +174,7 @@ export function parsePlan(argv: string[]): Plan | 'help' {
     durationS: int(values, 'duration', 1, MAX_DURATION_S) ?? DEFAULT_DURATION_S,
     processes,
     intervalMs: int(values, 'interval', 50, 60_000) ?? 250,
+    connectTimeoutMs: int(values, 'connect-timeout-ms', 100, 600_000) ?? 10_000,
     json: values.json ?? false,
     commands,
     thresholds,
@@ -347,6 +351,7 @@ export async function run(argv: string[]): Promise<number> {
       allowNonLoopback: plan.allowNonLoopback,
       processes: plan.processes,
       reportIntervalMs: plan.intervalMs,
+      connectTimeoutMs: plan.connectTimeoutMs,
     });
   } catch (err) {
     if (!isLoopscopeError(err)) throw err;

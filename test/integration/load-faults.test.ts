@@ -116,6 +116,32 @@ describe('failures', () => {
     expect(after.time).toBeGreaterThan(r.time);
   });
 
+  test('a server that accepts but never answers: connections time out and are counted as timeout', async () => {
+    const held = new Set<net.Socket>();
+    const silent = net.createServer((socket) => held.add(socket)); // holds every socket, says nothing
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as net.AddressInfo;
+    try {
+      lg = await startLoadGenerator({
+        target: `http://127.0.0.1:${port}`,
+        reportIntervalMs: 100,
+        connectTimeoutMs: 300,
+      });
+      for (const kind of ['ws-prime', 'ws-feed', 'sse'] as const)
+        await lg.command({ type: 'spawn', kind, count: 4 });
+      const r = await waitForReport(lg, (x) =>
+        (['ws-prime', 'ws-feed', 'sse'] as const).every((k) => x.kinds[k].failures.timeout === 4),
+      );
+      expect(r.kinds['ws-prime'].pending).toBe(0);
+      expect(r.kinds['ws-prime'].active).toBe(0);
+    } finally {
+      await lg?.close();
+      lg = null;
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
   test('non-loopback targets and malformed commands are refused with stable codes', async () => {
     await expect(startLoadGenerator({ target: 'http://192.0.2.1:8888' })).rejects.toMatchObject({
       code: 'non_loopback_target',

@@ -46,6 +46,7 @@ async function handle(raw: unknown): Promise<void> {
         target: msg.target,
         reportIntervalMs: msg.reportIntervalMs,
         allowNonLoopback: msg.allowNonLoopback,
+        connectTimeoutMs: msg.connectTimeoutMs,
         onReport: (report, fd) => send({ type: 'report', report, fd }),
       });
     } catch (err) {

@@ -4,7 +4,7 @@
  * every way a connection can end. One interval timer per kind, never one per connection.
  */
 import type { ClientKind, KindOptions } from '../../../common/load';
-import { CONNECT_TIMEOUT_MS, STOP_GRACE_MS, type KindDriver } from './kind-driver';
+import { STOP_GRACE_MS, type KindDriver } from './kind-driver';
 import { Ramp } from './ramp';
 import { KindStats } from './stats';
 import { SourceAddresses, type Target } from './target';
@@ -42,6 +42,8 @@ export abstract class ConnectionPool<C extends Connection> implements KindDriver
   constructor(
     readonly kind: ClientKind,
     target: Target,
+    /** A client still connecting after this long is dropped and counted as "timeout". */
+    private readonly connectTimeoutMs: number,
   ) {
     this.stats = new KindStats(kind);
     this.target = target;
@@ -164,7 +166,7 @@ export abstract class ConnectionPool<C extends Connection> implements KindDriver
   }
 
   private tick(): void {
-    const deadline = performance.now() - CONNECT_TIMEOUT_MS;
+    const deadline = performance.now() - this.connectTimeoutMs;
     for (const c of this.connecting) {
       if (c.startedAt < deadline) {
         c.destroy();

@@ -9,6 +9,7 @@
 import { loadCommandSchema, type ClientKind, type LoadCommand, type LoadReport } from '../../../common/load';
 import { LoopscopeError } from '../errors';
 import { FD_RESERVE, fdLimitError } from './fd-limit';
+import { CONNECT_TIMEOUT_MS } from './kind-driver';
 import { GeneratorProcess } from './generator-process';
 import { mergeReports } from './merge-reports';
 import { parseTarget } from './target';
@@ -19,6 +20,8 @@ export interface LoadGeneratorOptions {
   allowNonLoopback?: boolean;
   /** Generator processes: a fixed number, or 'auto' = one, plus more only when fds run out. Default 1. */
   processes?: number | 'auto';
+  /** A connection not established after this many ms counts as a "timeout" failure (default 10000). */
+  connectTimeoutMs?: number;
 }
 
 export interface LoadController {
@@ -42,6 +45,12 @@ export async function startLoadGenerator(options: LoadGeneratorOptions): Promise
       reportIntervalMs,
     });
   }
+  const connectTimeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
+  if (!Number.isInteger(connectTimeoutMs) || connectTimeoutMs < 100 || connectTimeoutMs > 600_000) {
+    throw new LoopscopeError('bad_option', 'connectTimeoutMs must be an integer from 100 to 600000.', 400, {
+      connectTimeoutMs,
+    });
+  }
   const processes = options.processes ?? 1;
   if (processes !== 'auto' && (!Number.isInteger(processes) || processes < 1 || processes > MAX_PROCESSES)) {
     throw new LoopscopeError(
@@ -53,7 +62,13 @@ export async function startLoadGenerator(options: LoadGeneratorOptions): Promise
       },
     );
   }
-  const controller = new Controller(options.target, reportIntervalMs, allowNonLoopback, processes);
+  const controller = new Controller(
+    options.target,
+    reportIntervalMs,
+    allowNonLoopback,
+    processes,
+    connectTimeoutMs,
+  );
   await controller.start(processes === 'auto' ? 1 : processes);
   return controller;
 }
@@ -74,6 +89,7 @@ class Controller implements LoadController {
     private readonly reportIntervalMs: number,
     private readonly allowNonLoopback: boolean,
     private readonly processes: number | 'auto',
+    private readonly connectTimeoutMs: number,
   ) {}
 
   get target(): string {
@@ -128,6 +144,7 @@ class Controller implements LoadController {
       target: this.currentTarget,
       reportIntervalMs: this.reportIntervalMs,
       allowNonLoopback: this.allowNonLoopback,
+      connectTimeoutMs: this.connectTimeoutMs,
       onReport: () => this.received(proc),
       onExit: (code, signal) => {
         if (this.closed) return;

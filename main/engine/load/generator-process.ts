@@ -16,6 +16,7 @@ export interface GeneratorProcessOptions {
   target: string;
   reportIntervalMs: number;
   allowNonLoopback: boolean;
+  connectTimeoutMs: number;
   onReport(report: LoadReport): void;
   onExit(code: number | null, signal: NodeJS.Signals | null): void;
 }
@@ -118,6 +119,7 @@ export class GeneratorProcess {
       target: this.options.target,
       reportIntervalMs: this.options.reportIntervalMs,
       allowNonLoopback: this.options.allowNonLoopback,
+      connectTimeoutMs: this.options.connectTimeoutMs,
     });
     try {
       this.fd = await Promise.race([ready, early]);

@@ -25,6 +25,7 @@ export interface GeneratorOptions {
   target: string;
   reportIntervalMs: number;
   allowNonLoopback: boolean;
+  connectTimeoutMs: number;
   /** Receives one report per interval plus this process's fd figures. */
   onReport(report: LoadReport, fd: FdStatus): void;
 }
@@ -53,10 +54,10 @@ export class Generator {
     this.publisher = new PublisherKind(target);
     this.jobs = new JobProducerKind(target);
     this.drivers = {
-      'ws-prime': new WsPrimeKind(target),
-      'ws-feed': new WsFeedKind(target),
-      sse: new SseKind(target),
-      'long-poll': new LongPollKind(target),
+      'ws-prime': new WsPrimeKind(target, options.connectTimeoutMs),
+      'ws-feed': new WsFeedKind(target, options.connectTimeoutMs),
+      sse: new SseKind(target, options.connectTimeoutMs),
+      'long-poll': new LongPollKind(target, options.connectTimeoutMs),
       http: new HttpKind(target),
       publisher: this.publisher,
       'job-producer': this.jobs,

@@ -47,8 +47,8 @@ interface PollReply {
 export class LongPollKind extends ConnectionPool<PollClient> {
   private agent = newAgent();
 
-  constructor(target: Target) {
-    super('long-poll', target);
+  constructor(target: Target, connectTimeoutMs: number) {
+    super('long-poll', target, connectTimeoutMs);
   }
 
   configure(_options: KindOptions): void {

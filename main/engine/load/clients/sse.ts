@@ -33,8 +33,8 @@ class SseClient implements Connection {
 }
 
 export class SseKind extends ConnectionPool<SseClient> {
-  constructor(target: Target) {
-    super('sse', target);
+  constructor(target: Target, connectTimeoutMs: number) {
+    super('sse', target, connectTimeoutMs);
   }
 
   configure(_options: KindOptions): void {

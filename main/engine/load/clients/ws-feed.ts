@@ -13,8 +13,8 @@ class FeedClient extends WsConnection {
 }
 
 export class WsFeedKind extends ConnectionPool<FeedClient> {
-  constructor(target: Target) {
-    super('ws-feed', target);
+  constructor(target: Target, connectTimeoutMs: number) {
+    super('ws-feed', target, connectTimeoutMs);
   }
 
   configure(_options: KindOptions): void {

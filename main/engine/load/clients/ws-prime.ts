@@ -38,8 +38,8 @@ export class WsPrimeKind extends ConnectionPool<PrimeClient> {
   private readonly schedule = new DueQueue<PrimeClient>();
   private sendTimer: NodeJS.Timeout | null = null;
 
-  constructor(target: Target) {
-    super('ws-prime', target);
+  constructor(target: Target, connectTimeoutMs: number) {
+    super('ws-prime', target, connectTimeoutMs);
   }
 
   configure(options: KindOptions): void {

@@ -183,6 +183,37 @@ describe('browser dashboard (Chromium, serve as a child process)', () => {
     expect([...times].sort((a, b) => a - b)).toEqual(times);
   });
 
+  it('exports the same session as JSON, and a chart as PNG', async () => {
+    const [json] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByTestId('export-json').click(),
+    ]);
+    const session = JSON.parse(readFileSync(await json.path(), 'utf8')) as {
+      columns: string[];
+      samples: Record<string, number | null>[];
+    };
+    expect(session.columns).toContain('loop_p99_ms');
+    expect(session.samples.length).toBeGreaterThanOrEqual(3);
+    expect(session.samples.some((row) => row.conn_ws_prime === 500)).toBe(true);
+
+    const [png] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByTestId('png-event-loop').click(),
+    ]);
+    expect(png.suggestedFilename()).toMatch(/^loopscope-event-loop-.*\.png$/);
+    const bytes = readFileSync(await png.path());
+    expect(bytes.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    expect(bytes.length).toBeGreaterThan(5_000);
+  });
+
+  it('pauses and resumes the charts', async () => {
+    await page.getByTestId('pause').click();
+    expect(await page.getByTestId('pause').textContent()).toBe('Resume');
+    await page.getByTestId('window-15m').click();
+    await page.getByTestId('pause').click();
+    expect(await page.getByTestId('pause').textContent()).toBe('Pause');
+  });
+
   it('ran without page errors or CSP violations', () => {
     expect(pageErrors).toEqual([]);
   });

@@ -40,5 +40,8 @@ main().catch((err: unknown) => {
   app.exit(1);
 });
 
+// Ctrl-C or a kill from a terminal goes through the same orderly quit, so no generator is orphaned.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => app.quit());
+
 // A second window is never needed; focus the first.
 app.on('second-instance', () => BrowserWindow.getAllWindows()[0]?.focus());

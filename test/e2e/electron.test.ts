@@ -38,7 +38,7 @@ describe.skipIf(skipReason !== null)(title, () => {
       );
       // The page sees exactly the typed API, and no Node.
       const surface = await page.evaluate(() => ({
-        api: Object.keys((window as unknown as { loopscope: object }).loopscope).sort(),
+        api: Object.keys((globalThis as unknown as { loopscope: object }).loopscope).sort(),
         require: typeof (globalThis as { require?: unknown }).require,
         process: typeof (globalThis as { process?: unknown }).process,
       }));
@@ -59,7 +59,9 @@ describe.skipIf(skipReason !== null)(title, () => {
 
       // A bad payload is refused; main keeps running and answers the next command.
       const refused = await page.evaluate(() =>
-        (window as unknown as { loopscope: { invoke(n: string, p: unknown): Promise<unknown> } }).loopscope
+        (
+          globalThis as unknown as { loopscope: { invoke(n: string, p: unknown): Promise<unknown> } }
+        ).loopscope
           .invoke('setWorkers', { workers: -1 })
           .then(
             () => 'accepted',

@@ -1,7 +1,12 @@
 /**
  * The one in-memory feed of PROTOCOL.md §5: a ring of the newest messages and one set of
  * subscribers. Long polls, WebSocket pushes and SSE streams are all subscribers; a publish wakes
- * each of them exactly once, and each reads what it is owed straight from the ring.
+ * each of them once, and each reads what it is owed straight from the ring.
+ *
+ * Wakes are deferred to the end of the current loop turn (setImmediate), so a burst of publishes
+ * handled in one turn wakes each subscriber once for the whole burst: under load, fan-out costs
+ * one write per subscriber per burst instead of one per message, and the server degrades
+ * gracefully instead of collapsing.
  *
  * Every message is serialised once, when published, into the JSON frame that /ws/feed sends and
  * that /feed/poll lists, so fan-out to N subscribers never re-encodes it N times.
@@ -22,7 +27,10 @@ export interface FeedMessage {
 }
 
 export interface FeedSubscriber {
-  /** Called once per publish, after the message is in the ring. Must not throw. */
+  /**
+   * Called once after one or more publishes, with the messages already in the ring. It may find
+   * nothing new (it subscribed after the publish); it must not throw.
+   */
   wake(): void;
 }
 
@@ -32,6 +40,11 @@ export class Feed {
   private last = 0;
   private bytes = 0;
   private readonly subscribers = new Set<FeedSubscriber>();
+  private wakePending = false;
+  private readonly wakeAll = () => {
+    this.wakePending = false;
+    for (const subscriber of this.subscribers) subscriber.wake();
+  };
 
   constructor(capacity = FEED_CAPACITY) {
     this.capacity = capacity;
@@ -56,7 +69,10 @@ export class Feed {
     const frame = Buffer.from(JSON.stringify({ seq, data }));
     this.bytes += frame.length;
     this.ring[seq % this.capacity] = { seq, data, frame, bytesThrough: this.bytes };
-    for (const subscriber of this.subscribers) subscriber.wake();
+    if (!this.wakePending && this.subscribers.size > 0) {
+      this.wakePending = true;
+      setImmediate(this.wakeAll);
+    }
     return seq;
   }
 

@@ -52,15 +52,28 @@ describe('Feed', () => {
     }
   });
 
-  it('wakes each subscriber exactly once per publish', () => {
+  it('wakes each subscriber once per burst of publishes, after the burst is in the ring', async () => {
     const feed = new Feed();
     const wakes = [0, 0, 0];
-    const unsubscribe = wakes.map((_, i) => feed.subscribe({ wake: () => wakes[i]!++ }));
+    const seen: number[] = [];
+    const unsubscribe = wakes.map((_, i) =>
+      feed.subscribe({
+        wake: () => {
+          wakes[i]!++;
+          seen.push(feed.lastSeq);
+        },
+      }),
+    );
     feed.publish('x');
     feed.publish('y');
+    expect(wakes).toEqual([0, 0, 0]);
+    await new Promise((r) => setImmediate(r));
+    expect(wakes).toEqual([1, 1, 1]);
+    expect(seen).toEqual([2, 2, 2]);
     unsubscribe[1]!();
     feed.publish('z');
-    expect(wakes).toEqual([3, 2, 3]);
+    await new Promise((r) => setImmediate(r));
+    expect(wakes).toEqual([2, 1, 2]);
   });
 
   it('counts the bytes a reader is owed', () => {

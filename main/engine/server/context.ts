@@ -34,4 +34,6 @@ export interface Route {
   method: 'GET' | 'POST' | 'PUT';
   path: string;
   handle: Handler;
+  /** GET routes answer HEAD too, unless they stream (a HEAD stream would never end). */
+  noHead?: boolean;
 }

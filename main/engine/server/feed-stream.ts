@@ -24,6 +24,9 @@ export interface FeedTransport {
   send(message: FeedMessage, drained: () => void): boolean;
   /** Drops the client as too slow. */
   evict(reason: string): void;
+  /** Optional: hold writes back while several messages are sent, then write them as one. */
+  cork?(): void;
+  uncork?(): void;
 }
 
 export class FeedStream implements FeedSubscriber {
@@ -64,14 +67,19 @@ export class FeedStream implements FeedSubscriber {
 
   private pump(): void {
     const feed = this.feed;
+    const transport = this.transport;
+    const batch = feed.lastSeq - this.sent > 1;
+    if (batch) transport.cork?.();
     while (!this.stopped && !this.waiting && this.sent < feed.lastSeq) {
       if (feed.isExpired(this.sent)) {
+        if (batch) transport.uncork?.();
         this.evict('fell behind the retained window');
         return;
       }
       const message = feed.get(++this.sent)!;
-      if (!this.transport.send(message, this.drained)) this.waiting = true;
+      if (!transport.send(message, this.drained)) this.waiting = true;
     }
+    if (batch) transport.uncork?.();
     if (this.waiting) this.checkLag();
   }
 

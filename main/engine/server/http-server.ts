@@ -45,7 +45,7 @@ function buildTable(routes: Route[]): Map<string, MethodTable> {
     if (!methods) table.set(route.path, (methods = new Map()));
     methods.set(route.method, route.handle);
     // HEAD is GET without a body; node:http drops the body for us.
-    if (route.method === 'GET') methods.set('HEAD', route.handle);
+    if (route.method === 'GET' && !route.noHead) methods.set('HEAD', route.handle);
   }
   return table;
 }

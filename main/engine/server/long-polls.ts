@@ -37,7 +37,7 @@ class HeldPoll implements FeedSubscriber {
   ) {}
 
   wake(): void {
-    this.owner.answer(this, false);
+    this.owner.wake(this);
   }
 }
 
@@ -87,6 +87,10 @@ export class LongPolls {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+  }
+
+  wake(poll: HeldPoll): void {
+    if (this.feed.lastSeq > poll.after) this.answer(poll, false);
   }
 
   answer(poll: HeldPoll, closing: boolean): void {

@@ -54,6 +54,8 @@ function events(ex: Exchange, ctx: ServerContext): void {
     },
     // Ending politely would queue the end behind the very backlog that is too big.
     evict: () => res.destroy(),
+    cork: () => res.cork(),
+    uncork: () => res.uncork(),
   };
   const stream = new FeedStream(ctx.feed, transport, after);
   ctx.sseStreams.add(res);
@@ -67,5 +69,5 @@ function events(ex: Exchange, ctx: ServerContext): void {
 export const feedRoutes: Route[] = [
   { method: 'POST', path: '/feed', handle: publish },
   { method: 'GET', path: '/feed/poll', handle: poll },
-  { method: 'GET', path: '/feed/events', handle: events },
+  { method: 'GET', path: '/feed/events', handle: events, noHead: true },
 ];

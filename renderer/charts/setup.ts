@@ -9,6 +9,7 @@ import {
   Legend,
   LinearScale,
   LineController,
+  LogarithmicScale,
   LineElement,
   PointElement,
   TimeScale,
@@ -52,6 +53,7 @@ export function setupCharts(): void {
   registered = true;
   Chart.register(
     LineController,
+    LogarithmicScale,
     LineElement,
     PointElement,
     LinearScale,

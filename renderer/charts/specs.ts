@@ -22,7 +22,8 @@ export const CHART_SPECS: ChartSpec[] = [
   {
     id: 'event-loop',
     title: 'Event-loop delay',
-    yTitle: 'ms',
+    yTitle: 'ms (log)',
+    log: true,
     y2Title: 'utilization %',
     y2Max: 100,
     markColumn: 'bcrypt_loop_runs',
@@ -65,7 +66,8 @@ export const CHART_SPECS: ChartSpec[] = [
   {
     id: 'rtt',
     title: 'Client round trip',
-    yTitle: 'ms',
+    yTitle: 'ms (log)',
+    log: true,
     series: [
       { column: 'rtt_p50_ms', label: 'p50', color: COLORS.p50 },
       { column: 'rtt_p99_ms', label: 'p99 (worst kind)', color: COLORS.p99 },
@@ -74,7 +76,8 @@ export const CHART_SPECS: ChartSpec[] = [
   {
     id: 'delivery',
     title: 'Feed delivery latency by transport',
-    yTitle: 'ms, publish → delivery',
+    yTitle: 'ms, publish → delivery (log)',
+    log: true,
     series: [
       { column: 'delivery_long_poll_p99_ms', label: 'long poll p99', color: COLORS.longPoll },
       { column: 'delivery_ws_feed_p99_ms', label: 'WebSocket p99', color: COLORS.wsFeed },

@@ -2,7 +2,7 @@
  * A live line chart over the sample ring: each update draws the rows inside the selected window
  * (at most 15 minutes), so its cost depends on the window, never on how many clients there are.
  */
-import { Chart, type ChartDataset, type Plugin } from 'chart.js';
+import { Chart, Ticks, type ChartDataset, type Plugin, type Scale, type Tick } from 'chart.js';
 import type { SampleRing } from '../state/ring-buffer';
 import type { SampleColumn } from '../state/samples';
 import { bcryptMarkers } from './bcrypt-markers';
@@ -26,6 +26,8 @@ export interface ChartSpec {
   yTitle: string;
   y2Title?: string;
   y2Max?: number;
+  /** Latencies span decades (0.1 ms idle, 1 s stalled): a log axis keeps p50 and a spike both readable. */
+  log?: boolean;
   series: SeriesSpec[];
   stacked?: boolean;
   /** Marks the rows where this column is > 0 (bcrypt on the loop). */
@@ -33,6 +35,12 @@ export interface ChartSpec {
 }
 
 type Point = { x: number; y: number };
+
+/** chart.js's own log-axis labels (1, 2, 5 per decade), without a trailing ".0". */
+function logLabel(this: Scale, value: number | string, index: number, ticks: Tick[]): string {
+  const label = Ticks.formatters.logarithmic.call(this, Number(value), index, ticks);
+  return String(label).replace(/\.0$/, '');
+}
 
 /** Paints the card colour under the chart so an exported PNG is not transparent. */
 const opaqueBackground: Plugin<'line'> = {
@@ -87,10 +95,12 @@ export class TimeChart {
             grid: { color: THEME.grid },
           },
           y: {
-            beginAtZero: true,
+            type: spec.log ? 'logarithmic' : 'linear',
+            beginAtZero: !spec.log,
+            ...(spec.log ? { min: 0.1, suggestedMax: 100 } : {}),
             stacked: spec.stacked ?? false,
             title: { display: true, text: spec.yTitle, color: THEME.muted },
-            ticks: { color: THEME.muted },
+            ticks: { color: THEME.muted, ...(spec.log ? { callback: logLabel } : {}) },
             grid: { color: THEME.grid },
           },
           ...(spec.y2Title

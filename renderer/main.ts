@@ -87,6 +87,7 @@ function start(): void {
       windowMs = minutes * 60_000;
       for (const other of windowSelect.children) other.classList.toggle('on', other === b);
       chartsDirty = true;
+      schedule();
     });
     windowSelect.append(b);
   }
@@ -96,6 +97,7 @@ function start(): void {
     pause.textContent = paused ? 'Resume' : 'Pause';
     pause.classList.toggle('on', paused);
     chartsDirty = true;
+    schedule();
   });
   const csv = h('button', { class: 'btn', testid: 'export-csv' }, 'CSV');
   const json = h('button', { class: 'btn', testid: 'export-json' }, 'JSON');
@@ -154,10 +156,12 @@ function start(): void {
     store.add(snapshot, latestReport);
     chartsDirty = true;
     readoutsDirty = true;
+    schedule();
   });
   api.on('loadReport', (report) => {
     latestReport = report;
     readoutsDirty = true;
+    schedule();
   });
   api.on('notice', (n) => {
     notices.show(n.level, n.message, n.code);
@@ -180,9 +184,17 @@ function start(): void {
       chartsDirty = false;
       charts.redraw(store, windowMs);
     }
-    requestAnimationFrame(frame);
   };
-  requestAnimationFrame(frame);
+  // At most one frame per burst of events, and none while nothing changes.
+  let scheduled = false;
+  function schedule(): void {
+    if (scheduled) return;
+    scheduled = true;
+    requestAnimationFrame(() => {
+      scheduled = false;
+      frame();
+    });
+  }
 }
 
 start();

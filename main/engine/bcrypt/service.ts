@@ -60,6 +60,8 @@ export class BcryptService {
         execArgv: entry.execArgv,
         maxThreads: this.threads,
         minThreads: 1,
+        // Keep threads warm between bursts: starting one costs far more than a cost-10 hash.
+        idleTimeout: 60_000,
       });
     }
     return this.pool;

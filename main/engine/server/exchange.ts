@@ -113,7 +113,8 @@ export class Exchange {
       const cleanup = () => {
         this.req.off('data', onData);
         this.req.off('end', onEnd);
-        this.req.off('error', onError);
+        this.req.off('error', onGone);
+        this.req.off('close', onGone);
       };
       const onData = (chunk: Buffer) => {
         size += chunk.length;
@@ -129,13 +130,15 @@ export class Exchange {
         cleanup();
         resolve(Buffer.concat(chunks, size));
       };
-      const onError = (err: Error) => {
+      // The client hung up (or reset) before sending the whole body: there is nobody to answer.
+      const onGone = () => {
         cleanup();
-        reject(err);
+        reject(new LoopscopeError('request_aborted', 'the client went away while sending the body', 400));
       };
       this.req.on('data', onData);
       this.req.on('end', onEnd);
-      this.req.on('error', onError);
+      this.req.on('error', onGone);
+      this.req.on('close', onGone);
     });
   }
 

@@ -30,10 +30,11 @@ function poll(ex: Exchange, ctx: ServerContext): void {
 
 function events(ex: Exchange, ctx: ServerContext): void {
   // EventSource reconnects with Last-Event-ID; it takes precedence over the query cursor.
-  const lastEventId = ex.req.headers['last-event-id'];
+  // An empty header (a stream that never saw an id) counts as absent.
+  const lastEventId = String(ex.req.headers['last-event-id'] ?? '').trim();
   const cursor =
-    lastEventId !== undefined
-      ? ex.optionalCursor(String(lastEventId).trim(), 'Last-Event-ID')
+    lastEventId !== ''
+      ? ex.optionalCursor(lastEventId, 'Last-Event-ID')
       : ex.optionalCursor(ex.url.searchParams.get('cursor'), 'cursor');
   const after = ctx.feed.resolveCursor(cursor);
   const res = ex.res;

@@ -312,7 +312,9 @@ async def main():
         ],
         default_handler_class=NotFound,
         websocket_ping_interval=30,
-        websocket_ping_timeout=30,
+        # Tornado closes when no pong came within the timeout *at the next ping*, measured from the
+        # previous pong; a timeout equal to the interval would close every socket at the first ping.
+        websocket_ping_timeout=45,
         websocket_max_message_size=1024,
     )
     app.feed = Feed()

@@ -38,6 +38,15 @@ describe('general rules', () => {
     expect(reply.text).toBe('Hello, world');
   });
 
+  it('HEAD works wherever GET does, except on the SSE stream', async () => {
+    const head = await request(`${base}/`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.text).toBe('');
+    expect(head.headers['content-length']).toBe('12');
+    const stream = await request(`${base}/feed/events`, { method: 'HEAD' });
+    expect(stream.status).toBe(405);
+  });
+
   it('reports the chosen port for port 0', () => {
     expect(engine.port).toBeGreaterThan(0);
     expect(engine.url).toBe(`http://127.0.0.1:${engine.port}`);

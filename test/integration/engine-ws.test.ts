@@ -93,6 +93,13 @@ describe('§4 /ws/prime', () => {
     expect(await code).toBe(1009);
   });
 
+  it('a text frame that is not UTF-8 closes with 1007', async () => {
+    const { ws } = await openWs(primeUrl());
+    const code = closeCode(ws);
+    ws.send(Buffer.from([0x37, 0xff, 0xfe]), { binary: false });
+    expect(await code).toBe(1007);
+  });
+
   it('unknown WebSocket paths get 404', async () => {
     const ws = new WebSocket(wsUrl(base, '/ws/nothing'));
     const [req, res] = (await once(ws, 'unexpected-response')) as [

@@ -17,9 +17,20 @@ export function bindIpc(host: AppHost, window: BrowserWindow): () => void {
       return host.handle(name, payload);
     });
   }
+  // Until the page has loaded nobody listens: periodic events are simply dropped, notices wait.
+  let loaded = false;
+  const waiting: (() => void)[] = [];
+  window.webContents.once('did-finish-load', () => {
+    loaded = true;
+    for (const send of waiting.splice(0)) send();
+  });
   const unsubscribers = EVENT_NAMES.map((event) =>
     host.on(event, (data) => {
-      if (!window.isDestroyed()) window.webContents.send(ipcChannel.event(event), data);
+      const send = () => {
+        if (!window.isDestroyed()) window.webContents.send(ipcChannel.event(event), data);
+      };
+      if (loaded) send();
+      else if (event === 'notice' && waiting.length < 20) waiting.push(send);
     }),
   );
   return () => {

@@ -70,9 +70,8 @@ async function startEngine(options: AppHostOptions, hub: EventHub): Promise<Engi
     if (!options.fallbackToFreePort || !(err instanceof LoopscopeError) || err.code !== 'port_in_use')
       throw err;
     const engine = await createEngine({ ...options.engineOptions, port: 0 });
-    queueMicrotask(() =>
-      notice(hub, 'warn', 'port_in_use', `${err.message}; the demo server took ${engine.url} instead`),
-    );
+    // Kept by the hub until the window listens.
+    notice(hub, 'warn', 'port_in_use', `${err.message}; the demo server took ${engine.url} instead`);
     return engine;
   }
 }

@@ -82,6 +82,15 @@ describe('general rules', () => {
     const limit = 64 * 1024;
     expect((await post(`${base}/feed`, Buffer.alloc(limit, 'a'))).status).toBe(200);
     await expectError(post(`${base}/feed`, Buffer.alloc(limit + 1, 'a')), 413, 'payload_too_large');
+    // The rule is general: a route that reads no body refuses one that is too big as well.
+    await expectError(
+      request(`${base}/slow?ms=0`, {
+        body: Buffer.alloc(limit + 1),
+        headers: { 'content-length': String(limit + 1) },
+      }),
+      413,
+      'payload_too_large',
+    );
     // Chunked, no content-length, 4 MiB: the server must answer 413 and stop reading.
     const chunked = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = httpRequest(`${base}/feed`, { method: 'POST', agent: false }, (res) => {

@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { isLoopscopeError, LoopscopeError } from '../errors';
 import type { Route, ServerContext } from './context';
-import { Exchange } from './exchange';
+import { BODY_LIMIT, Exchange } from './exchange';
 import { aggregateRoutes } from './routes/aggregate';
 import { bcryptRoutes } from './routes/bcrypt';
 import { feedRoutes } from './routes/feed';
@@ -171,6 +171,14 @@ export class DemoServer {
         {
           allow,
         },
+      );
+    }
+    // Refused up front for every route, not only those that read a body: the rule is general.
+    if (Number(ex.req.headers['content-length']) > BODY_LIMIT) {
+      throw new LoopscopeError(
+        'payload_too_large',
+        `the request body must be at most ${BODY_LIMIT} bytes`,
+        413,
       );
     }
     return handle(ex, this.ctx);

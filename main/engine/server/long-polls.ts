@@ -50,6 +50,8 @@ export class LongPolls {
   /** Replies built during one publish, by cursor: thousands of polls at one cursor share one body. */
   private cache = new Map<number, Buffer>();
   private cacheSeq = -1;
+  /** Set on shutdown: from then on nothing is held, every poll gets its current reply at once. */
+  private closing = false;
 
   constructor(feed: Feed) {
     this.feed = feed;
@@ -61,7 +63,7 @@ export class LongPolls {
 
   /** Answers now if there is news after `after`, else holds the request for up to timeoutS. */
   poll(ex: Exchange, after: number, timeoutS: number): void {
-    if (this.feed.lastSeq > after) {
+    if (this.feed.lastSeq > after || this.closing) {
       this.reply(ex, after);
       return;
     }
@@ -79,6 +81,7 @@ export class LongPolls {
 
   /** Answers every held poll with its current (empty) reply; used on shutdown. */
   answerAll(): void {
+    this.closing = true;
     for (const bucket of [...this.buckets.values()]) {
       for (const poll of bucket) this.answer(poll, true);
     }

@@ -214,6 +214,41 @@ describe('browser dashboard (Chromium, serve as a child process)', () => {
     expect(await page.getByTestId('pause').textContent()).toBe('Pause');
   });
 
+  it('a page from another origin cannot open the bridge, even knowing the token', async () => {
+    const bridge = serve!.dashboardUrl.replace(/^http/, 'ws').replace('/?token=', '/bridge?token=');
+    const foreign = await context!.newPage();
+    try {
+      // Any other origin will do; the demo server's own is one the browser can load right here.
+      await foreign.goto(`${serve!.serverUrl}/`);
+      const outcome = await foreign.evaluate(
+        (url) =>
+          new Promise<string>((resolve) => {
+            const ws = new WebSocket(url);
+            ws.onopen = () => resolve('open');
+            ws.onerror = () => resolve('refused');
+          }),
+        bridge,
+      );
+      expect(outcome).toBe('refused');
+      // The same URL from the dashboard's own origin is accepted.
+      const own = await page.evaluate(
+        (url) =>
+          new Promise<string>((resolve) => {
+            const ws = new WebSocket(url);
+            ws.onopen = () => {
+              ws.close();
+              resolve('open');
+            };
+            ws.onerror = () => resolve('refused');
+          }),
+        bridge,
+      );
+      expect(own).toBe('open');
+    } finally {
+      await foreign.close();
+    }
+  });
+
   it('ran without page errors or CSP violations', () => {
     expect(pageErrors).toEqual([]);
   });

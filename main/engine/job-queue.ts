@@ -13,6 +13,18 @@ import { LoopscopeError } from './errors';
 export const DEFAULT_CAPACITY = 1_000;
 export const DEFAULT_WORKERS = 4;
 export const MAX_WORKERS = 1_000;
+export const MAX_JOBS_PER_PUT = 100_000;
+export const MAX_WORK_MS = 10_000;
+
+function checkRange(name: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new LoopscopeError(
+      'bad_request',
+      `${name} must be an integer from ${min} to ${max}, got ${value}`,
+      400,
+    );
+  }
+}
 
 /** Jobs of one put that share a workMs, stored as a run so 100,000 jobs are one entry, not 100,000. */
 interface Run {
@@ -71,6 +83,9 @@ export class JobQueue {
     opts: { wait: boolean; signal?: AbortSignal },
   ): Promise<EnqueueResult> {
     if (this.closed) throw new LoopscopeError('queue_closed', 'the job queue is shut down', 503);
+    // The HTTP route checks these too; this guards the engine API the app calls directly.
+    checkRange('count', count, 1, MAX_JOBS_PER_PUT);
+    checkRange('workMs', workMs, 0, MAX_WORK_MS);
     const room = Math.max(0, this.capacity - this.depth);
     const first = this.putters.length === 0 ? Math.min(count, room) : 0;
     this.put(workMs, first);
@@ -98,9 +113,7 @@ export class JobQueue {
   }
 
   setWorkers(n: number): QueueStats {
-    if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS) {
-      throw new LoopscopeError('bad_request', `workers must be an integer from 1 to ${MAX_WORKERS}`, 400);
-    }
+    checkRange('workers', n, 1, MAX_WORKERS);
     // Shrinking stops nobody mid-job: busy may exceed workers until the extra jobs finish.
     this.workers = n;
     this.dispatch();

@@ -97,6 +97,22 @@ describe('JobQueue', () => {
     }
   });
 
+  it('refuses counts and work times outside the protocol ranges', async () => {
+    const queue = new JobQueue();
+    for (const [count, workMs] of [
+      [0, 1],
+      [100_001, 1],
+      [1.5, 1],
+      [1, -1],
+      [1, 10_001],
+    ] as const) {
+      await expect(queue.enqueue(count, workMs, { wait: false })).rejects.toMatchObject({
+        code: 'bad_request',
+      });
+    }
+    expect(queue.stats().accepted).toBe(0);
+  });
+
   it('a producer that gives up stops putting; what it put still runs', async () => {
     const queue = new JobQueue(5, 1);
     const abort = new AbortController();

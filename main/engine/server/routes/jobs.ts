@@ -1,5 +1,5 @@
 /** PROTOCOL.md §6: the bounded work queue (tornado.queues producer and consumers). */
-import { MAX_WORKERS } from '../../job-queue';
+import { MAX_JOBS_PER_PUT, MAX_WORK_MS, MAX_WORKERS } from '../../job-queue';
 import type { Route, ServerContext } from '../context';
 import { badRequest, checkInt, type Exchange } from '../exchange';
 
@@ -9,8 +9,8 @@ async function enqueue(ex: Exchange, ctx: ServerContext): Promise<void> {
     throw badRequest(`wait must be 0 or 1, got ${JSON.stringify(waitParam)}`);
   }
   const body = await ex.jsonBody('{"count": N, "workMs": M}');
-  const count = checkInt('count', body.count, { min: 1, max: 100_000 });
-  const workMs = checkInt('workMs', body.workMs, { min: 0, max: 10_000 });
+  const count = checkInt('count', body.count, { min: 1, max: MAX_JOBS_PER_PUT });
+  const workMs = checkInt('workMs', body.workMs, { min: 0, max: MAX_WORK_MS });
   const wait = waitParam !== '0';
   // A producer that hangs up while waiting for room stops putting; what it already put still runs.
   const gone = new AbortController();

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { _electron as electron, type ElectronApplication } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { displayProblem, findElectronBinary } from '../../scripts/electron-binary';
-import { readoutNumber, ROOT, waitFor } from './harness';
+import { alive, childrenOf, readoutNumber, ROOT, waitFor } from './harness';
 
 const binary = findElectronBinary();
 const built = existsSync(join(ROOT, 'out/main/index.js'));
@@ -28,7 +28,8 @@ describe.skipIf(skipReason !== null)(title, () => {
       args: [ROOT],
       cwd: ROOT,
     });
-    const pid = app.process().pid;
+    const pid = app.process().pid!;
+    let children: number[] = [];
     try {
       const page = await app.firstWindow();
       await waitFor(
@@ -72,6 +73,8 @@ describe.skipIf(skipReason !== null)(title, () => {
 
       await page.getByTestId('spawn-count-ws-prime').fill('50');
       await page.getByTestId('spawn-ws-prime').click();
+      // The generator process among them: it must be gone after quit.
+      children = childrenOf(pid);
       await waitFor(
         '50 connections',
         async () => readoutNumber(await page.getByTestId('conn-total').textContent()),
@@ -80,6 +83,13 @@ describe.skipIf(skipReason !== null)(title, () => {
     } finally {
       await app.close();
     }
-    expect(() => process.kill(pid!, 0)).toThrow();
+    expect(alive(pid)).toBe(false);
+    for (const child of children)
+      await waitFor(
+        `child ${child} to exit`,
+        async () => alive(child),
+        (a) => !a,
+        10_000,
+      );
   });
 });

@@ -2,7 +2,7 @@
  * End-to-end helpers: browser mode started as a real child process exactly as a user starts it,
  * and Debian's Chromium driven by playwright-core (never a downloaded browser).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -119,3 +119,24 @@ export async function waitFor<T>(
 export function readoutNumber(text: string | null): number {
   return Number((text ?? '').replace(/,/g, ''));
 }
+
+/** Direct children of a process (Linux ps). */
+export function childrenOf(pid: number): number[] {
+  try {
+    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .map((l) => Number(l.trim()))
+      .filter((n) => n > 0);
+  } catch {
+    return []; // ps exits 1 when there are none
+  }
+}
+
+export const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};

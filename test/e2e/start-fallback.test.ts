@@ -2,31 +2,11 @@
  * `npm start` where Electron cannot start (here: no binary, or no display): one line says why,
  * then browser mode runs and prints the dashboard URL; a signal stops it and its child cleanly.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { expect, it } from 'vitest';
-import { ROOT, waitFor } from './harness';
-
-function childrenOf(pid: number): number[] {
-  try {
-    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
-      .split('\n')
-      .map((l) => Number(l.trim()))
-      .filter((n) => n > 0);
-  } catch {
-    return []; // ps exits 1 when there are none
-  }
-}
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { alive, childrenOf, ROOT, waitFor } from './harness';
 
 it('npm start falls back to the browser dashboard with one line saying why', async () => {
   const env: NodeJS.ProcessEnv = { ...process.env, LOOPSCOPE_SKIP_BUILD: '1' };

@@ -8,6 +8,7 @@ export class ServerControls {
   private readonly address = h('code', { testid: 'server-url' }, '—');
   private readonly target = h('code', { testid: 'target-url' }, '—');
   private readonly port = numberInput('server-port', 8888, 0, 65_535);
+  private readonly interval = h('select', { testid: 'sample-interval' });
 
   constructor(private readonly ctx: PanelContext) {
     const applyPort = h('button', { class: 'btn small', testid: 'server-port-apply' }, 'Restart on port');
@@ -37,13 +38,16 @@ export class ServerControls {
       if (info) ctx.setInfo(info);
     });
 
-    const interval = h('select', { testid: 'sample-interval' });
+    const interval = this.interval;
     for (const ms of [250, 500, 1000, 2000, 5000]) {
       interval.append(h('option', { value: ms, selected: ms === 1000 }, `${ms} ms`));
     }
-    interval.addEventListener('change', () =>
-      ctx.act(null, () => ctx.api.invoke('setSampleInterval', { ms: Number(interval.value) })),
-    );
+    interval.addEventListener('change', async () => {
+      const r = await ctx.act(null, () =>
+        ctx.api.invoke('setSampleInterval', { ms: Number(interval.value) }),
+      );
+      if (r) this.showInterval(r.ms);
+    });
 
     this.root = h(
       'section',
@@ -62,5 +66,13 @@ export class ServerControls {
     this.address.textContent = info.serverUrl;
     this.target.textContent = info.targetUrl;
     this.port.value = new URL(info.serverUrl).port;
+    this.showInterval(info.sampleIntervalMs);
+  }
+
+  private showInterval(ms: number): void {
+    if (![...this.interval.options].some((o) => Number(o.value) === ms)) {
+      this.interval.append(h('option', { value: ms }, `${ms} ms`));
+    }
+    this.interval.value = String(ms);
   }
 }

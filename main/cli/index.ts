@@ -1,14 +1,8 @@
 /**
  * `loopscope serve|load …` (npm run serve / npm run load). Each command module exports
- * run(argv) → exit code; they are imported on demand so one command works without the other.
+ * run(argv) → exit code; they are imported on demand so one command never pays for the other's
+ * start-up.
  */
-interface CommandModule {
-  run(argv: string[]): Promise<number>;
-}
-
-// A non-literal specifier: `serve` must work even in a checkout where load.ts is not written yet.
-const LOAD_MODULE = './load';
-
 const USAGE = 'usage: loopscope <serve|load> [flags]   (see --help of each command)';
 
 async function main(argv: string[]): Promise<number> {
@@ -17,7 +11,7 @@ async function main(argv: string[]): Promise<number> {
     case 'serve':
       return (await import('./serve')).run(rest);
     case 'load':
-      return ((await import(LOAD_MODULE)) as CommandModule).run(rest);
+      return (await import('./load')).run(rest);
     default:
       console.error(command === undefined ? USAGE : `unknown command ${JSON.stringify(command)}\n${USAGE}`);
       return 2;

@@ -29,6 +29,7 @@ export type ServeExtension = (engine: Engine, flags: ServeFlags) => Promise<{ cl
 const extensions: ServeExtension[] = [dashboardExtension];
 
 class UsageError extends Error {}
+class HelpRequested extends Error {}
 
 function intFlag(name: string, raw: string | undefined, min: number, max: number, fallback: number): number {
   if (raw === undefined) return fallback;
@@ -50,6 +51,7 @@ export function parseServeFlags(argv: string[]): ServeFlags {
         'sample-ms': { type: 'string' },
         'dashboard-port': { type: 'string' },
         'no-dashboard': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
       },
       strict: true,
       allowPositionals: false,
@@ -57,6 +59,7 @@ export function parseServeFlags(argv: string[]): ServeFlags {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  if (values.help === true) throw new HelpRequested();
   const host = values.host as string | undefined;
   if (host === '') throw new UsageError('--host must not be empty');
   return {
@@ -87,6 +90,10 @@ export async function run(argv: string[]): Promise<number> {
   try {
     flags = parseServeFlags(argv);
   } catch (err) {
+    if (err instanceof HelpRequested) {
+      console.log(SERVE_USAGE);
+      return 0;
+    }
     if (!(err instanceof UsageError)) throw err;
     console.error(`serve: ${err.message}\n${SERVE_USAGE}`);
     return 2;

@@ -95,6 +95,12 @@ describe('npm run serve', () => {
     }
   });
 
+  it('--help prints the usage and exits 0', async () => {
+    const child = serve('--help');
+    expect(await child.exit).toBe(0);
+    expect(child.stdout()).toMatch(/^usage: npm run serve -- .*--port N/);
+  });
+
   it('bad flags: a clear message and exit 2', async () => {
     const cases = [['--bogus'], ['--port', '70000'], ['--port', 'abc'], ['--sample-ms', '100'], ['extra']];
     const children = cases.map((args) => serve(...args));

@@ -128,8 +128,9 @@ describe('browser dashboard (Chromium, serve as a child process)', () => {
     );
     expect(await snapshots()).toBeGreaterThanOrEqual(before);
     const onPool = await peakOver('loop-p99', 2);
-    expect(onPool).toBeLessThan(50);
-    expect(onPool).toBeLessThan(onLoop / 2);
+    // Absolute bound loose enough for a parallel test file sharing the two cores; relative one tight.
+    expect(onPool, `p99 on the loop ${onLoop} ms, on the pool ${onPool} ms`).toBeLessThan(100);
+    expect(onPool, `p99 on the loop ${onLoop} ms, on the pool ${onPool} ms`).toBeLessThan(onLoop / 3);
   });
 
   it('the prime box asks the server over a WebSocket from the page', async () => {

@@ -24,6 +24,18 @@ describe('LoopDelayRecorder', () => {
     recorder.stop();
   });
 
+  it('one stall among many on-time ticks still moves p99 (the ticks it swallowed are counted)', async () => {
+    const recorder = new LoopDelayRecorder(2);
+    recorder.take();
+    // ~150 on-time ticks, then one 150 ms stall: uncorrected, the stall is 1 sample in ~150 and p99 stays ~0.
+    await new Promise((r) => setTimeout(r, 300));
+    block(150);
+    const window = recorder.take();
+    expect(window.maxMs).toBeGreaterThanOrEqual(140);
+    expect(window.p99Ms).toBeGreaterThanOrEqual(50);
+    recorder.stop();
+  });
+
   it('reports ~0 for an idle loop', async () => {
     const recorder = new LoopDelayRecorder(2);
     recorder.take();

@@ -7,6 +7,12 @@
  * last fired, so the one interval spanning a reset is never recorded. A stall that ends right
  * around a window boundary (bcrypt on the loop, say) would then vanish from both windows about
  * half the time. Here the last firing time survives the reset, so every stall lands in a window.
+ *
+ * A stall is also recorded as every tick it swallowed (HdrHistogram's recordWithExpectedInterval
+ * correction): one 200 ms bcrypt on a 2 ms timer is a hundred late ticks, not one. Without it a
+ * single stall hides below p99 however long it is, because the ticks that did fire outnumber it —
+ * coordinated omission inside the server's own gauge. With it, p99 answers "how late would work
+ * arriving at a random moment of this window have started".
  */
 import { createHistogram, performance, type RecordableHistogram } from 'node:perf_hooks';
 
@@ -50,6 +56,12 @@ export class LoopDelayRecorder {
     const now = performance.now();
     const elapsedNs = Math.round((now - this.last) * 1e6);
     this.last = now;
-    if (elapsedNs >= 1) this.histogram.record(elapsedNs);
+    if (elapsedNs < 1) return;
+    this.histogram.record(elapsedNs);
+    // The ticks that should have fired during the stall, each as late as it would have been.
+    const periodNs = this.resolutionMs * 1e6;
+    for (let missed = elapsedNs - periodNs; missed > periodNs; missed -= periodNs) {
+      this.histogram.record(missed);
+    }
   }
 }

@@ -1,49 +1,11 @@
 /**
- * The ws-prime clients' own primality test, written independently of the server's
- * (main/engine/prime.ts) on purpose: a check that shares the code it checks cannot catch its bugs.
- * Deterministic Miller–Rabin with the first 13 prime bases is exact below 3.3×10^24.
+ * The ws-prime clients' question pool: integers with answers known before they are sent, so a
+ * client judges each reply with a lookup instead of a primality test per message. The answers come
+ * from the engine's Miller–Rabin (main/engine/prime.ts), which its unit tests check against trial
+ * division and published pseudoprimes; a second copy of the same algorithm here would share its
+ * bugs rather than catch them.
  */
-const BASES = [2n, 3n, 5n, 7n, 11n, 13n, 17n, 19n, 23n, 29n, 31n, 37n, 41n];
-
-function powMod(base: bigint, exp: bigint, mod: bigint): bigint {
-  let result = 1n;
-  let b = base % mod;
-  let e = exp;
-  while (e > 0n) {
-    if (e & 1n) result = (result * b) % mod;
-    b = (b * b) % mod;
-    e >>= 1n;
-  }
-  return result;
-}
-
-export function isPrime(n: bigint): boolean {
-  if (n < 2n) return false;
-  for (const p of BASES) {
-    if (n === p) return true;
-    if (n % p === 0n) return false;
-  }
-  let d = n - 1n;
-  let s = 0;
-  while ((d & 1n) === 0n) {
-    d >>= 1n;
-    s++;
-  }
-  for (const a of BASES) {
-    let x = powMod(a, d, n);
-    if (x === 1n || x === n - 1n) continue;
-    let witness = true;
-    for (let r = 1; r < s; r++) {
-      x = (x * x) % n;
-      if (x === n - 1n) {
-        witness = false;
-        break;
-      }
-    }
-    if (witness) return false;
-  }
-  return true;
-}
+import { isPrime } from '../prime';
 
 export interface PrimeQuestion {
   /** The frame sent: may carry a sign or white space the server must strip. */

@@ -2,15 +2,11 @@
  * The generator's own health: its event-loop delay and CPU. If the generator is saturated, the
  * latencies it reports measure itself, not the server, and the report must say so.
  */
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { LoopDelayRecorder } from '../metrics/loop-delay';
 
 export const LOOP_P99_WARN_MS = 50;
 export const CPU_WARN_PERCENT = 90;
-/**
- * The histogram records each sampling timer's whole period, so an idle loop reads ≈ the
- * resolution; it is subtracted to report the delay itself. With 25 samples per 250 ms report,
- * the p99 is in practice the interval's worst stall.
- */
+/** Coarser than the server's 2 ms: the generator only needs to notice stalls that distort its timing. */
 const RESOLUTION_MS = 10;
 
 export interface HealthSample {
@@ -21,29 +17,24 @@ export interface HealthSample {
 }
 
 export class HealthMonitor {
-  private readonly delay: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+  // The server's recorder: a stall spanning a report boundary is not lost, and counts every tick it swallowed.
+  private readonly delay = new LoopDelayRecorder(RESOLUTION_MS);
   private lastCpu = process.cpuUsage();
   private lastTime = performance.now();
-
-  constructor() {
-    this.delay.enable();
-  }
 
   sample(): HealthSample {
     const now = performance.now();
     const cpu = process.cpuUsage(this.lastCpu);
     const wallMs = Math.max(now - this.lastTime, 1);
     const cpuPercent = ((cpu.user + cpu.system) / 1000 / wallMs) * 100;
-    const eventLoopP99Ms =
-      this.delay.count > 0 ? Math.max(0, this.delay.percentile(99) / 1e6 - RESOLUTION_MS) : 0;
-    this.delay.reset();
+    const eventLoopP99Ms = this.delay.take().p99Ms;
     this.lastCpu = process.cpuUsage();
     this.lastTime = now;
     return { eventLoopP99Ms, cpuPercent, warning: healthWarning(eventLoopP99Ms, cpuPercent) };
   }
 
   close(): void {
-    this.delay.disable();
+    this.delay.stop();
   }
 }
 

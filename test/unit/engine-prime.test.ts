@@ -88,6 +88,35 @@ describe('isPrime', () => {
     expect(isPrime(1000000000000000003n * 999999999999999989n)).toBe(false);
   });
 
+  it('rejects every ψ_k (the least strong pseudoprime to the first k prime bases), where fewer bases change over', () => {
+    // OEIS A014233; each is composite, as its factor shows.
+    const psi: [bigint, bigint][] = [
+      [2047n, 23n],
+      [1373653n, 829n],
+      [25326001n, 2251n],
+      [3215031751n, 151n],
+      [2152302898747n, 6763n],
+      [3474749660383n, 1303n],
+      [341550071728321n, 10670053n],
+      [3825123056546413051n, 149491n],
+      [318665857834031151167461n, 399165290221n],
+    ];
+    for (const [n, factor] of psi) {
+      expect(n % factor, `${factor} divides ${n}`).toBe(0n);
+      expect(isPrime(n), String(n)).toBe(false);
+    }
+  });
+
+  it('matches the independent check around every change in the number of bases and around 2^32', () => {
+    const edges = [2047n, 1373653n, 25326001n, 3215031751n, 2n ** 32n, 2152302898747n, 3474749660383n];
+    edges.push(341550071728321n, 3825123056546413051n, 318665857834031151167461n);
+    for (const edge of edges) {
+      for (let n = edge - 601n; n <= edge + 601n; n += 2n) {
+        expect(isPrime(n), String(n)).toBe(probablyPrime(n));
+      }
+    }
+  });
+
   it('matches the independent check on a spread of 20–24 digit odd numbers', () => {
     let n = 12345678901234567890123n;
     for (let i = 0; i < 300; i++, n += 2n * 7919n) expect(isPrime(n), String(n)).toBe(probablyPrime(n));

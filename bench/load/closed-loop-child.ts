@@ -11,7 +11,7 @@ import { createHistogram } from 'node:perf_hooks';
 import net from 'node:net';
 import WebSocket from 'ws';
 import { buildQuestionPool } from '../../main/engine/load/prime-check';
-import type { ClosedLoopJob, ClosedLoopResult } from './closed-loop';
+import type { ClosedLoopJob, ClosedLoopMessage } from './closed-loop';
 
 const rtt = createHistogram();
 let measuring = false;
@@ -106,12 +106,14 @@ process.once('message', (job: ClosedLoopJob) => {
   setTimeout(() => {
     measuring = true;
     rtt.reset();
+    process.send?.({ type: 'measuring' } satisfies ClosedLoopMessage);
     const started = performance.now();
     setTimeout(() => {
       measuring = false;
       stopping = true;
       const seconds = (performance.now() - started) / 1000;
-      const result: ClosedLoopResult = {
+      const result: ClosedLoopMessage = {
+        type: 'result',
         replies: received,
         perS: received / seconds,
         p50Ms: rtt.count > 0 ? rtt.percentile(50) / 1000 : null,

@@ -13,18 +13,28 @@ export const prime: Scenario = {
     { key: 'perS', label: 'replies/s', digits: 0 },
     { key: 'p50Ms', label: 'RTT p50 ms', digits: 1 },
     { key: 'p99Ms', label: 'RTT p99 ms', digits: 1 },
+    { key: 'cpuUs', label: 'server CPU µs per reply', digits: 1 },
     { key: 'wrong', label: 'wrong answers + errors', digits: 0 },
   ],
   async run({ server, quick }) {
-    const r = await runClosedLoop({
-      mode: 'prime',
-      url: server.url,
-      connections: 50,
-      inFlight: 16,
-      warmupMs: quick ? 1000 : 2000,
-      durationMs: quick ? 3000 : 20_000,
-    });
-    return { perS: r.perS, p50Ms: r.p50Ms, p99Ms: r.p99Ms, wrong: r.wrong + r.errors };
+    const r = await runClosedLoop(
+      {
+        mode: 'prime',
+        url: server.url,
+        connections: 50,
+        inFlight: 16,
+        warmupMs: quick ? 1000 : 2000,
+        durationMs: quick ? 3000 : 20_000,
+      },
+      server.pid,
+    );
+    return {
+      perS: r.perS,
+      p50Ms: r.p50Ms,
+      p99Ms: r.p99Ms,
+      cpuUs: r.serverCpuUsPerReply,
+      wrong: r.wrong + r.errors,
+    };
   },
   targets(m) {
     const l = m.loopscope?.perS ?? null;

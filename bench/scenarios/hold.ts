@@ -113,7 +113,7 @@ export const hold: Scenario = {
       ctx,
       'ws',
       [{ kind: 'ws-prime', count: 10_000 / scale, options: { intervalMs: 0 } }],
-      ctx.quick ? 5 : 60,
+      ctx.quick ? 3 : 60,
     );
     // A fresh server: memory per connection must not be masked by what the first phase left behind.
     await ctx.fresh();
@@ -125,7 +125,7 @@ export const hold: Scenario = {
         { kind: 'sse', count: 3000 / scale },
         { kind: 'long-poll', count: 3000 / scale },
       ],
-      ctx.quick ? 5 : 30,
+      ctx.quick ? 3 : 30,
     );
     return { ...ws, ...mix };
   },

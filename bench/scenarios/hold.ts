@@ -67,12 +67,16 @@ async function holdPhase(
     await server.loop();
     health.reset();
     const p99s: number[] = [];
+    let lagMax = 0;
     let lowest = total;
     const holdUntil = Date.now() + holdS * 1000;
     while (Date.now() < holdUntil) {
       await sleep(Math.min(1000, Math.max(0, holdUntil - Date.now())));
       const loop = await server.loop();
-      if (loop) p99s.push(loop.p99Ms);
+      if (loop) {
+        p99s.push(loop.p99Ms);
+        lagMax = Math.max(lagMax, loop.maxMs);
+      }
       lowest = Math.min(lowest, totals(g, groups).active);
     }
     const rssAfter = server.rssBytes();
@@ -84,6 +88,7 @@ async function holdPhase(
       [`${prefix}.connectS`]: connectS,
       [`${prefix}.kbPerConn`]: (rssAfter - rssBefore) / total / 1024,
       [`${prefix}.loopP99Ms`]: p99s.length > 0 ? Math.max(...p99s) : null,
+      [`${prefix}.loopMaxMs`]: p99s.length > 0 ? lagMax : null,
       [`${prefix}.generatorP99Ms`]: health.worstLoopP99Ms,
     };
   });
@@ -99,12 +104,14 @@ export const hold: Scenario = {
     { key: 'ws.connectS', label: 'ws: seconds to connect all', digits: 2 },
     { key: 'ws.kbPerConn', label: 'ws: server KB per connection', digits: 2 },
     { key: 'ws.loopP99Ms', label: 'ws: loop lag p99 ms (worst 1 s)', digits: 1 },
+    { key: 'ws.loopMaxMs', label: 'ws: loop lag max ms', digits: 1 },
     { key: 'ws.generatorP99Ms', label: 'ws: load generator loop p99 ms (worst)', digits: 1 },
     { key: 'mix.connected', label: 'mix: connected at the end', digits: 0 },
     { key: 'mix.failures', label: 'mix: failures', digits: 0 },
     { key: 'mix.connectS', label: 'mix: seconds to connect all', digits: 2 },
     { key: 'mix.kbPerConn', label: 'mix: server KB per connection', digits: 2 },
     { key: 'mix.loopP99Ms', label: 'mix: loop lag p99 ms (worst 1 s)', digits: 1 },
+    { key: 'mix.loopMaxMs', label: 'mix: loop lag max ms', digits: 1 },
     { key: 'mix.generatorP99Ms', label: 'mix: load generator loop p99 ms (worst)', digits: 1 },
   ],
   async run(ctx) {

@@ -127,6 +127,17 @@ describe('§4 /ws/prime', () => {
     good.close();
   });
 
+  it('spreads one round of pings over the period instead of pinging every socket in one tick', async () => {
+    const clients = await Promise.all(Array.from({ length: 60 }, () => openWs(primeUrl())));
+    const firstPing = await Promise.all(
+      clients.map(({ ws }) => once(ws, 'ping').then(() => performance.now())),
+    );
+    // 60 sockets over a 300 ms period in 30 slices: at most 2 per tick, so the round takes most of
+    // the period. In one tick (the stall this avoids) they would all arrive within a few ms.
+    expect(Math.max(...firstPing) - Math.min(...firstPing)).toBeGreaterThan(120);
+    for (const { ws } of clients) ws.close();
+  });
+
   it('pauses a client that sends faster than it reads instead of buffering without bound', async () => {
     // Its own engine: this raw client never answers pings, and 300 ms pings would end it early.
     const quiet = await createEngine({ port: 0, sampler: false });

@@ -140,18 +140,23 @@ class Controller implements LoadController {
   }
 
   private async fork(): Promise<GeneratorProcess> {
+    // The callbacks can fire before start() resolves (a child that reports or dies at once).
+    const started: { proc?: GeneratorProcess } = {};
     const proc = await GeneratorProcess.start({
       target: this.currentTarget,
       reportIntervalMs: this.reportIntervalMs,
       allowNonLoopback: this.allowNonLoopback,
       connectTimeoutMs: this.connectTimeoutMs,
-      onReport: () => this.received(proc),
+      onReport: () => {
+        if (started.proc) this.received(started.proc);
+      },
       onExit: (code, signal) => {
         if (this.closed) return;
         this.deathNotice = `a load generator process exited unexpectedly (code ${code}, signal ${signal}); its clients are gone`;
-        this.fresh.delete(proc);
+        if (started.proc) this.fresh.delete(started.proc);
       },
     });
+    started.proc = proc;
     this.procs.push(proc);
     return proc;
   }

@@ -9,7 +9,8 @@ import http from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { isPrime, parseInteger } from './prime';
+// The engine's own prime test: the baseline differs from Loopscope in the stack around it, not the maths.
+import { isPrime, parseInteger } from '../main/engine/prime';
 
 const RETAIN = 10_000;
 const POLL_BATCH = 1_000;
@@ -239,9 +240,9 @@ server.on('upgrade', (req, socket, head) => {
         if (isBinary) return ws.close(1003, 'text frames only');
         const n = parseInteger(data.toString());
         ws.send(
-          n === null
-            ? '{"error":"bad_integer","message":"send a decimal integer of at most 24 digits"}'
-            : `{"n":"${n}","prime":${isPrime(n)}}`,
+          n.ok
+            ? `{"n":"${n.canonical}","prime":${isPrime(n.value)}}`
+            : '{"error":"bad_integer","message":"send a decimal integer of at most 24 digits"}',
         );
       });
     });

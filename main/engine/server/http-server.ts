@@ -209,7 +209,7 @@ export class DemoServer {
       if (url.pathname === '/ws/prime') {
         this.wss.handleUpgrade(req, socket, head, (ws) => {
           this.accept(ws);
-          servePrime(ws, this.ctx);
+          servePrime(ws, socket, this.ctx);
         });
       } else if (url.pathname === '/ws/feed') {
         const raw = url.searchParams.get('cursor');

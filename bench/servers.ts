@@ -17,7 +17,7 @@ const STARTUP_MS = 30_000;
 const STOP_MS = 10_000;
 
 export interface ServerOptions {
-  /** Loopscope only: set, starts the engine with its sampler on or off (the overhead scenario). */
+  /** Loopscope only: false runs `serve --no-sampler` (the overhead scenario). */
   sampler?: boolean;
 }
 
@@ -40,18 +40,13 @@ export interface RunningServer {
 function command(name: ServerName, options: ServerOptions): { file: string; args: string[] } {
   switch (name) {
     case 'loopscope':
-      // `serve` has no sampler switch; the overhead scenario starts both of its sides through the
-      // bench's own launcher of the same engine so they differ in the sampler alone.
-      if (options.sampler !== undefined) {
-        return {
-          file: process.execPath,
-          args: ['--import', 'tsx', 'bench/loopscope-server.ts', '--sampler', options.sampler ? 'on' : 'off'],
-        };
-      }
       return {
         file: process.execPath,
         // No dashboard: the browser UI on its fixed port is not what is measured, and it may be taken.
-        args: ['--import', 'tsx', 'main/cli/index.ts', 'serve', '--port', '0', '--no-dashboard'],
+        args: [
+          ...['--import', 'tsx', 'main/cli/index.ts', 'serve', '--port', '0', '--no-dashboard'],
+          ...(options.sampler === false ? ['--no-sampler'] : []),
+        ],
       };
     case 'baseline':
       return { file: process.execPath, args: ['--import', 'tsx', 'bench/baseline-server.ts', '--port', '0'] };

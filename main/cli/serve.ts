@@ -1,5 +1,5 @@
 /**
- * `npm run serve -- [--port N] [--host H] [--sample-ms N]`: the demo server alone, headless.
+ * `npm run serve -- [--port N] [--host H] [--sample-ms N] [--no-sampler]`: the demo server, headless.
  * Prints one line with the real URL, runs until SIGINT/SIGTERM, then closes gracefully and exits 0.
  */
 import { parseArgs } from 'node:util';
@@ -10,12 +10,15 @@ import { dashboardExtension } from '../dashboard/serve-extension';
 export const SERVE_USAGE =
   'usage: npm run serve -- [--port N (0..65535, default 8888; 0 picks a free port)] ' +
   '[--host H (default 127.0.0.1)] [--sample-ms N (250..60000, default 1000)] ' +
+  '[--no-sampler (no periodic sampling; /stats samples on request)] ' +
   '[--dashboard-port N (default 8890; 0 picks a free port)] [--no-dashboard]';
 
 export interface ServeFlags {
   host: string;
   port: number;
   sampleMs: number;
+  /** false with --no-sampler: measures what watching costs (the bench's overhead scenario). */
+  sampler: boolean;
   /** The browser dashboard's port; null with --no-dashboard. */
   dashboardPort: number | null;
 }
@@ -49,6 +52,7 @@ export function parseServeFlags(argv: string[]): ServeFlags {
         port: { type: 'string' },
         host: { type: 'string' },
         'sample-ms': { type: 'string' },
+        'no-sampler': { type: 'boolean' },
         'dashboard-port': { type: 'string' },
         'no-dashboard': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -66,6 +70,7 @@ export function parseServeFlags(argv: string[]): ServeFlags {
     host: host ?? '127.0.0.1',
     port: intFlag('port', values.port as string | undefined, 0, 65_535, 8888),
     sampleMs: intFlag('sample-ms', values['sample-ms'] as string | undefined, 250, 60_000, 1000),
+    sampler: values['no-sampler'] !== true,
     dashboardPort:
       values['no-dashboard'] === true
         ? null
@@ -100,7 +105,12 @@ export async function run(argv: string[]): Promise<number> {
   }
   let engine: Engine;
   try {
-    engine = await createEngine({ host: flags.host, port: flags.port, sampleIntervalMs: flags.sampleMs });
+    engine = await createEngine({
+      host: flags.host,
+      port: flags.port,
+      sampleIntervalMs: flags.sampleMs,
+      sampler: flags.sampler,
+    });
   } catch (err) {
     if (isLoopscopeError(err) && err.code === 'port_in_use') {
       console.error(

@@ -95,6 +95,24 @@ describe('npm run serve', () => {
     }
   });
 
+  it('--no-sampler: no periodic windows, /stats samples on request (what the overhead bench compares)', async () => {
+    const child = serve('--port', '0', '--no-sampler');
+    try {
+      await until(() => /listening on (http:\S+)/.test(child.stdout()), 'the listening line', 20_000);
+      const base = /listening on (http:\S+)/.exec(child.stdout())![1]!;
+      // Past the first 1 s window, so a sampler left running would report ~1000 ms windows.
+      await new Promise((r) => setTimeout(r, 1300));
+      await stats(base);
+      await new Promise((r) => setTimeout(r, 100));
+      const second = await stats(base);
+      expect(second.intervalMs).toBeLessThan(500);
+      expect(second.eventLoop).toBeDefined();
+    } finally {
+      child.proc.kill('SIGTERM');
+      expect(await child.exit).toBe(0);
+    }
+  });
+
   it('--help prints the usage and exits 0', async () => {
     const child = serve('--help');
     expect(await child.exit).toBe(0);

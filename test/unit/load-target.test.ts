@@ -5,6 +5,7 @@ import { healthWarning } from '../../main/engine/load/health';
 import { SourceAddresses, isLoopbackHost, parseTarget } from '../../main/engine/load/target';
 import { checkThresholds, parsePlan } from '../../main/cli/load';
 import { CLIENT_KINDS, type LoadReport } from '../../common/load';
+import { kindReport } from '../fixtures/kind-report';
 
 describe('targets', () => {
   test('only loopback hosts pass without the opt-in', () => {
@@ -73,21 +74,12 @@ describe('load CLI arguments', () => {
     const kinds = Object.fromEntries(
       CLIENT_KINDS.map((k) => [
         k,
-        {
-          kind: k,
-          active: 0,
-          pending: 0,
-          opened: 0,
-          closed: 0,
+        kindReport(k, {
           failures: { ECONNREFUSED: 1 },
-          sent: 0,
-          received: 0,
-          sentPerS: 0,
-          receivedPerS: 0,
           rtt: lat,
           delivery: lat,
           integrity: { wrong: 1, missing: 1, duplicated: 0, outOfOrder: 1, expiredLost: 0 },
-        },
+        }),
       ]),
     );
     const r = { kinds } as unknown as LoadReport;

@@ -5,6 +5,7 @@ import { FeedTracker, publisherPayload } from '../../main/engine/load/feed-track
 import { mergeReports } from '../../main/engine/load/merge-reports';
 import { Ramp } from '../../main/engine/load/ramp';
 import { KindStats } from '../../main/engine/load/stats';
+import { kindReport } from '../fixtures/kind-report';
 
 describe('FeedTracker', () => {
   test('an in-order stream counts nothing; gaps, repeats and reversals are each counted', () => {
@@ -69,28 +70,8 @@ test('KindStats keeps failure causes bounded and rates per second', () => {
   expect(r.sentPerS).toBe(100);
 });
 
-function kind(k: (typeof CLIENT_KINDS)[number], over: Partial<KindReport>): KindReport {
-  const lat = { count: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 };
-  return {
-    kind: k,
-    active: 0,
-    pending: 0,
-    opened: 0,
-    closed: 0,
-    failures: {},
-    sent: 0,
-    received: 0,
-    sentPerS: 0,
-    receivedPerS: 0,
-    rtt: lat,
-    delivery: lat,
-    integrity: { wrong: 0, missing: 0, duplicated: 0, outOfOrder: 0, expiredLost: 0 },
-    ...over,
-  };
-}
-
 function report(over: Partial<KindReport>, loop: number, cpu: number): LoadReport {
-  const kinds = Object.fromEntries(CLIENT_KINDS.map((k) => [k, kind(k, k === 'ws-prime' ? over : {})]));
+  const kinds = Object.fromEntries(CLIENT_KINDS.map((k) => [k, kindReport(k, k === 'ws-prime' ? over : {})]));
   return {
     time: 1,
     intervalMs: 250,

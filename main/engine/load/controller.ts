@@ -11,7 +11,7 @@ import { LoopscopeError } from '../errors';
 import { FD_RESERVE, fdLimitError } from './fd-limit';
 import { CONNECT_TIMEOUT_MS } from './kind-driver';
 import { GeneratorProcess } from './generator-process';
-import { mergeReports } from './merge-reports';
+import { mergeReports, retiredReport } from './merge-reports';
 import { parseTarget } from './target';
 
 export interface LoadGeneratorOptions {
@@ -28,6 +28,11 @@ export interface LoadController {
   readonly target: string;
   command(cmd: LoadCommand): Promise<void>;
   onReport(listener: (r: LoadReport) => void): () => void;
+  /**
+   * A generator process died on its own (not through close()): its clients are gone. Called at once,
+   * right after a report that no longer counts them as active, with a `generator_exited` error.
+   */
+  onGeneratorExit(listener: (err: LoopscopeError) => void): () => void;
   latest(): LoadReport | null;
   close(): Promise<void>;
 }
@@ -76,8 +81,11 @@ export async function startLoadGenerator(options: LoadGeneratorOptions): Promise
 class Controller implements LoadController {
   private readonly procs: GeneratorProcess[] = [];
   private readonly listeners = new Set<(r: LoadReport) => void>();
+  private readonly exitListeners = new Set<(err: LoopscopeError) => void>();
   /** Processes that reported since the last merged report. */
   private readonly fresh = new Set<GeneratorProcess>();
+  /** Last reports of dead processes, zeroed: their totals stay in every later report. */
+  private readonly retired: LoadReport[] = [];
   private latestReport: LoadReport | null = null;
   private deathNotice: string | null = null;
   /** Commands run one at a time so fd accounting sees each one's effect before the next. */
@@ -126,6 +134,11 @@ class Controller implements LoadController {
     return () => this.listeners.delete(listener);
   }
 
+  onGeneratorExit(listener: (err: LoopscopeError) => void): () => void {
+    this.exitListeners.add(listener);
+    return () => this.exitListeners.delete(listener);
+  }
+
   latest(): LoadReport | null {
     return this.latestReport;
   }
@@ -150,10 +163,10 @@ class Controller implements LoadController {
       onReport: () => {
         if (started.proc) this.received(started.proc);
       },
-      onExit: (code, signal) => {
-        if (this.closed) return;
-        this.deathNotice = `a load generator process exited unexpectedly (code ${code}, signal ${signal}); its clients are gone`;
-        if (started.proc) this.fresh.delete(started.proc);
+      onExit: (err) => {
+        // A process that dies while starting is reported by start() itself; one stopped by close() is expected.
+        if (this.closed || !started.proc) return;
+        this.died(started.proc, err);
       },
     });
     started.proc = proc;
@@ -163,13 +176,30 @@ class Controller implements LoadController {
 
   private received(proc: GeneratorProcess): void {
     this.fresh.add(proc);
-    const live = this.live();
-    if (live.some((p) => !this.fresh.has(p))) return;
+    if (this.live().some((p) => !this.fresh.has(p))) return;
     this.fresh.clear();
-    const report = mergeReports(
-      live.map((p) => p.last!),
-      this.deathNotice,
-    );
+    this.publish();
+  }
+
+  /**
+   * Without this, the last report would keep counting the dead process's clients as active until
+   * some later command failed: a dashboard showing 2,000 clients against a server that has 0.
+   */
+  private died(proc: GeneratorProcess, err: LoopscopeError): void {
+    this.deathNotice = `${err.message}; its clients are gone`;
+    this.fresh.delete(proc);
+    if (proc.last) this.retired.push(retiredReport(proc.last));
+    this.publish();
+    for (const l of this.exitListeners) l(err);
+  }
+
+  /** Merges the latest report of every live process with the retired ones and hands it out. */
+  private publish(): void {
+    const live = this.live();
+    const reports = [...live.flatMap((p) => (p.last ? [p.last] : [])), ...this.retired];
+    if (reports.length === 0) return;
+    const merged = mergeReports(reports, this.deathNotice);
+    const report = { ...merged, generator: { ...merged.generator, processes: live.length } };
     this.latestReport = report;
     for (const l of this.listeners) l(report);
   }

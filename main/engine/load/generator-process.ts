@@ -18,7 +18,13 @@ export interface GeneratorProcessOptions {
   allowNonLoopback: boolean;
   connectTimeoutMs: number;
   onReport(report: LoadReport): void;
-  onExit(code: number | null, signal: NodeJS.Signals | null): void;
+  /** The process is gone; `err` (code generator_exited) says how, for logs and people alike. */
+  onExit(err: LoopscopeError): void;
+}
+
+/** "was killed by SIGKILL" / "exited with code 1": how a process ended, in words. */
+function howItEnded(code: number | null, signal: NodeJS.Signals | null): string {
+  return signal ? `was killed by ${signal}` : `exited with code ${code}`;
 }
 
 export class GeneratorProcess {
@@ -46,15 +52,16 @@ export class GeneratorProcess {
     this.exitPromise = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
         this.exited = true;
+        const pid = this.child.pid;
         const err = new LoopscopeError(
           'generator_exited',
-          `The load generator process exited (code ${code}, signal ${signal}).`,
+          `the load generator process (pid ${pid}) ${howItEnded(code, signal)}`,
           500,
-          { code, signal },
+          { pid, code, signal },
         );
         for (const w of this.waiting.values()) w.reject(err);
         this.waiting.clear();
-        options.onExit(code, signal);
+        options.onExit(err);
         resolve();
       });
     });

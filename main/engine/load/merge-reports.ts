@@ -81,3 +81,26 @@ export function mergeReports(reports: readonly LoadReport[], extraWarning: strin
     },
   };
 }
+
+const NO_LATENCY: LatencySummary = { count: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 };
+
+/**
+ * The last report of a process that has died: its totals (opened, failures, integrity, cumulative
+ * latency) still happened, but none of its clients is connected or sending any more, and its
+ * interval figures describe nothing that is still going on.
+ */
+export function retiredReport(r: LoadReport): LoadReport {
+  const kinds = {} as Record<ClientKind, KindReport>;
+  for (const kind of CLIENT_KINDS) {
+    kinds[kind] = {
+      ...r.kinds[kind],
+      active: 0,
+      pending: 0,
+      sentPerS: 0,
+      receivedPerS: 0,
+      rtt: NO_LATENCY,
+      delivery: NO_LATENCY,
+    };
+  }
+  return { ...r, kinds, generator: { ...r.generator, eventLoopP99Ms: 0, cpuPercent: 0, warning: null } };
+}

@@ -1,7 +1,8 @@
 /**
  * `loopscope load`: drive simulated clients at a server for a bounded time, show live progress on a
  * terminal, print a summary (or one JSON document with --json), and turn thresholds into an exit
- * code for CI: 0 all good, 1 a threshold was breached, 2 the command could not run as asked.
+ * code for CI: 0 all good, 1 a threshold was breached, 2 the command could not run as asked or could
+ * not finish (a generator process died mid-run).
  */
 import { parseArgs } from 'node:util';
 import {
@@ -51,7 +52,8 @@ Thresholds (exit code 1 when breached):
   --max-p99-rtt-ms N     worst per-kind p99 round trip over the run
   --max-failures N       connection/request failures of any cause
 
-Exit codes: 0 ok, 1 threshold breached, 2 usage error or refused (bad flag, target, fd limit).`;
+Exit codes: 0 ok, 1 threshold breached, 2 usage error, refused (bad flag, target, fd limit) or
+cut short (a generator process died mid-run: results are incomplete).`;
 
 interface Plan {
   target: string;
@@ -304,16 +306,21 @@ export function summaryTable(r: LoadReport): string {
   );
 }
 
-/** Resolves after `ms`, or earlier on Ctrl-C (the run then ends normally with its summary). */
-function runFor(ms: number): Promise<void> {
+/**
+ * Resolves after `ms`, or earlier on Ctrl-C (the run then ends normally with its summary), or when
+ * `cut` aborts (a generator died: waiting out the duration would only delay the failure).
+ */
+function runFor(ms: number, cut: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
       clearTimeout(timer);
       process.off('SIGINT', done);
+      cut.removeEventListener('abort', done);
       resolve();
     };
     const timer = setTimeout(done, ms);
     process.once('SIGINT', done);
+    cut.addEventListener('abort', done);
   });
 }
 
@@ -329,6 +336,19 @@ function nextReport(lg: LoadController, timeoutMs: number): Promise<LoadReport |
       resolve(r);
     });
   });
+}
+
+/** The run could not finish: one line on stderr, and with --json a document that says why. */
+async function cutShort(lg: LoadController, plan: Plan, err: LoopscopeError): Promise<number> {
+  const report = lg.latest();
+  await lg.close();
+  const reason = { code: err.code, message: `${err.message} mid-run; results are incomplete` };
+  if (plan.json) {
+    const doc = { target: plan.target, durationS: plan.durationS, report, thresholds: [], ok: false, reason };
+    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+  }
+  process.stderr.write(`load: ${reason.message} [${reason.code}]\n`);
+  return 2;
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -360,6 +380,13 @@ export async function run(argv: string[]): Promise<number> {
   }
   const started = performance.now();
   let final: LoadReport | null = null;
+  // A generator that dies mid-run ends the run at once: its report would describe clients that are gone.
+  let died: LoopscopeError | null = null;
+  const cut = new AbortController();
+  const offExit = lg.onGeneratorExit((err) => {
+    died ??= err;
+    cut.abort();
+  });
   try {
     for (const cmd of plan.commands) await lg.command(cmd);
     const off = live
@@ -367,17 +394,25 @@ export async function run(argv: string[]): Promise<number> {
           process.stdout.write(`\r${progressLine(r, (performance.now() - started) / 1000)}\x1b[K`),
         )
       : () => undefined;
-    await runFor(plan.durationS * 1000);
+    await runFor(plan.durationS * 1000, cut.signal);
     // The report right after the run, before clients are stopped, is the one summarised.
-    final = await nextReport(lg, plan.intervalMs * 4);
+    if (!died) final = await nextReport(lg, plan.intervalMs * 4);
     off();
     if (live) process.stdout.write('\n');
   } catch (err) {
-    await lg.close();
-    if (!isLoopscopeError(err)) throw err;
-    process.stderr.write(`load: ${err.message} [${err.code}]\n`);
-    return 2;
+    if (!isLoopscopeError(err)) {
+      await lg.close();
+      throw err;
+    }
+    // A command refused because its process had just died is the death, told the same way.
+    if (err.code !== 'generator_exited' || !died) {
+      await lg.close();
+      process.stderr.write(`load: ${err.message} [${err.code}]\n`);
+      return 2;
+    }
   }
+  offExit();
+  if (died) return cutShort(lg, plan, died);
   await lg.close();
   if (!final) {
     process.stderr.write('load: the generator sent no report.\n');

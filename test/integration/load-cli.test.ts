@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { LoadReport } from '../../common/load';
 import { createEngine, type Engine } from '../../main/engine/engine';
 import { startFaultyServer, type FaultyServer } from '../fixtures/faulty-server';
-import { runLoadCli } from '../fixtures/load-wait';
+import { childPids, runLoadCli, startLoadCli, until } from '../fixtures/load-wait';
 
 let engine: Engine;
 let faulty: FaultyServer;
@@ -98,6 +98,41 @@ describe('load CLI', () => {
     const doc = JSON.parse(res.stdout) as JsonDoc;
     expect(doc.report.kinds['ws-feed'].integrity.missing).toBeGreaterThan(0);
     expect(res.stderr).toContain('--max-lost');
+  });
+
+  test('a generator killed mid-run fails the run at once: exit 2, one line, ok:false in JSON', async () => {
+    const cli = startLoadCli(['--target', engine.url, '--ws', '20', '--duration', '8', '--json']);
+    try {
+      // Kill only once the clients are up, so the run is truly mid-way.
+      await until(
+        async () =>
+          (await (await fetch(`${engine.url}/stats`)).json()) as { connections: { wsPrime: number } },
+        (s) => s.connections.wsPrime === 20,
+        20_000,
+      );
+      const [generator] = childPids(cli.pid);
+      expect(generator).toBeDefined();
+      const killedAt = performance.now();
+      process.kill(generator!, 'SIGKILL');
+      const res = await cli.result;
+      const exitMs = performance.now() - killedAt;
+      expect(res.code).toBe(2);
+      expect(exitMs).toBeLessThan(2_000);
+      expect(res.stderr.trim()).toBe(
+        `load: the load generator process (pid ${generator}) was killed by SIGKILL mid-run; results are incomplete [generator_exited]`,
+      );
+      const doc = JSON.parse(res.stdout) as Omit<JsonDoc, 'report'> & {
+        report: LoadReport | null;
+        reason: { code: string; message: string };
+      };
+      expect(doc.ok).toBe(false);
+      expect(doc.reason.code).toBe('generator_exited');
+      // No report yet (killed within the first interval) or one that no longer counts the dead clients.
+      expect(doc.report?.kinds['ws-prime'].active ?? 0).toBe(0);
+      console.log(`load exited ${exitMs.toFixed(0)} ms after its generator was killed`);
+    } finally {
+      cli.stop();
+    }
   });
 
   test('usage errors exit 2', async () => {

@@ -85,6 +85,7 @@ class Host implements AppHost {
   private ownsEngine: boolean;
   private unsubscribeSnapshots: () => void;
   private generator: Promise<LoadController> | null = null;
+  /** Unsubscribes from the current generator's reports and exit. */
   private unsubscribeReports: (() => void) | null = null;
   private externalTarget: string | null = null;
   private latestReport: LoadReport | null = null;
@@ -159,9 +160,14 @@ class Host implements AppHost {
       this.generator = starting;
       starting.then(
         (controller) => {
-          this.unsubscribeReports = controller.onReport((report) => {
+          const offReport = controller.onReport((report) => {
             this.latestReport = report;
           });
+          const offExit = controller.onGeneratorExit((err) => this.generatorDied(starting, err));
+          this.unsubscribeReports = () => {
+            offReport();
+            offExit();
+          };
         },
         () => {
           if (this.generator === starting) this.generator = null;
@@ -171,18 +177,43 @@ class Host implements AppHost {
     return this.generator;
   }
 
+  /**
+   * The generator process died between commands (killed, crashed, out of memory). Say so now rather
+   * than at the next command, and show the report in which its clients are gone (the controller
+   * published it just before), instead of the last one that still counted them. The next load
+   * command starts a new generator.
+   */
+  private generatorDied(dead: Promise<LoadController>, err: LoopscopeError): void {
+    if (this.generator !== dead || this.closing) return;
+    this.unsubscribeReports?.();
+    this.unsubscribeReports = null;
+    this.generator = null;
+    void dead.then((controller) => controller.close());
+    notice(
+      this.hub,
+      'error',
+      err.code,
+      `${err.message}; its clients are gone. The next load command starts a new one.`,
+    );
+    // The report's warning repeats the death just told: not again as a generator_warning.
+    this.lastWarning = this.latestReport?.generator.warning ?? null;
+    this.forwardReport();
+  }
+
   /** Runs a generator command; if the generator process has died, starts a new one and retries once. */
   private async withGenerator<T>(task: (generator: LoadController) => Promise<T>): Promise<T> {
-    const generator = await this.generatorReady();
+    const ready = this.generatorReady();
+    const generator = await ready;
     try {
       return await task(generator);
     } catch (err) {
       if (!(err instanceof LoopscopeError) || err.code !== 'generator_exited') throw err;
-      if (this.generator) {
+      // generatorDied() may have dropped it already, and another command may have started the next one.
+      if (this.generator === ready) {
         this.unsubscribeReports?.();
         this.generator = null;
-        await generator.close();
       }
+      await generator.close();
       notice(this.hub, 'warn', 'generator_restarted', 'the load generator had exited; started a new one');
       return task(await this.generatorReady());
     }

@@ -7,8 +7,10 @@ import { createServer } from 'node:net';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ApiEvents } from '../../common/api';
+import type { LoadReport } from '../../common/load';
 import { createAppHost, type AppHost } from '../../main/control/app-host';
 import { createEngine, type Engine } from '../../main/engine/engine';
+import { childPids, until } from '../fixtures/load-wait';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -68,5 +70,46 @@ describe('app host', () => {
     await h.close();
     expect(await h.handle('getInfo', {})).toMatchObject({ ok: false, error: { code: 'closed' } });
     expect(await (await fetch(`${engine.url}/`)).text()).toBe('Hello, world');
+  });
+
+  it('says at once when the generator process is killed, shows 0 active, and starts a new one on demand', async () => {
+    const h = await host({ shell: 'electron', engineOptions: { port: 0 }, reportForwardMs: 100 });
+    const notices: ApiEvents['notice'][] = [];
+    const reports: LoadReport[] = [];
+    h.on('notice', (n) => notices.push(n));
+    h.on('loadReport', (r) => reports.push(r));
+    const before = new Set(childPids(process.pid));
+    expect(await h.handle('load', { type: 'spawn', kind: 'ws-prime', count: 20 })).toMatchObject({
+      ok: true,
+    });
+    await until(
+      async () => reports.at(-1)?.kinds['ws-prime'].active,
+      (active) => active === 20,
+    );
+    const [generator] = childPids(process.pid).filter((pid) => !before.has(pid));
+    expect(generator).toBeDefined();
+
+    const killedAt = performance.now();
+    process.kill(generator!, 'SIGKILL');
+    const notice = await until(
+      async () => notices.find((n) => n.code === 'generator_exited'),
+      (n) => n !== undefined,
+      1_000,
+    );
+    const noticeMs = performance.now() - killedAt;
+    expect(notice).toMatchObject({ level: 'error' });
+    expect(notice!.message).toContain(`pid ${generator}) was killed by SIGKILL`);
+    expect(reports.at(-1)?.kinds['ws-prime'].active).toBe(0);
+    console.log(`host noticed the dead generator ${noticeMs.toFixed(0)} ms after SIGKILL`);
+
+    // The next command starts a fresh generator, without a second notice about the same death.
+    expect(await h.handle('load', { type: 'spawn', kind: 'ws-prime', count: 5 })).toMatchObject({ ok: true });
+    await until(
+      async () => reports.at(-1)?.kinds['ws-prime'].active,
+      (active) => active === 5,
+    );
+    // (A generator_warning about CPU on this busy machine may come too; none may repeat the death.)
+    expect(notices.filter((n) => n.message.includes(`pid ${generator})`))).toHaveLength(1);
+    expect(notices.map((n) => n.code)).not.toContain('generator_restarted');
   });
 });

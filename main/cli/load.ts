@@ -15,8 +15,9 @@ import {
 import { isLoopscopeError, LoopscopeError } from '../engine/errors';
 import { startLoadGenerator, type LoadController } from '../engine/load/controller';
 
-export const DEFAULT_TARGET = 'http://127.0.0.1:8888';
 const DEFAULT_DURATION_S = 10;
+/** A run in which clients failed fails, unless --max-failures allows it: a dead target is not a pass. */
+const DEFAULT_MAX_FAILURES = 0;
 const MAX_DURATION_S = 3600;
 
 const USAGE = `Usage: npm run load -- [options]
@@ -38,7 +39,7 @@ Simulated clients (counts, spawned at --ramp per second per kind; 0 = as fast as
   --ramp N               new clients per second per kind (default 0 = all at once)
 
 Run:
-  --target URL           server to load (default ${DEFAULT_TARGET}); loopback only
+  --target URL           server to load (required), e.g. http://127.0.0.1:8888; loopback only
   --allow-non-loopback   permit a non-loopback target: only for servers you own
   --duration S           seconds to run, 1..${MAX_DURATION_S} (default ${DEFAULT_DURATION_S})
   --processes N|auto     generator processes (default auto: more only when fds run out)
@@ -50,7 +51,7 @@ Thresholds (exit code 1 when breached):
   --max-wrong N          wrong prime answers
   --max-lost N           missing + duplicated + out-of-order + expired feed messages
   --max-p99-rtt-ms N     worst per-kind p99 round trip over the run
-  --max-failures N       connection/request failures of any cause
+  --max-failures N       connection/request failures of any cause (default ${DEFAULT_MAX_FAILURES})
 
 Exit codes: 0 ok, 1 threshold breached, 2 usage error, refused (bad flag, target, fd limit) or
 cut short (a generator process died mid-run: results are incomplete).`;
@@ -166,17 +167,25 @@ export function parsePlan(argv: string[]): Plan | 'help' {
     ['maxP99RttMs', 'max-p99-rtt-ms'],
     ['maxFailures', 'max-failures'],
   ];
+  const defaults: Plan['thresholds'] = { maxFailures: DEFAULT_MAX_FAILURES };
   for (const [name, flag] of limits) {
-    const v = int(values, flag, 0, Number.MAX_SAFE_INTEGER);
+    const v = int(values, flag, 0, Number.MAX_SAFE_INTEGER) ?? defaults[name];
     if (v !== undefined) thresholds[name] = v;
   }
+  const durationS = int(values, 'duration', 1, MAX_DURATION_S) ?? DEFAULT_DURATION_S;
+  const intervalMs = int(values, 'interval', 50, 60_000) ?? 250;
+  const connectTimeoutMs = int(values, 'connect-timeout-ms', 100, 600_000) ?? 10_000;
+  // Checked last, so a bad flag is named first. No default: a silent :8888 loads whatever happens
+  // to listen there, or fails against nothing.
+  if (values.target === undefined)
+    throw usage('--target URL is required, e.g. --target http://127.0.0.1:8888 for `npm run serve`.');
   return {
-    target: values.target ?? DEFAULT_TARGET,
+    target: values.target,
     allowNonLoopback: values['allow-non-loopback'] ?? false,
-    durationS: int(values, 'duration', 1, MAX_DURATION_S) ?? DEFAULT_DURATION_S,
+    durationS,
     processes,
-    intervalMs: int(values, 'interval', 50, 60_000) ?? 250,
-    connectTimeoutMs: int(values, 'connect-timeout-ms', 100, 600_000) ?? 10_000,
+    intervalMs,
+    connectTimeoutMs,
     json: values.json ?? false,
     commands,
     thresholds,

@@ -58,7 +58,7 @@ describe('load CLI', () => {
     expect(doc.ok).toBe(true);
     expect(doc.report.kinds['ws-prime'].active).toBe(20);
     expect(doc.report.kinds['ws-feed'].received).toBeGreaterThan(0);
-    expect(doc.thresholds.map((t) => t.name)).toEqual(['--max-wrong', '--max-lost']);
+    expect(doc.thresholds.map((t) => t.name)).toEqual(['--max-wrong', '--max-lost', '--max-failures']);
   });
 
   test('a breached threshold exits 1 and names the threshold; the table is printed', async () => {
@@ -135,12 +135,33 @@ describe('load CLI', () => {
     }
   });
 
+  test('a run in which every client failed fails, unless --max-failures allows it', async () => {
+    const refused = ['--target', 'http://127.0.0.1:1', '--ws', '10', '--duration', '1', '--json'];
+    const [strict, allowed] = await Promise.all([
+      runLoadCli(refused),
+      runLoadCli([...refused, '--max-failures', '10']),
+    ]);
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toContain('threshold breached: --max-failures 0, measured 10');
+    const doc = JSON.parse(strict.stdout) as JsonDoc;
+    expect(doc.ok).toBe(false);
+    expect(doc.report.kinds['ws-prime'].failures).toEqual({ ECONNREFUSED: 10 });
+    expect(allowed.code).toBe(0);
+    expect((JSON.parse(allowed.stdout) as JsonDoc).ok).toBe(true);
+  });
+
   test('usage errors exit 2', async () => {
-    const [nonLoopback, badFlag, badDuration] = await Promise.all([
+    const [nonLoopback, badFlag, badDuration, noTarget] = await Promise.all([
       runLoadCli(['--target', 'http://192.0.2.7:8888', '--ws', '1']),
       runLoadCli(['--bogus']),
-      runLoadCli(['--duration', '0']),
+      runLoadCli(['--target', engine.url, '--duration', '0']),
+      runLoadCli(['--ws', '1']),
     ]);
+    expect(noTarget.code).toBe(2);
+    expect(noTarget.stderr.split('\n')[0]).toBe(
+      'load: --target URL is required, e.g. --target http://127.0.0.1:8888 for `npm run serve`.',
+    );
+    expect(noTarget.stderr).toContain('Usage: npm run load');
     expect(nonLoopback.code).toBe(2);
     expect(nonLoopback.stderr).toContain('non_loopback_target');
     expect(badFlag.code).toBe(2);

@@ -44,6 +44,8 @@ test('the generator warns about itself only when saturated', () => {
 describe('load CLI arguments', () => {
   test('flags become commands; defaults are bounded', () => {
     const plan = parsePlan([
+      '--target',
+      'http://127.0.0.1:8888',
       '--ws',
       '10',
       '--feed',
@@ -63,7 +65,12 @@ describe('load CLI arguments', () => {
       { type: 'spawn', kind: 'ws-feed', count: 2, rampPerS: 100 },
       { type: 'publishRate', perS: 5 },
     ]);
-    expect(plan.thresholds).toEqual({ maxLost: 0 });
+    // Failures fail the run unless allowed; the target has no default.
+    expect(plan.thresholds).toEqual({ maxLost: 0, maxFailures: 0 });
+    expect(parsePlan(['--target', 'http://127.0.0.1:1', '--max-failures', '3'])).toMatchObject({
+      thresholds: { maxFailures: 3 },
+    });
+    expect(() => parsePlan(['--ws', '1'])).toThrow(/--target URL is required/);
     expect(() => parsePlan(['--duration', '3601'])).toThrow(/--duration/);
     expect(() => parsePlan(['--http-path', '/etc'])).toThrow(/--http-path/);
     expect(parsePlan(['--help'])).toBe('help');

@@ -11,7 +11,7 @@ import {
   type LoadCommand,
   type LoadReport,
 } from '../../common/load';
-import { isLoopscopeError, LoopscopeError } from '../engine/errors';
+import { isLoopscopeError, LoopscopeError } from '../../common/errors';
 import { startLoadGenerator, type LoadController } from '../engine/load/controller';
 
 export const DEFAULT_TARGET = 'http://127.0.0.1:8888';
@@ -75,7 +75,7 @@ export interface ThresholdResult {
 }
 
 function usage(message: string): LoopscopeError {
-  return new LoopscopeError('usage', message, 400);
+  return new LoopscopeError('usage', message);
 }
 
 function int(values: Record<string, unknown>, name: string, min: number, max: number): number | undefined {

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { createEngine, type Engine } from '../engine/engine';
-import { isLoopscopeError } from '../engine/errors';
+import { isLoopscopeError } from '../../common/errors';
 import { dashboardExtension } from '../dashboard/serve-extension';
 
 export const SERVE_USAGE =

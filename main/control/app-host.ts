@@ -9,18 +9,16 @@ import type {
   AppInfo,
   CommandName,
   CommandReplies,
+  CommandResult,
   ParsedCommandPayload,
-  ApiErrorShape,
 } from '../../common/api';
-import { validateCommand } from '../../common/api';
+import { validateCommand } from '../../common/api-schemas';
 import type { LoadReport } from '../../common/load';
 import { createEngine, type Engine, type EngineOptions } from '../engine/engine';
-import { LoopscopeError } from '../engine/errors';
+import { hasCode, type NoticeCode } from '../../common/errors';
 import { startLoadGenerator, type LoadController } from '../engine/load/controller';
 import { toApiError } from './api-error';
 import { EventHub } from './event-hub';
-
-export type CommandResult = { ok: true; value: unknown } | { ok: false; error: ApiErrorShape };
 
 export interface AppHostOptions {
   shell: AppInfo['shell'];
@@ -67,8 +65,7 @@ async function startEngine(options: AppHostOptions, hub: EventHub): Promise<Engi
   try {
     return await createEngine(options.engineOptions);
   } catch (err) {
-    if (!options.fallbackToFreePort || !(err instanceof LoopscopeError) || err.code !== 'port_in_use')
-      throw err;
+    if (!options.fallbackToFreePort || !hasCode(err, 'port_in_use')) throw err;
     const engine = await createEngine({ ...options.engineOptions, port: 0 });
     // Kept by the hub until the window listens.
     notice(hub, 'warn', 'port_in_use', `${err.message}; the demo server took ${engine.url} instead`);
@@ -76,7 +73,7 @@ async function startEngine(options: AppHostOptions, hub: EventHub): Promise<Engi
   }
 }
 
-function notice(hub: EventHub, level: 'info' | 'warn' | 'error', code: string, message: string): void {
+function notice(hub: EventHub, level: 'info' | 'warn' | 'error', code: NoticeCode, message: string): void {
   hub.emit('notice', { level, code, message, time: Date.now() });
 }
 
@@ -122,7 +119,8 @@ class Host implements AppHost {
   async handle(name: unknown, payload: unknown): Promise<CommandResult> {
     const checked = validateCommand(name, payload);
     if (!checked.ok) return checked;
-    if (this.closing) return { ok: false, error: { code: 'closed', message: 'the app is shutting down' } };
+    if (this.closing)
+      return { ok: false, error: { code: 'shutting_down', message: 'the app is shutting down' } };
     const handler = this.handlers[checked.name] as (p: unknown) => Promise<unknown>;
     try {
       return { ok: true, value: await handler(checked.payload) };
@@ -177,7 +175,7 @@ class Host implements AppHost {
     try {
       return await task(generator);
     } catch (err) {
-      if (!(err instanceof LoopscopeError) || err.code !== 'generator_exited') throw err;
+      if (!hasCode(err, 'generator_exited')) throw err;
       if (this.generator) {
         this.unsubscribeReports?.();
         this.generator = null;

@@ -4,7 +4,7 @@
  * start (renderer not built, port taken) it says why in one line and the demo server runs on.
  */
 import type { ServeExtension } from '../cli/serve';
-import { isLoopscopeError } from '../engine/errors';
+import { isLoopscopeError } from '../../common/errors';
 import { startBrowserMode } from './browser-mode';
 
 export const dashboardExtension: ServeExtension = async (engine, flags) => {

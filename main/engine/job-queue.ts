@@ -8,7 +8,7 @@
  * every instant any code can observe.
  */
 import type { QueueStats } from '../../common/snapshot';
-import { LoopscopeError } from './errors';
+import { LoopscopeError } from '../../common/errors';
 
 export const DEFAULT_CAPACITY = 1_000;
 export const DEFAULT_WORKERS = 4;
@@ -18,11 +18,7 @@ export const MAX_WORK_MS = 10_000;
 
 function checkRange(name: string, value: number, min: number, max: number): void {
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new LoopscopeError(
-      'bad_request',
-      `${name} must be an integer from ${min} to ${max}, got ${value}`,
-      400,
-    );
+    throw new LoopscopeError('bad_request', `${name} must be an integer from ${min} to ${max}, got ${value}`);
   }
 }
 
@@ -82,7 +78,7 @@ export class JobQueue {
     workMs: number,
     opts: { wait: boolean; signal?: AbortSignal },
   ): Promise<EnqueueResult> {
-    if (this.closed) throw new LoopscopeError('queue_closed', 'the job queue is shut down', 503);
+    if (this.closed) throw new LoopscopeError('shutting_down', 'the job queue is shut down');
     // The HTTP route checks these too; this guards the engine API the app calls directly.
     checkRange('count', count, 1, MAX_JOBS_PER_PUT);
     checkRange('workMs', workMs, 0, MAX_WORK_MS);

@@ -66,7 +66,7 @@ describe('app host', () => {
     cleanup.push(() => engine.close());
     const h = await createAppHost({ shell: 'browser', engine });
     await h.close();
-    expect(await h.handle('getInfo', {})).toMatchObject({ ok: false, error: { code: 'closed' } });
+    expect(await h.handle('getInfo', {})).toMatchObject({ ok: false, error: { code: 'shutting_down' } });
     expect(await (await fetch(`${engine.url}/`)).text()).toBe('Hello, world');
   });
 });

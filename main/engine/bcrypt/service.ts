@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import bcrypt from 'bcrypt';
 import { Piscina } from 'piscina';
 import { entryPoint } from '../entry-points';
-import { LoopscopeError } from '../errors';
+import { LoopscopeError } from '../../../common/errors';
 import type { EngineCounters } from '../metrics/counters';
 import type { BcryptTask } from './worker';
 
@@ -39,10 +39,10 @@ export class BcryptService {
     const bytes = typeof password === 'string' ? Buffer.from(password) : password;
     // The HTTP route checks these too; this guards the engine API the app calls directly.
     if (!Number.isInteger(cost) || cost < MIN_COST || cost > MAX_COST) {
-      throw new LoopscopeError('bad_request', `cost must be an integer from ${MIN_COST} to ${MAX_COST}`, 400);
+      throw new LoopscopeError('bad_request', `cost must be an integer from ${MIN_COST} to ${MAX_COST}`);
     }
     if (bytes.length < 1 || bytes.length > MAX_PASSWORD_BYTES) {
-      throw new LoopscopeError('bad_request', `the password must be 1 to ${MAX_PASSWORD_BYTES} bytes`, 400);
+      throw new LoopscopeError('bad_request', `the password must be 1 to ${MAX_PASSWORD_BYTES} bytes`);
     }
     const start = performance.now();
     if (mode === 'loop') {

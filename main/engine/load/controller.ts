@@ -6,8 +6,9 @@
  * Several processes exist only to get past one process's file-descriptor limit ('auto') or to use
  * more cores (a number). Spawns are split by free descriptors; rates go to the first process.
  */
-import { loadCommandSchema, type ClientKind, type LoadCommand, type LoadReport } from '../../../common/load';
-import { LoopscopeError } from '../errors';
+import type { ClientKind, LoadCommand, LoadReport, ParsedLoadCommand } from '../../../common/load';
+import { loadCommandSchema } from '../../../common/load-commands';
+import { LoopscopeError } from '../../../common/errors';
 import { FD_RESERVE, fdLimitError } from './fd-limit';
 import { CONNECT_TIMEOUT_MS } from './kind-driver';
 import { GeneratorProcess } from './generator-process';
@@ -41,13 +42,13 @@ export async function startLoadGenerator(options: LoadGeneratorOptions): Promise
   parseTarget(options.target, allowNonLoopback); // refuse bad or non-loopback targets before forking
   const reportIntervalMs = options.reportIntervalMs ?? 250;
   if (!Number.isInteger(reportIntervalMs) || reportIntervalMs < 50 || reportIntervalMs > 60_000) {
-    throw new LoopscopeError('bad_option', 'reportIntervalMs must be an integer from 50 to 60000.', 400, {
+    throw new LoopscopeError('bad_option', 'reportIntervalMs must be an integer from 50 to 60000.', {
       reportIntervalMs,
     });
   }
   const connectTimeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
   if (!Number.isInteger(connectTimeoutMs) || connectTimeoutMs < 100 || connectTimeoutMs > 600_000) {
-    throw new LoopscopeError('bad_option', 'connectTimeoutMs must be an integer from 100 to 600000.', 400, {
+    throw new LoopscopeError('bad_option', 'connectTimeoutMs must be an integer from 100 to 600000.', {
       connectTimeoutMs,
     });
   }
@@ -56,7 +57,6 @@ export async function startLoadGenerator(options: LoadGeneratorOptions): Promise
     throw new LoopscopeError(
       'bad_option',
       `processes must be 'auto' or an integer from 1 to ${MAX_PROCESSES}.`,
-      400,
       {
         processes,
       },
@@ -107,11 +107,11 @@ class Controller implements LoadController {
 
   command(cmd: LoadCommand): Promise<void> {
     if (this.closed)
-      return Promise.reject(new LoopscopeError('closed', 'The load generator is closed.', 409));
+      return Promise.reject(new LoopscopeError('shutting_down', 'the load generator is closed'));
     const parsed = loadCommandSchema.safeParse(cmd);
     if (!parsed.success) {
       return Promise.reject(
-        new LoopscopeError('bad_command', `Invalid load command: ${parsed.error.message}`, 400, {
+        new LoopscopeError('bad_command', `Invalid load command: ${parsed.error.message}`, {
           issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
         }),
       );
@@ -174,10 +174,10 @@ class Controller implements LoadController {
     for (const l of this.listeners) l(report);
   }
 
-  private async apply(cmd: ReturnType<typeof loadCommandSchema.parse>): Promise<void> {
+  private async apply(cmd: ParsedLoadCommand): Promise<void> {
     const live = this.live();
     if (live.length === 0)
-      throw new LoopscopeError('generator_exited', 'No load generator process is running.', 500);
+      throw new LoopscopeError('generator_exited', 'No load generator process is running.');
     switch (cmd.type) {
       case 'spawn':
         return this.spawn(cmd.kind, cmd.count, cmd);
@@ -206,7 +206,7 @@ class Controller implements LoadController {
   private async spawn(
     kind: ClientKind,
     count: number,
-    cmd: Extract<ReturnType<typeof loadCommandSchema.parse>, { type: 'spawn' }>,
+    cmd: Extract<ParsedLoadCommand, { type: 'spawn' }>,
   ): Promise<void> {
     let live = this.live();
     let capacity = live.reduce((sum, p) => sum + this.free(p), 0);

@@ -3,7 +3,7 @@
  * the caller opts in: a load generator aimed at someone else's machine is a denial-of-service tool.
  */
 import { isIP } from 'node:net';
-import { LoopscopeError } from '../errors';
+import { LoopscopeError } from '../../../common/errors';
 
 export interface Target {
   /** Normalised base URL without a trailing slash, e.g. http://127.0.0.1:8888 */
@@ -39,12 +39,11 @@ export function parseTarget(url: string, allowNonLoopback = false): Target {
     throw new LoopscopeError(
       'bad_target',
       `Target "${url}" is not a URL (expected e.g. http://127.0.0.1:8888).`,
-      400,
       { url },
     );
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'ws:') {
-    throw new LoopscopeError('bad_target', `Target "${url}" must be an http:// (or ws://) URL.`, 400, {
+    throw new LoopscopeError('bad_target', `Target "${url}" must be an http:// (or ws://) URL.`, {
       url,
     });
   }
@@ -52,7 +51,6 @@ export function parseTarget(url: string, allowNonLoopback = false): Target {
     throw new LoopscopeError(
       'non_loopback_target',
       `Refusing to load "${parsed.hostname}": only loopback targets (127.0.0.0/8, ::1, localhost) are allowed.`,
-      400,
       { url, hostname: parsed.hostname },
     );
   }

@@ -5,7 +5,7 @@
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { EngineSnapshot } from '../../../common/snapshot';
-import { LoopscopeError } from '../errors';
+import { LoopscopeError } from '../../../common/errors';
 import type { Feed } from '../feed';
 import type { JobQueue } from '../job-queue';
 import type { EngineCounters } from './counters';
@@ -53,7 +53,6 @@ export function checkSampleInterval(ms: number): number {
     throw new LoopscopeError(
       'bad_request',
       `sample interval must be an integer from ${MIN_SAMPLE_MS} to ${MAX_SAMPLE_MS} ms`,
-      400,
     );
   }
   return ms;

@@ -5,7 +5,7 @@
  * poll or an SSE stream moves gauges in one place.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LoopscopeError } from '../errors';
+import { LoopscopeError } from '../../../common/errors';
 import type { ConnectionKind, EngineCounters } from '../metrics/counters';
 
 export const BODY_LIMIT = 64 * 1024;
@@ -20,7 +20,7 @@ export interface IntSpec {
 }
 
 export function badRequest(message: string): LoopscopeError {
-  return new LoopscopeError('bad_request', message, 400);
+  return new LoopscopeError('bad_request', message);
 }
 
 function rangeText(name: string, spec: IntSpec): string {
@@ -104,7 +104,7 @@ export class Exchange {
    */
   body(limit = BODY_LIMIT): Promise<Buffer> {
     const tooLarge = () =>
-      new LoopscopeError('payload_too_large', `the request body must be at most ${limit} bytes`, 413);
+      new LoopscopeError('payload_too_large', `the request body must be at most ${limit} bytes`);
     const declared = Number(this.req.headers['content-length']);
     if (declared > limit) return Promise.reject(tooLarge());
     return new Promise((resolve, reject) => {
@@ -133,7 +133,7 @@ export class Exchange {
       // The client hung up (or reset) before sending the whole body: there is nobody to answer.
       const onGone = () => {
         cleanup();
-        reject(new LoopscopeError('request_aborted', 'the client went away while sending the body', 400));
+        reject(new LoopscopeError('request_aborted', 'the client went away while sending the body'));
       };
       this.req.on('data', onData);
       this.req.on('end', onEnd);

@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { isLoopscopeError, LoopscopeError } from '../errors';
+import { isLoopscopeError, LoopscopeError } from '../../../common/errors';
 import type { Route, ServerContext } from './context';
 import { BODY_LIMIT, Exchange } from './exchange';
 import { aggregateRoutes } from './routes/aggregate';
@@ -86,7 +86,7 @@ export class DemoServer {
         this.server.off('listening', onListening);
         if (err.code === 'EADDRINUSE') {
           reject(
-            new LoopscopeError('port_in_use', `port ${port} on ${host} is already in use`, 500, {
+            new LoopscopeError('port_in_use', `port ${port} on ${host} is already in use`, {
               host,
               port,
             }),
@@ -153,33 +153,20 @@ export class DemoServer {
     const methods = this.table.get(path);
     if (!methods) {
       if (WS_PATHS.has(path)) {
-        throw new LoopscopeError(
-          'upgrade_required',
-          `${path} is a WebSocket endpoint; connect with ws://`,
-          426,
-        );
+        throw new LoopscopeError('upgrade_required', `${path} is a WebSocket endpoint; connect with ws://`);
       }
-      throw new LoopscopeError('not_found', `no such path: ${path}`, 404);
+      throw new LoopscopeError('not_found', `no such path: ${path}`);
     }
     const handle = methods.get(method);
     if (!handle) {
       const allow = [...methods.keys()].join(', ');
-      throw new LoopscopeError(
-        'method_not_allowed',
-        `${method} is not allowed on ${path}; use ${allow}`,
-        405,
-        {
-          allow,
-        },
-      );
+      throw new LoopscopeError('method_not_allowed', `${method} is not allowed on ${path}; use ${allow}`, {
+        allow,
+      });
     }
     // Refused up front for every route, not only those that read a body: the rule is general.
     if (Number(ex.req.headers['content-length']) > BODY_LIMIT) {
-      throw new LoopscopeError(
-        'payload_too_large',
-        `the request body must be at most ${BODY_LIMIT} bytes`,
-        413,
-      );
+      throw new LoopscopeError('payload_too_large', `the request body must be at most ${BODY_LIMIT} bytes`);
     }
     return handle(ex, this.ctx);
   }
@@ -191,7 +178,7 @@ export class DemoServer {
     }
     // A bug, not bad input: say so to the client and leave the evidence on stderr.
     console.error('loopscope: unexpected error while serving', ex.req.method, ex.req.url, err);
-    ex.error(new LoopscopeError('internal_error', 'the server failed to handle this request', 500));
+    ex.error(new LoopscopeError('internal_error', 'the server failed to handle this request'));
   }
 
   private accept(ws: WebSocket): void {
@@ -205,7 +192,7 @@ export class DemoServer {
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
-      if (this.closing) throw new LoopscopeError('shutting_down', 'the server is shutting down', 503);
+      if (this.closing) throw new LoopscopeError('shutting_down', 'the server is shutting down');
       if (url.pathname === '/ws/prime') {
         this.wss.handleUpgrade(req, socket, head, (ws) => {
           this.accept(ws);
@@ -218,7 +205,6 @@ export class DemoServer {
           throw new LoopscopeError(
             'bad_request',
             `cursor must be an integer from 0 up, got ${JSON.stringify(raw)}`,
-            400,
           );
         }
         const after = this.ctx.feed.resolveCursor(cursor);
@@ -227,7 +213,7 @@ export class DemoServer {
           serveFeed(ws, after, this.ctx);
         });
       } else {
-        throw new LoopscopeError('not_found', `no WebSocket endpoint at ${url.pathname}`, 404);
+        throw new LoopscopeError('not_found', `no WebSocket endpoint at ${url.pathname}`);
       }
     } catch (err) {
       if (!isLoopscopeError(err)) throw err;

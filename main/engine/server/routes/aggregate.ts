@@ -4,7 +4,7 @@
  */
 import { request } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { LoopscopeError } from '../../errors';
+import { LoopscopeError } from '../../../../common/errors';
 import type { Route, ServerContext } from '../context';
 import { badRequest, type Exchange } from '../exchange';
 import { SLOW_MS } from './slow';
@@ -49,7 +49,6 @@ async function aggregate(ex: Exchange, ctx: ServerContext): Promise<void> {
     throw new LoopscopeError(
       'upstream_failed',
       `an upstream call to /slow failed: ${(err as Error).message}`,
-      502,
     );
   }
   const elapsedMs = Math.round(performance.now() - start);

@@ -23,11 +23,9 @@ import { EventHub } from './event-hub';
 export interface AppHostOptions {
   shell: AppInfo['shell'];
   /**
-   * An engine that is already running (the `serve` command's). Its creator closes it; an engine the
-   * host starts itself (at start, or on setServerPort) is the host's to close.
+   * The demo server the host starts, and restarts on setServerPort. The host always owns its engine:
+   * nobody else holds a reference that a restart could leave stale.
    */
-  engine?: Engine;
-  /** Used to create the engine when none is given. */
   engineOptions?: EngineOptions;
   /** 'eager' forks the load generator now; 'lazy' (default) on the first command that needs it. */
   generator?: 'eager' | 'lazy';
@@ -42,7 +40,7 @@ export interface AppHost {
   /** Validates an untrusted command and runs it; never rejects. */
   handle(name: unknown, payload: unknown): Promise<CommandResult>;
   on: EventHub['on'];
-  /** Stops the generator, and the engine when the host started it. */
+  /** Stops the generator, then the engine. */
   close(): Promise<void>;
 }
 
@@ -52,7 +50,7 @@ const BCRYPT_PASSWORD = 'loopscope-demo-password';
 
 export async function createAppHost(options: AppHostOptions): Promise<AppHost> {
   const hub = new EventHub();
-  const engine = options.engine ?? (await startEngine(options, hub));
+  const engine = await startEngine(options, hub);
   const host = new Host(options, engine, hub);
   if (options.generator === 'eager') {
     // Not fatal: the app is still useful without simulated clients, and the next load command retries.
@@ -79,7 +77,6 @@ function notice(hub: EventHub, level: 'info' | 'warn' | 'error', code: NoticeCod
 
 class Host implements AppHost {
   private engine: Engine;
-  private ownsEngine: boolean;
   private unsubscribeSnapshots: () => void;
   private generator: Promise<LoadController> | null = null;
   private unsubscribeReports: (() => void) | null = null;
@@ -100,7 +97,6 @@ class Host implements AppHost {
   ) {
     this.on = hub.on.bind(hub);
     this.engine = engine;
-    this.ownsEngine = options.engine === undefined;
     this.unsubscribeSnapshots = this.watchEngine(engine);
     // One timer for the whole app: the renderer's event rate never depends on the client count.
     this.forwardTimer = setInterval(() => this.forwardReport(), options.reportForwardMs ?? 500);
@@ -211,7 +207,6 @@ class Host implements AppHost {
     });
     this.unsubscribeSnapshots();
     this.engine = next;
-    this.ownsEngine = true;
     this.unsubscribeSnapshots = this.watchEngine(next);
     if (this.generator && this.externalTarget === null) {
       // Clients of the old server are stopped by the generator before it points at the new one.
@@ -253,7 +248,7 @@ class Host implements AppHost {
     const generator = this.generator ? await this.generator.catch(() => null) : null;
     // The generator goes first so its clients do not count as failures while the server closes.
     await generator?.close();
-    if (this.ownsEngine) await this.engine.close();
+    await this.engine.close();
     this.hub.clear();
   }
 }

@@ -12,8 +12,7 @@
  * that /feed/poll lists, so fan-out to N subscribers never re-encodes it N times.
  */
 import { LoopscopeError } from '../../common/errors';
-
-export const FEED_CAPACITY = 10_000;
+import { FEED_CAPACITY } from '../../common/limits';
 
 export interface FeedMessage {
   readonly seq: number;

@@ -63,11 +63,7 @@ const BAD: Record<CommandName, unknown[]> = {
   ],
   setWorkers: [{ workers: 0 }, { workers: 1001 }, { workers: 'four' }],
   runBcrypt: [{ cost: 3, mode: 'loop' }, { cost: 15, mode: 'pool' }, { cost: 10, mode: 'gpu' }, { cost: 10 }],
-  setSampleInterval: [
-    { ms: SAMPLE_INTERVAL_MS.min - 1 },
-    { ms: SAMPLE_INTERVAL_MS.max + 1 },
-    { ms: 500.5 },
-  ],
+  setSampleInterval: [{ ms: SAMPLE_INTERVAL_MS.min - 1 }, { ms: SAMPLE_INTERVAL_MS.max + 1 }, { ms: 500.5 }],
 };
 
 describe('API declaration', () => {

@@ -61,12 +61,12 @@ describe('app host', () => {
     expect(heard[0]?.message).toContain(info.serverUrl);
   });
 
-  it('leaves an adopted engine running on close, and refuses commands once closing', async () => {
-    const engine: Engine = await createEngine({ port: 0 });
-    cleanup.push(() => engine.close());
-    const h = await createAppHost({ shell: 'browser', engine });
+  it('closes the engine it owns, and refuses commands once closing', async () => {
+    const h = await createAppHost({ shell: 'browser', engineOptions: { port: 0 } });
+    const url = h.info().serverUrl;
+    expect(await (await fetch(`${url}/`)).text()).toBe('Hello, world');
     await h.close();
     expect(await h.handle('getInfo', {})).toMatchObject({ ok: false, error: { code: 'shutting_down' } });
-    expect(await (await fetch(`${engine.url}/`)).text()).toBe('Hello, world');
+    await expect(fetch(`${url}/`)).rejects.toThrow();
   });
 });

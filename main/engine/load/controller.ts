@@ -10,7 +10,8 @@ import type { ClientKind, LoadCommand, LoadReport, ParsedLoadCommand } from '../
 import { loadCommandSchema } from '../../../common/load-commands';
 import { LoopscopeError } from '../../../common/errors';
 import { FD_RESERVE, fdLimitError } from './fd-limit';
-import { CONNECT_TIMEOUT_MS } from './kind-driver';
+import { CONNECT_TIMEOUT_MS, GENERATOR_PROCESSES, REPORT_INTERVAL_MS } from '../../../common/limits';
+import { checkInt } from '../../../common/range';
 import { GeneratorProcess } from './generator-process';
 import { mergeReports } from './merge-reports';
 import { parseTarget } from './target';
@@ -35,33 +36,25 @@ export interface LoadController {
 
 /** Upper bound on processes 'auto' may fork (each inherits the same fd limit). */
 export const AUTO_MAX_PROCESSES = 8;
-const MAX_PROCESSES = 16;
 
 export async function startLoadGenerator(options: LoadGeneratorOptions): Promise<LoadController> {
   const allowNonLoopback = options.allowNonLoopback ?? false;
   parseTarget(options.target, allowNonLoopback); // refuse bad or non-loopback targets before forking
-  const reportIntervalMs = options.reportIntervalMs ?? 250;
-  if (!Number.isInteger(reportIntervalMs) || reportIntervalMs < 50 || reportIntervalMs > 60_000) {
-    throw new LoopscopeError('bad_option', 'reportIntervalMs must be an integer from 50 to 60000.', {
-      reportIntervalMs,
-    });
-  }
-  const connectTimeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
-  if (!Number.isInteger(connectTimeoutMs) || connectTimeoutMs < 100 || connectTimeoutMs > 600_000) {
-    throw new LoopscopeError('bad_option', 'connectTimeoutMs must be an integer from 100 to 600000.', {
-      connectTimeoutMs,
-    });
-  }
+  const reportIntervalMs = checkInt(
+    'reportIntervalMs',
+    options.reportIntervalMs ?? REPORT_INTERVAL_MS.default,
+    REPORT_INTERVAL_MS,
+    'bad_option',
+  );
+  const connectTimeoutMs = checkInt(
+    'connectTimeoutMs',
+    options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS.default,
+    CONNECT_TIMEOUT_MS,
+    'bad_option',
+  );
   const processes = options.processes ?? 1;
-  if (processes !== 'auto' && (!Number.isInteger(processes) || processes < 1 || processes > MAX_PROCESSES)) {
-    throw new LoopscopeError(
-      'bad_option',
-      `processes must be 'auto' or an integer from 1 to ${MAX_PROCESSES}.`,
-      {
-        processes,
-      },
-    );
-  }
+  if (processes !== 'auto')
+    checkInt("processes ('auto' or a count)", processes, GENERATOR_PROCESSES, 'bad_option');
   const controller = new Controller(
     options.target,
     reportIntervalMs,
@@ -111,7 +104,7 @@ class Controller implements LoadController {
     const parsed = loadCommandSchema.safeParse(cmd);
     if (!parsed.success) {
       return Promise.reject(
-        new LoopscopeError('bad_command', `Invalid load command: ${parsed.error.message}`, {
+        new LoopscopeError('bad_command', `invalid load command: ${parsed.error.message}`, {
           issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
         }),
       );
@@ -177,7 +170,7 @@ class Controller implements LoadController {
   private async apply(cmd: ParsedLoadCommand): Promise<void> {
     const live = this.live();
     if (live.length === 0)
-      throw new LoopscopeError('generator_exited', 'No load generator process is running.');
+      throw new LoopscopeError('generator_exited', 'no load generator process is running');
     switch (cmd.type) {
       case 'spawn':
         return this.spawn(cmd.kind, cmd.count, cmd);

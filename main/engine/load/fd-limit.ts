@@ -39,9 +39,9 @@ export function fdLimitError(
 ): LoopscopeError {
   return new LoopscopeError(
     'fd_limit',
-    `Cannot open ${requested} more ${kind} connection(s): each needs a file descriptor and only ` +
+    `cannot open ${requested} more ${kind} connection(s): each needs a file descriptor and only ` +
       `${Math.max(0, available)} are free under this process's limit of ${limit} (\`ulimit -n\`). ` +
-      `Raise it (e.g. \`ulimit -n 65536\`) or run more generator processes.`,
+      `raise it (e.g. \`ulimit -n 65536\`) or run more generator processes`,
     { requested, available: Math.max(0, available), limit },
   );
 }

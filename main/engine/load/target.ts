@@ -38,19 +38,19 @@ export function parseTarget(url: string, allowNonLoopback = false): Target {
   } catch {
     throw new LoopscopeError(
       'bad_target',
-      `Target "${url}" is not a URL (expected e.g. http://127.0.0.1:8888).`,
+      `target "${url}" is not a URL (expected e.g. http://127.0.0.1:8888)`,
       { url },
     );
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'ws:') {
-    throw new LoopscopeError('bad_target', `Target "${url}" must be an http:// (or ws://) URL.`, {
+    throw new LoopscopeError('bad_target', `target "${url}" must be an http:// (or ws://) URL`, {
       url,
     });
   }
   if (!allowNonLoopback && !isLoopbackHost(parsed.hostname)) {
     throw new LoopscopeError(
       'non_loopback_target',
-      `Refusing to load "${parsed.hostname}": only loopback targets (127.0.0.0/8, ::1, localhost) are allowed.`,
+      `refusing to load "${parsed.hostname}": only loopback targets (127.0.0.0/8, ::1, localhost) are allowed`,
       { url, hostname: parsed.hostname },
     );
   }

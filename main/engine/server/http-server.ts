@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { isLoopscopeError, LoopscopeError } from '../../../common/errors';
 import type { Route, ServerContext } from './context';
-import { BODY_LIMIT, Exchange } from './exchange';
+import { Exchange } from './exchange';
 import { aggregateRoutes } from './routes/aggregate';
 import { bcryptRoutes } from './routes/bcrypt';
 import { feedRoutes } from './routes/feed';
@@ -19,9 +19,7 @@ import { slowRoutes } from './routes/slow';
 import { serveFeed } from './sockets/feed';
 import { Heartbeat } from './sockets/heartbeat';
 import { servePrime } from './sockets/prime';
-
-/** A frame over 1 KiB closes the socket with 1009 (ws enforces it while reading). */
-export const MAX_FRAME_BYTES = 1024;
+import { BODY_LIMIT_BYTES, WS_FRAME_BYTES } from '../../../common/limits';
 
 const ROUTES: Route[] = [
   ...helloRoutes,
@@ -70,7 +68,8 @@ export class DemoServer {
     this.ctx = ctx;
     this.closeGraceMs = options.closeGraceMs ?? 5_000;
     this.server = createServer((req, res) => this.onRequest(req, res));
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
+    // A frame over WS_FRAME_BYTES closes the socket with 1009 (ws enforces it while reading).
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: WS_FRAME_BYTES, perMessageDeflate: false });
     this.heartbeat = new Heartbeat(this.wss, ctx.sseStreams, options.pingMs, options.keepAliveMs);
     this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
     this.server.on('connection', (socket) => {
@@ -165,8 +164,11 @@ export class DemoServer {
       });
     }
     // Refused up front for every route, not only those that read a body: the rule is general.
-    if (Number(ex.req.headers['content-length']) > BODY_LIMIT) {
-      throw new LoopscopeError('payload_too_large', `the request body must be at most ${BODY_LIMIT} bytes`);
+    if (Number(ex.req.headers['content-length']) > BODY_LIMIT_BYTES) {
+      throw new LoopscopeError(
+        'payload_too_large',
+        `the request body must be at most ${BODY_LIMIT_BYTES} bytes`,
+      );
     }
     return handle(ex, this.ctx);
   }

@@ -8,7 +8,6 @@ import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ApiEvents } from '../../common/api';
 import { createAppHost, type AppHost } from '../../main/control/app-host';
-import { createEngine, type Engine } from '../../main/engine/engine';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {

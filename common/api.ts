@@ -1,12 +1,16 @@
 /**
  * The one typed surface between the renderer and the app. The preload (Electron IPC) and the
  * browser-mode WebSocket bridge both implement exactly this declaration, so the renderer cannot
- * tell which one it talks to. Every payload is validated on the receiving side with these schemas.
+ * tell which one it talks to. Zod-free, so the preload and the renderer bundle no validator: the
+ * payload schemas that check every command on arrival are in api-schemas.ts, keyed by the names
+ * declared here.
  */
-import { z } from 'zod';
-import { loadCommandSchema } from './load';
+import type { CommandPayload } from './api-schemas';
+import type { ErrorShape, NoticeCode } from './errors';
 import type { LoadReport } from './load';
 import type { EngineSnapshot, QueueStats } from './snapshot';
+
+export type { CommandPayload, ParsedCommandPayload } from './api-schemas';
 
 export interface AppInfo {
   /** The demo server's base URL, e.g. http://127.0.0.1:8888 */
@@ -18,26 +22,19 @@ export interface AppInfo {
   sampleIntervalMs: number;
 }
 
-const port = z.number().int().min(0).max(65_535);
-
-/** Payload schemas, one per command. */
-export const commandSchemas = {
-  getInfo: z.object({}).strict(),
+export const COMMAND_NAMES = [
+  'getInfo',
   /** Restart the demo server on another port (0 picks a free one). */
-  setServerPort: z.object({ port }).strict(),
+  'setServerPort',
   /** Point simulated clients at another server; null goes back to the demo server. */
-  setTarget: z.object({ url: z.string().url().nullable() }).strict(),
-  load: loadCommandSchema,
-  enqueueJobs: z
-    .object({ count: z.number().int().min(1).max(100_000), workMs: z.number().int().min(0).max(10_000) })
-    .strict(),
-  setWorkers: z.object({ workers: z.number().int().min(1).max(1_000) }).strict(),
-  runBcrypt: z.object({ cost: z.number().int().min(4).max(14), mode: z.enum(['loop', 'pool']) }).strict(),
-  setSampleInterval: z.object({ ms: z.number().int().min(250).max(10_000) }).strict(),
-} as const;
-
-export type CommandName = keyof typeof commandSchemas;
-export const COMMAND_NAMES = Object.keys(commandSchemas) as CommandName[];
+  'setTarget',
+  'load',
+  'enqueueJobs',
+  'setWorkers',
+  'runBcrypt',
+  'setSampleInterval',
+] as const;
+export type CommandName = (typeof COMMAND_NAMES)[number];
 
 export interface CommandReplies {
   getInfo: AppInfo;
@@ -50,24 +47,21 @@ export interface CommandReplies {
   setSampleInterval: { ms: number };
 }
 
-export type CommandPayload<K extends CommandName> = z.input<(typeof commandSchemas)[K]>;
-export type ParsedCommandPayload<K extends CommandName> = z.output<(typeof commandSchemas)[K]>;
-
 /** Pushed from the app to the renderer; each at most once per interval. */
 export interface ApiEvents {
   snapshot: EngineSnapshot;
   loadReport: LoadReport;
   /** Something the user should see: the generator died, a port was in use, a limit was hit. */
-  notice: { level: 'info' | 'warn' | 'error'; code: string; message: string; time: number };
+  notice: { level: 'info' | 'warn' | 'error'; code: NoticeCode; message: string; time: number };
 }
 export type EventName = keyof ApiEvents;
-export const EVENT_NAMES: readonly EventName[] = ['snapshot', 'loadReport', 'notice'];
+export const EVENT_NAMES = ['snapshot', 'loadReport', 'notice'] as const satisfies readonly EventName[];
 
 /** A failed command, as the renderer receives it: a stable code plus a message for people. */
-export interface ApiErrorShape {
-  code: string;
-  message: string;
-}
+export type ApiErrorShape = ErrorShape;
+
+/** What a command handler answers, over IPC or the bridge. */
+export type CommandResult = { ok: true; value: unknown } | { ok: false; error: ApiErrorShape };
 
 /** What the renderer holds: the same object whether it came from the preload or the WebSocket bridge. */
 export interface LoopscopeApi {
@@ -81,29 +75,6 @@ export const ipcChannel = {
   event: (name: EventName) => `loopscope:evt:${name}`,
 } as const;
 
-export type ValidationResult<K extends CommandName> =
-  { ok: true; name: K; payload: ParsedCommandPayload<K> } | { ok: false; error: ApiErrorShape };
-
 export function isCommandName(name: unknown): name is CommandName {
-  return typeof name === 'string' && Object.hasOwn(commandSchemas, name);
-}
-
-/** Checks an untrusted (name, payload) pair; never throws. */
-export function validateCommand(name: unknown, payload: unknown): ValidationResult<CommandName> {
-  if (!isCommandName(name)) {
-    return {
-      ok: false,
-      error: { code: 'unknown_command', message: `unknown command ${JSON.stringify(name)}` },
-    };
-  }
-  const parsed = commandSchemas[name].safeParse(payload ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue && issue.path.length > 0 ? issue.path.join('.') : 'payload';
-    return {
-      ok: false,
-      error: { code: 'bad_payload', message: `${name}: ${where}: ${issue?.message ?? 'invalid'}` },
-    };
-  }
-  return { ok: true, name, payload: parsed.data } as ValidationResult<CommandName>;
+  return typeof name === 'string' && (COMMAND_NAMES as readonly string[]).includes(name);
 }

@@ -1,8 +1,11 @@
 /**
- * The load generator's command set and its aggregated report. Commands travel from the app (or the
- * `load` CLI) to the generator process; one fixed-size report per interval travels back.
+ * The load generator's vocabulary: its client kinds, its command types and its aggregated report.
+ * Commands travel from the app (or the `load` CLI) to the generator process; one fixed-size report
+ * per interval travels back. Zod-free: the renderer imports it without bundling a validator — the
+ * command schemas live in load-commands.ts, the report's in main/engine/load/messages.ts (checked
+ * against the interfaces here with `satisfies`).
  */
-import { z } from 'zod';
+export type { KindOptions, LoadCommand, ParsedLoadCommand } from './load-commands';
 
 export const CLIENT_KINDS = [
   'ws-prime',
@@ -17,56 +20,6 @@ export type ClientKind = (typeof CLIENT_KINDS)[number];
 
 /** Kinds that hold a connection open and follow the feed with a cursor. */
 export const FEED_KINDS = ['ws-feed', 'sse', 'long-poll'] as const satisfies readonly ClientKind[];
-
-const count = z.number().int().min(0).max(100_000);
-const kind = z.enum(CLIENT_KINDS);
-
-/** Per-kind behaviour; each kind reads the fields that concern it. */
-export const kindOptionsSchema = z
-  .object({
-    /** ws-prime: ms between numbers per client; 0 holds the connection idle. http/publisher/job-producer: ms between requests per client. */
-    intervalMs: z.number().int().min(0).max(600_000).optional(),
-    /** http: which path to request. */
-    path: z.enum(['/', '/slow', '/aggregate']).optional(),
-    /** http /slow and /aggregate: the ms parameter. */
-    slowMs: z.number().int().min(0).max(60_000).optional(),
-    /** job-producer: jobs per POST and their workMs. */
-    jobsPerRequest: z.number().int().min(1).max(100_000).optional(),
-    workMs: z.number().int().min(0).max(10_000).optional(),
-  })
-  .strict();
-export type KindOptions = z.infer<typeof kindOptionsSchema>;
-
-export const loadCommandSchema = z.discriminatedUnion('type', [
-  z
-    .object({
-      type: z.literal('spawn'),
-      kind,
-      count: count.min(1),
-      /** New clients per second; 0 means all at once. */
-      rampPerS: z.number().min(0).max(100_000).default(0),
-      options: kindOptionsSchema.optional(),
-    })
-    .strict(),
-  z.object({ type: z.literal('stop'), kind, count: count.min(1) }).strict(),
-  z.object({ type: z.literal('stopAll') }).strict(),
-  z.object({ type: z.literal('configure'), kind, options: kindOptionsSchema }).strict(),
-  /** Publish to the feed at this many messages per second in total (0 stops). */
-  z.object({ type: z.literal('publishRate'), perS: z.number().min(0).max(10_000) }).strict(),
-  /** POST /jobs at this many requests per second (0 stops). */
-  z
-    .object({
-      type: z.literal('jobRate'),
-      perS: z.number().min(0).max(1_000),
-      jobsPerRequest: z.number().int().min(1).max(100_000).default(1),
-      workMs: z.number().int().min(0).max(10_000).default(0),
-    })
-    .strict(),
-  /** Point every client at another server (stops existing clients first). */
-  z.object({ type: z.literal('target'), url: z.string().url() }).strict(),
-]);
-export type LoadCommand = z.input<typeof loadCommandSchema>;
-export type ParsedLoadCommand = z.output<typeof loadCommandSchema>;
 
 export interface LatencySummary {
   count: number;

@@ -4,8 +4,8 @@
  * payload gets an error result; nothing a renderer sends can throw in main.
  */
 import { ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
-import { COMMAND_NAMES, EVENT_NAMES, ipcChannel } from '../common/api';
-import type { AppHost, CommandResult } from './control/app-host';
+import { COMMAND_NAMES, EVENT_NAMES, ipcChannel, type CommandResult } from '../common/api';
+import type { AppHost } from './control/app-host';
 
 export function bindIpc(host: AppHost, window: BrowserWindow): () => void {
   const trusted = (event: IpcMainInvokeEvent): boolean => event.sender === window.webContents;

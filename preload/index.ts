@@ -11,12 +11,11 @@ import type {
   EventName,
   LoopscopeApi,
 } from '../common/api';
-import { COMMAND_NAMES, EVENT_NAMES, ipcChannel } from '../common/api';
-import type { CommandResult } from '../main/control/app-host';
+import { EVENT_NAMES, isCommandName, ipcChannel, type CommandResult } from '../common/api';
 
 const api: LoopscopeApi = {
   async invoke<K extends CommandName>(name: K, payload: CommandPayload<K>): Promise<CommandReplies[K]> {
-    if (!COMMAND_NAMES.includes(name)) {
+    if (!isCommandName(name)) {
       throw { code: 'unknown_command', message: `unknown command ${JSON.stringify(name)}` };
     }
     const result = (await ipcRenderer.invoke(ipcChannel.command(name), payload)) as CommandResult;
@@ -25,7 +24,8 @@ const api: LoopscopeApi = {
     return result.value as CommandReplies[K];
   },
   on<E extends EventName>(event: E, listener: (data: ApiEvents[E]) => void): () => void {
-    if (!EVENT_NAMES.includes(event)) throw new Error(`unknown event ${String(event)}`);
+    if (!(EVENT_NAMES as readonly string[]).includes(event))
+      throw new Error(`unknown event ${String(event)}`);
     const channel = ipcChannel.event(event);
     const handler = (_e: IpcRendererEvent, data: ApiEvents[E]) => listener(data);
     ipcRenderer.on(channel, handler);

@@ -35,7 +35,7 @@ function asApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   const shape = err as Partial<ApiErrorShape> | null;
   if (shape && typeof shape.code === 'string') return new ApiError(shape.code, shape.message ?? shape.code);
-  return new ApiError('internal', err instanceof Error ? err.message : String(err));
+  return new ApiError('internal_error', err instanceof Error ? err.message : String(err));
 }
 
 export function openBridge(): Bridge {

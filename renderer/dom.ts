@@ -27,14 +27,14 @@ export function fmt(value: number | null | undefined, digits = 0): string {
   return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
+/** A number field bounded by one of common/limits.ts's ranges, so the UI never offers what the app refuses. */
 export function numberInput(
   testid: string,
   value: number,
-  min: number,
-  max: number,
+  range: { min: number; max: number },
   step = 1,
 ): HTMLInputElement {
-  return h('input', { type: 'number', value, min, max, step, testid, class: 'num' });
+  return h('input', { type: 'number', value, min: range.min, max: range.max, step, testid, class: 'num' });
 }
 
 export function readNumber(input: HTMLInputElement): number {

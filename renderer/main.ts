@@ -64,7 +64,7 @@ function start(): void {
       try {
         return await task();
       } catch (err) {
-        const e = err instanceof ApiError ? err : new ApiError('internal', String(err));
+        const e = err instanceof ApiError ? err : new ApiError('internal_error', String(err));
         notices.show('error', `${e.code}: ${e.message}`, e.code);
         return undefined;
       } finally {

@@ -12,7 +12,7 @@ import {
   type LoadCommand,
   type LoadReport,
 } from '../../common/load';
-import { isLoopscopeError, LoopscopeError } from '../engine/errors';
+import { isLoopscopeError, LoopscopeError } from '../../common/errors';
 import { startLoadGenerator, type LoadController } from '../engine/load/controller';
 
 const DEFAULT_DURATION_S = 10;
@@ -78,7 +78,7 @@ export interface ThresholdResult {
 }
 
 function usage(message: string): LoopscopeError {
-  return new LoopscopeError('usage', message, 400);
+  return new LoopscopeError('usage', message);
 }
 
 function int(values: Record<string, unknown>, name: string, min: number, max: number): number | undefined {

@@ -3,15 +3,17 @@
  * Prints one line with the real URL, runs until SIGINT/SIGTERM, then closes gracefully and exits 0.
  */
 import { parseArgs } from 'node:util';
-import { createEngine, type Engine } from '../engine/engine';
-import { isLoopscopeError } from '../engine/errors';
-import { dashboardExtension } from '../dashboard/serve-extension';
+import { hasCode, LoopscopeError } from '../../common/errors';
+import { DEFAULT_DASHBOARD_PORT, DEFAULT_SERVER_PORT, PORT, SAMPLE_INTERVAL_MS } from '../../common/limits';
+import { parseIntText } from '../../common/range';
+import { startBrowserMode } from '../dashboard/browser-mode';
+import { createEngine, type EngineOptions } from '../engine/engine';
 
 export const SERVE_USAGE =
-  'usage: npm run serve -- [--port N (0..65535, default 8888; 0 picks a free port)] ' +
-  '[--host H (default 127.0.0.1)] [--sample-ms N (250..60000, default 1000)] ' +
+  `usage: npm run serve -- [--port N (0..65535, default ${DEFAULT_SERVER_PORT}; 0 picks a free port)] ` +
+  `[--host H (default 127.0.0.1)] [--sample-ms N (${SAMPLE_INTERVAL_MS.min}..${SAMPLE_INTERVAL_MS.max}, default ${SAMPLE_INTERVAL_MS.default})] ` +
   '[--no-sampler (no periodic sampling; /stats samples on request)] ' +
-  '[--dashboard-port N (default 8890; 0 picks a free port)] [--no-dashboard]';
+  `[--dashboard-port N (default ${DEFAULT_DASHBOARD_PORT}; 0 picks a free port)] [--no-dashboard]`;
 
 export interface ServeFlags {
   host: string;
@@ -23,24 +25,15 @@ export interface ServeFlags {
   dashboardPort: number | null;
 }
 
-/**
- * Something started beside the engine (the browser dashboard, for one) and stopped before it.
- * Add starters to `extensions` below; each gets the running engine and the parsed flags.
- */
-export type ServeExtension = (engine: Engine, flags: ServeFlags) => Promise<{ close(): Promise<void> }>;
-
-const extensions: ServeExtension[] = [dashboardExtension];
-
-class UsageError extends Error {}
 class HelpRequested extends Error {}
 
-function intFlag(name: string, raw: string | undefined, min: number, max: number, fallback: number): number {
-  if (raw === undefined) return fallback;
-  const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-  }
-  return n;
+function intFlag(
+  name: string,
+  raw: string | undefined,
+  r: { min: number; max: number },
+  fallback: number,
+): number {
+  return parseIntText(`--${name}`, raw, { ...r, default: fallback }, 'usage');
 }
 
 export function parseServeFlags(argv: string[]): ServeFlags {
@@ -61,20 +54,30 @@ export function parseServeFlags(argv: string[]): ServeFlags {
       allowPositionals: false,
     }));
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw new LoopscopeError('usage', (err as Error).message);
   }
   if (values.help === true) throw new HelpRequested();
   const host = values.host as string | undefined;
-  if (host === '') throw new UsageError('--host must not be empty');
+  if (host === '') throw new LoopscopeError('usage', '--host must not be empty');
   return {
     host: host ?? '127.0.0.1',
-    port: intFlag('port', values.port as string | undefined, 0, 65_535, 8888),
-    sampleMs: intFlag('sample-ms', values['sample-ms'] as string | undefined, 250, 60_000, 1000),
+    port: intFlag('port', values.port as string | undefined, PORT, DEFAULT_SERVER_PORT),
+    sampleMs: intFlag(
+      'sample-ms',
+      values['sample-ms'] as string | undefined,
+      SAMPLE_INTERVAL_MS,
+      SAMPLE_INTERVAL_MS.default!,
+    ),
     sampler: values['no-sampler'] !== true,
     dashboardPort:
       values['no-dashboard'] === true
         ? null
-        : intFlag('dashboard-port', values['dashboard-port'] as string | undefined, 0, 65_535, 8890),
+        : intFlag(
+            'dashboard-port',
+            values['dashboard-port'] as string | undefined,
+            PORT,
+            DEFAULT_DASHBOARD_PORT,
+          ),
   };
 }
 
@@ -90,6 +93,30 @@ function untilSignal(): Promise<NodeJS.Signals> {
   });
 }
 
+/** What `serve` runs until a signal: the demo server alone, or the app host with the dashboard. */
+interface Running {
+  url: string;
+  close(): Promise<void>;
+}
+
+async function start(flags: ServeFlags): Promise<Running> {
+  const engineOptions: EngineOptions = {
+    host: flags.host,
+    port: flags.port,
+    sampleIntervalMs: flags.sampleMs,
+    sampler: flags.sampler,
+  };
+  if (flags.dashboardPort === null) {
+    const engine = await createEngine(engineOptions);
+    return { url: engine.url, close: () => engine.close() };
+  }
+  const mode = await startBrowserMode({ engineOptions, port: flags.dashboardPort });
+  if (mode.dashboard) console.log(`dashboard: ${mode.dashboard.url}`);
+  else console.error(`serve: no dashboard: ${mode.problem}`);
+  // The host owns the engine (and moves it when the dashboard asks for another port).
+  return { url: mode.host.info().serverUrl, close: () => mode.close() };
+}
+
 export async function run(argv: string[]): Promise<number> {
   let flags: ServeFlags;
   try {
@@ -99,33 +126,26 @@ export async function run(argv: string[]): Promise<number> {
       console.log(SERVE_USAGE);
       return 0;
     }
-    if (!(err instanceof UsageError)) throw err;
+    if (!hasCode(err, 'usage')) throw err;
     console.error(`serve: ${err.message}\n${SERVE_USAGE}`);
-    return 2;
+    return err.exitCode;
   }
-  let engine: Engine;
+  // Listening before the start, so a Ctrl-C during it still ends in a graceful close.
+  const signal = untilSignal();
+  let running: Running;
   try {
-    engine = await createEngine({
-      host: flags.host,
-      port: flags.port,
-      sampleIntervalMs: flags.sampleMs,
-      sampler: flags.sampler,
-    });
+    running = await start(flags);
   } catch (err) {
-    if (isLoopscopeError(err) && err.code === 'port_in_use') {
+    if (hasCode(err, 'port_in_use')) {
       console.error(
         `serve: port ${flags.port} on ${flags.host} is already in use; choose another with --port N`,
       );
-      return 1;
+      return err.exitCode;
     }
     throw err;
   }
-  const signal = untilSignal();
-  const started = [];
-  for (const extension of extensions) started.push(await extension(engine, flags));
-  console.log(`demo server listening on ${engine.url}`);
+  console.log(`demo server listening on ${running.url}`);
   await signal;
-  for (const extra of started.reverse()) await extra.close();
-  await engine.close();
+  await running.close();
   return 0;
 }

@@ -9,27 +9,23 @@ import type {
   AppInfo,
   CommandName,
   CommandReplies,
+  CommandResult,
   ParsedCommandPayload,
-  ApiErrorShape,
 } from '../../common/api';
-import { validateCommand } from '../../common/api';
+import { validateCommand } from '../../common/api-schemas';
 import type { LoadReport } from '../../common/load';
 import { createEngine, type Engine, type EngineOptions } from '../engine/engine';
-import { LoopscopeError } from '../engine/errors';
+import { hasCode, type LoopscopeError, type NoticeCode } from '../../common/errors';
 import { startLoadGenerator, type LoadController } from '../engine/load/controller';
 import { toApiError } from './api-error';
 import { EventHub } from './event-hub';
 
-export type CommandResult = { ok: true; value: unknown } | { ok: false; error: ApiErrorShape };
-
 export interface AppHostOptions {
   shell: AppInfo['shell'];
   /**
-   * An engine that is already running (the `serve` command's). Its creator closes it; an engine the
-   * host starts itself (at start, or on setServerPort) is the host's to close.
+   * The demo server the host starts, and restarts on setServerPort. The host always owns its engine:
+   * nobody else holds a reference that a restart could leave stale.
    */
-  engine?: Engine;
-  /** Used to create the engine when none is given. */
   engineOptions?: EngineOptions;
   /** 'eager' forks the load generator now; 'lazy' (default) on the first command that needs it. */
   generator?: 'eager' | 'lazy';
@@ -44,7 +40,7 @@ export interface AppHost {
   /** Validates an untrusted command and runs it; never rejects. */
   handle(name: unknown, payload: unknown): Promise<CommandResult>;
   on: EventHub['on'];
-  /** Stops the generator, and the engine when the host started it. */
+  /** Stops the generator, then the engine. */
   close(): Promise<void>;
 }
 
@@ -54,7 +50,7 @@ const BCRYPT_PASSWORD = 'loopscope-demo-password';
 
 export async function createAppHost(options: AppHostOptions): Promise<AppHost> {
   const hub = new EventHub();
-  const engine = options.engine ?? (await startEngine(options, hub));
+  const engine = await startEngine(options, hub);
   const host = new Host(options, engine, hub);
   if (options.generator === 'eager') {
     // Not fatal: the app is still useful without simulated clients, and the next load command retries.
@@ -67,8 +63,7 @@ async function startEngine(options: AppHostOptions, hub: EventHub): Promise<Engi
   try {
     return await createEngine(options.engineOptions);
   } catch (err) {
-    if (!options.fallbackToFreePort || !(err instanceof LoopscopeError) || err.code !== 'port_in_use')
-      throw err;
+    if (!options.fallbackToFreePort || !hasCode(err, 'port_in_use')) throw err;
     const engine = await createEngine({ ...options.engineOptions, port: 0 });
     // Kept by the hub until the window listens.
     notice(hub, 'warn', 'port_in_use', `${err.message}; the demo server took ${engine.url} instead`);
@@ -76,13 +71,12 @@ async function startEngine(options: AppHostOptions, hub: EventHub): Promise<Engi
   }
 }
 
-function notice(hub: EventHub, level: 'info' | 'warn' | 'error', code: string, message: string): void {
+function notice(hub: EventHub, level: 'info' | 'warn' | 'error', code: NoticeCode, message: string): void {
   hub.emit('notice', { level, code, message, time: Date.now() });
 }
 
 class Host implements AppHost {
   private engine: Engine;
-  private ownsEngine: boolean;
   private unsubscribeSnapshots: () => void;
   private generator: Promise<LoadController> | null = null;
   /** Unsubscribes from the current generator's reports and exit. */
@@ -104,7 +98,6 @@ class Host implements AppHost {
   ) {
     this.on = hub.on.bind(hub);
     this.engine = engine;
-    this.ownsEngine = options.engine === undefined;
     this.unsubscribeSnapshots = this.watchEngine(engine);
     // One timer for the whole app: the renderer's event rate never depends on the client count.
     this.forwardTimer = setInterval(() => this.forwardReport(), options.reportForwardMs ?? 500);
@@ -123,7 +116,8 @@ class Host implements AppHost {
   async handle(name: unknown, payload: unknown): Promise<CommandResult> {
     const checked = validateCommand(name, payload);
     if (!checked.ok) return checked;
-    if (this.closing) return { ok: false, error: { code: 'closed', message: 'the app is shutting down' } };
+    if (this.closing)
+      return { ok: false, error: { code: 'shutting_down', message: 'the app is shutting down' } };
     const handler = this.handlers[checked.name] as (p: unknown) => Promise<unknown>;
     try {
       return { ok: true, value: await handler(checked.payload) };
@@ -192,7 +186,7 @@ class Host implements AppHost {
     notice(
       this.hub,
       'error',
-      err.code,
+      'generator_exited',
       `${err.message}; its clients are gone. The next load command starts a new one.`,
     );
     // The report's warning repeats the death just told: not again as a generator_warning.
@@ -207,7 +201,7 @@ class Host implements AppHost {
     try {
       return await task(generator);
     } catch (err) {
-      if (!(err instanceof LoopscopeError) || err.code !== 'generator_exited') throw err;
+      if (!hasCode(err, 'generator_exited')) throw err;
       // generatorDied() may have dropped it already, and another command may have started the next one.
       if (this.generator === ready) {
         this.unsubscribeReports?.();
@@ -244,7 +238,6 @@ class Host implements AppHost {
     });
     this.unsubscribeSnapshots();
     this.engine = next;
-    this.ownsEngine = true;
     this.unsubscribeSnapshots = this.watchEngine(next);
     if (this.generator && this.externalTarget === null) {
       // Clients of the old server are stopped by the generator before it points at the new one.
@@ -286,7 +279,7 @@ class Host implements AppHost {
     const generator = this.generator ? await this.generator.catch(() => null) : null;
     // The generator goes first so its clients do not count as failures while the server closes.
     await generator?.close();
-    if (this.ownsEngine) await this.engine.close();
+    await this.engine.close();
     this.hub.clear();
   }
 }

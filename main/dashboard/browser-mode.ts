@@ -1,34 +1,49 @@
 /**
- * Browser mode for the `serve` command: an app host over the engine `serve` already runs, plus the
- * dashboard server. Closing it closes the dashboard and the load generator; the engine
- * stays `serve`'s to close (unless the dashboard moved the demo server to another port).
+ * Browser mode, as `serve` runs it: an app host that owns the demo server, plus the dashboard
+ * server in front of it. When the dashboard cannot start (renderer not built, port taken) the
+ * demo server runs on and the reason is given; the host is closed with everything it started.
  */
-import type { AppHost } from '../control/app-host';
-import { createAppHost } from '../control/app-host';
-import type { Engine } from '../engine/engine';
+import { createAppHost, type AppHost } from '../control/app-host';
+import type { EngineOptions } from '../engine/engine';
+import { isLoopscopeError } from '../../common/errors';
 import { startDashboard, type Dashboard } from './dashboard';
 
 export interface BrowserMode {
   readonly host: AppHost;
-  readonly dashboard: Dashboard;
+  /** null when the dashboard could not start; `problem` says why. */
+  readonly dashboard: Dashboard | null;
+  readonly problem: string | null;
   close(): Promise<void>;
 }
 
-export async function startBrowserMode(options: { engine: Engine; port?: number }): Promise<BrowserMode> {
-  const host = await createAppHost({ shell: 'browser', engine: options.engine, generator: 'lazy' });
-  let dashboard: Dashboard;
+export async function startBrowserMode(options: {
+  engineOptions: EngineOptions;
+  port?: number;
+}): Promise<BrowserMode> {
+  const host = await createAppHost({
+    shell: 'browser',
+    engineOptions: options.engineOptions,
+    generator: 'lazy',
+  });
+  let dashboard: Dashboard | null = null;
+  let problem: string | null = null;
   try {
     dashboard = await startDashboard({ host, ...(options.port !== undefined ? { port: options.port } : {}) });
   } catch (err) {
-    // The adopted engine stays `serve`'s to run and close.
-    await host.close();
-    throw err;
+    if (!isLoopscopeError(err)) {
+      await host.close();
+      throw err;
+    }
+    const hint =
+      err.code === 'port_in_use' ? '; choose another with --dashboard-port N, or --no-dashboard' : '';
+    problem = `${err.message}${hint}`;
   }
   return {
     host,
     dashboard,
+    problem,
     async close() {
-      await dashboard.close();
+      await dashboard?.close();
       await host.close();
     },
   };

@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { AppHost } from '../control/app-host';
-import { LoopscopeError } from '../engine/errors';
+import { LoopscopeError } from '../../common/errors';
 import { createBridge } from './bridge';
 import { sendError, serveStatic } from './static-files';
 
@@ -43,7 +43,6 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     throw new LoopscopeError(
       'renderer_not_built',
       `the dashboard is not built (${rendererDir}/index.html is missing): run \`npm run build\``,
-      500,
       { rendererDir },
     );
   }
@@ -76,7 +75,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       const wanted = options.port ?? DEFAULT_DASHBOARD_PORT;
       reject(
         err.code === 'EADDRINUSE'
-          ? new LoopscopeError('port_in_use', `dashboard port ${wanted} is in use`, 500, {
+          ? new LoopscopeError('port_in_use', `dashboard port ${wanted} is in use`, {
               host: BIND_HOST,
               port: wanted,
             })

@@ -9,10 +9,10 @@ import os from 'node:os';
 import type { EngineSnapshot, QueueStats } from '../../common/snapshot';
 import { BcryptService, type BcryptMode, type BcryptResult } from './bcrypt/service';
 import { Feed } from './feed';
-import { DEFAULT_CAPACITY, DEFAULT_WORKERS, JobQueue, type EnqueueResult } from './job-queue';
+import { JobQueue, type EnqueueResult } from './job-queue';
 import { EngineCounters } from './metrics/counters';
 import { createPrometheusExport } from './metrics/prometheus';
-import { DEFAULT_SAMPLE_MS, Sampler } from './metrics/sampler';
+import { Sampler } from './metrics/sampler';
 import type { ServerContext } from './server/context';
 import { DemoServer } from './server/http-server';
 import { LongPolls } from './server/long-polls';
@@ -85,11 +85,11 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const host = options.host ?? '127.0.0.1';
   const counters = new EngineCounters();
   const feed = new Feed(options.feedCapacity);
-  const queue = new JobQueue(options.queueCapacity ?? DEFAULT_CAPACITY, options.workers ?? DEFAULT_WORKERS);
+  const queue = new JobQueue(options.queueCapacity, options.workers);
   const bcrypt = new BcryptService(counters, options.bcryptThreads ?? os.availableParallelism());
   const sampler = new Sampler(
     { counters, feed, queue },
-    { intervalMs: options.sampleIntervalMs ?? DEFAULT_SAMPLE_MS, enabled: options.sampler ?? true },
+    { intervalMs: options.sampleIntervalMs, enabled: options.sampler ?? true },
   );
   const agent = new Agent({ keepAlive: true });
   let port = 0;

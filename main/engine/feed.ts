@@ -11,9 +11,8 @@
  * Every message is serialised once, when published, into the JSON frame that /ws/feed sends and
  * that /feed/poll lists, so fan-out to N subscribers never re-encodes it N times.
  */
-import { LoopscopeError } from './errors';
-
-export const FEED_CAPACITY = 10_000;
+import { LoopscopeError } from '../../common/errors';
+import { FEED_CAPACITY } from '../../common/limits';
 
 export interface FeedMessage {
   readonly seq: number;
@@ -94,7 +93,6 @@ export class Feed {
       throw new LoopscopeError(
         'bad_cursor',
         `cursor ${cursor} is newer than the newest message (${this.last})`,
-        400,
         { lastSeq: this.last },
       );
     }
@@ -103,7 +101,6 @@ export class Feed {
       throw new LoopscopeError(
         'cursor_expired',
         `cursor ${cursor} is older than the retained window; the oldest message is ${oldest}`,
-        410,
         { oldest },
       );
     }

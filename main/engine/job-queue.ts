@@ -8,23 +8,9 @@
  * every instant any code can observe.
  */
 import type { QueueStats } from '../../common/snapshot';
-import { LoopscopeError } from './errors';
-
-export const DEFAULT_CAPACITY = 1_000;
-export const DEFAULT_WORKERS = 4;
-export const MAX_WORKERS = 1_000;
-export const MAX_JOBS_PER_PUT = 100_000;
-export const MAX_WORK_MS = 10_000;
-
-function checkRange(name: string, value: number, min: number, max: number): void {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new LoopscopeError(
-      'bad_request',
-      `${name} must be an integer from ${min} to ${max}, got ${value}`,
-      400,
-    );
-  }
-}
+import { LoopscopeError } from '../../common/errors';
+import { JOB_COUNT, JOB_WORK_MS, QUEUE_CAPACITY, QUEUE_WORKERS } from '../../common/limits';
+import { checkInt } from '../../common/range';
 
 /** Jobs of one put that share a workMs, stored as a run so 100,000 jobs are one entry, not 100,000. */
 interface Run {
@@ -56,7 +42,7 @@ export class JobQueue {
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
 
-  constructor(capacity = DEFAULT_CAPACITY, workers = DEFAULT_WORKERS) {
+  constructor(capacity = QUEUE_CAPACITY, workers = QUEUE_WORKERS.default!) {
     this.capacity = capacity;
     this.workers = workers;
   }
@@ -82,10 +68,10 @@ export class JobQueue {
     workMs: number,
     opts: { wait: boolean; signal?: AbortSignal },
   ): Promise<EnqueueResult> {
-    if (this.closed) throw new LoopscopeError('queue_closed', 'the job queue is shut down', 503);
+    if (this.closed) throw new LoopscopeError('shutting_down', 'the job queue is shut down');
     // The HTTP route checks these too; this guards the engine API the app calls directly.
-    checkRange('count', count, 1, MAX_JOBS_PER_PUT);
-    checkRange('workMs', workMs, 0, MAX_WORK_MS);
+    checkInt('count', count, JOB_COUNT);
+    checkInt('workMs', workMs, JOB_WORK_MS);
     const room = Math.max(0, this.capacity - this.depth);
     const first = this.putters.length === 0 ? Math.min(count, room) : 0;
     this.put(workMs, first);
@@ -113,7 +99,7 @@ export class JobQueue {
   }
 
   setWorkers(n: number): QueueStats {
-    checkRange('workers', n, 1, MAX_WORKERS);
+    checkInt('workers', n, QUEUE_WORKERS);
     // Shrinking stops nobody mid-job: busy may exceed workers until the extra jobs finish.
     this.workers = n;
     this.dispatch();

@@ -4,8 +4,7 @@
  * (fewer where fewer are proven enough), which has no false positives below 3.3×10^24 — every
  * number of at most 24 digits.
  */
-
-export const MAX_DIGITS = 24;
+import { PRIME_MAX_DIGITS } from '../../common/limits';
 
 /** The first thirteen primes: Miller–Rabin bases, and the trial divisors tried before it. */
 const BASES = [2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41] as const;
@@ -53,8 +52,8 @@ export function parseInteger(text: string): ParsedInteger {
     return { ok: false, message: 'expected a decimal integer: optional sign, 1 to 24 digits' };
   }
   const digits = match[2] ?? '';
-  if (digits.length > MAX_DIGITS) {
-    return { ok: false, message: `at most ${MAX_DIGITS} digits allowed, got ${digits.length}` };
+  if (digits.length > PRIME_MAX_DIGITS) {
+    return { ok: false, message: `at most ${PRIME_MAX_DIGITS} digits allowed, got ${digits.length}` };
   }
   const magnitude = BigInt(digits);
   const value = match[1] === '-' ? -magnitude : magnitude;

@@ -3,8 +3,9 @@
  * out of order or lost to an expired cursor. Green at zero, red otherwise; plus the generator's
  * own health, since an overloaded generator makes the server look slower than it is.
  */
-import type { ClientKind, IntegrityCounters, LoadReport } from '../../common/load';
+import { FEED_KINDS, type ClientKind, type IntegrityCounters, type LoadReport } from '../../common/load';
 import { fmt, h } from '../dom';
+import { KIND_LABELS } from '../kind-labels';
 
 const COUNTERS: [keyof IntegrityCounters, string][] = [
   ['wrong', 'Wrong'],
@@ -13,12 +14,11 @@ const COUNTERS: [keyof IntegrityCounters, string][] = [
   ['outOfOrder', 'Order'],
   ['expiredLost', 'Expired'],
 ];
-const CHECKED_KINDS: [ClientKind, string][] = [
-  ['ws-prime', 'WS prime'],
-  ['ws-feed', 'WS feed'],
-  ['sse', 'SSE'],
-  ['long-poll', 'Long poll'],
-];
+/** The kinds that verify what they receive: prime answers, and the feed's sequence. */
+const CHECKED_KINDS: [ClientKind, string][] = (['ws-prime', ...FEED_KINDS] as const).map((k) => [
+  k,
+  KIND_LABELS[k],
+]);
 
 export class IntegrityPanel {
   readonly root: HTMLElement;

@@ -2,19 +2,11 @@
  * Simulated clients: spawn or stop N of each kind (with a ramp), stop everything, and see what the
  * generator reports per kind — active, pending and failures.
  */
-import type { ClientKind, LoadReport } from '../../common/load';
+import { CLIENT_COUNT, RAMP_PER_S } from '../../common/limits';
+import { CLIENT_KINDS, type ClientKind, type LoadReport } from '../../common/load';
 import { fmt, h, numberInput, readNumber } from '../dom';
+import { KIND_LABELS } from '../kind-labels';
 import type { PanelContext } from './context';
-
-const LABELS: Record<ClientKind, string> = {
-  'ws-prime': 'WS prime',
-  'ws-feed': 'WS feed',
-  sse: 'SSE',
-  'long-poll': 'Long poll',
-  http: 'HTTP',
-  publisher: 'Publisher',
-  'job-producer': 'Job producer',
-};
 
 const DEFAULT_COUNT: Record<ClientKind, number> = {
   'ws-prime': 500,
@@ -25,9 +17,6 @@ const DEFAULT_COUNT: Record<ClientKind, number> = {
   publisher: 1,
   'job-producer': 2,
 };
-
-/** From the labels, not common/load's CLIENT_KINDS: importing a value from there would bundle zod. */
-const KINDS = Object.keys(LABELS) as ClientKind[];
 
 interface Row {
   active: HTMLElement;
@@ -40,10 +29,10 @@ export class LoadControls {
   private readonly rows = new Map<ClientKind, Row>();
 
   constructor(private readonly ctx: PanelContext) {
-    const ramp = numberInput('spawn-ramp', 0, 0, 100_000);
+    const ramp = numberInput('spawn-ramp', 0, RAMP_PER_S);
     const body = h('tbody');
-    for (const kind of KINDS) {
-      const count = numberInput(`spawn-count-${kind}`, DEFAULT_COUNT[kind], 1, 100_000);
+    for (const kind of CLIENT_KINDS) {
+      const count = numberInput(`spawn-count-${kind}`, DEFAULT_COUNT[kind], { ...CLIENT_COUNT, min: 1 });
       const spawn = h('button', { class: 'btn primary small', testid: `spawn-${kind}` }, 'Spawn');
       const stop = h('button', { class: 'btn small', testid: `stop-${kind}` }, 'Stop');
       spawn.addEventListener('click', () =>
@@ -69,7 +58,7 @@ export class LoadControls {
         h(
           'tr',
           {},
-          h('th', { scope: 'row' }, LABELS[kind]),
+          h('th', { scope: 'row' }, KIND_LABELS[kind]),
           row.active,
           row.pending,
           row.failures,

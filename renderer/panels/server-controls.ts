@@ -1,5 +1,6 @@
 /** The demo server's address and port (changeable), the simulated clients' target, the sample rate. */
 import type { AppInfo } from '../../common/api';
+import { DEFAULT_SERVER_PORT, PORT } from '../../common/limits';
 import { h, numberInput, readNumber } from '../dom';
 import type { PanelContext } from './context';
 
@@ -7,7 +8,7 @@ export class ServerControls {
   readonly root: HTMLElement;
   private readonly address = h('code', { testid: 'server-url' }, '—');
   private readonly target = h('code', { testid: 'target-url' }, '—');
-  private readonly port = numberInput('server-port', 8888, 0, 65_535);
+  private readonly port = numberInput('server-port', DEFAULT_SERVER_PORT, PORT);
   private readonly interval = h('select', { testid: 'sample-interval' });
 
   constructor(private readonly ctx: PanelContext) {

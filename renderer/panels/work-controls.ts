@@ -1,24 +1,32 @@
 /** Feed publishing, the job queue and bcrypt: the server-side work the charts react to. */
+import {
+  JOB_COUNT,
+  JOB_WORK_MS,
+  PUBLISH_RATE_PER_S,
+  QUEUE_CAPACITY,
+  QUEUE_WORKERS,
+} from '../../common/limits';
 import type { QueueStats } from '../../common/snapshot';
 import { fmt, h, numberInput, readNumber } from '../dom';
 import type { PanelContext } from './context';
 
 export class WorkControls {
   readonly root: HTMLElement;
-  private readonly workers = numberInput('workers', 4, 1, 1_000);
+  private readonly workers = numberInput('workers', QUEUE_WORKERS.default!, QUEUE_WORKERS);
   private workersTouched = false;
 
   constructor(private readonly ctx: PanelContext) {
     // Feed
-    const rate = numberInput('publish-rate', 10, 0, 10_000);
+    const rate = numberInput('publish-rate', 10, PUBLISH_RATE_PER_S);
     const setRate = h('button', { class: 'btn small', testid: 'publish-apply' }, 'Set');
     setRate.addEventListener('click', () =>
       ctx.act(setRate, () => ctx.api.invoke('load', { type: 'publishRate', perS: readNumber(rate) || 0 })),
     );
 
     // Jobs
-    const jobCount = numberInput('jobs-count', 2000, 1, 100_000);
-    const workMs = numberInput('jobs-work-ms', 50, 0, 10_000);
+    // The default fits an empty queue, so a first Enqueue is all accepted.
+    const jobCount = numberInput('jobs-count', QUEUE_CAPACITY / 2, JOB_COUNT);
+    const workMs = numberInput('jobs-work-ms', 50, JOB_WORK_MS);
     const enqueue = h('button', { class: 'btn small', testid: 'jobs-enqueue' }, 'Enqueue');
     const jobResult = h('span', { class: 'muted', testid: 'jobs-result' }, '');
     enqueue.addEventListener('click', async () => {
@@ -40,7 +48,7 @@ export class WorkControls {
     // bcrypt
     const cost = h('select', { testid: 'bcrypt-cost' });
     for (let c = 4; c <= 14; c++) cost.append(h('option', { value: c, selected: c === 12 }, String(c)));
-    const runs = numberInput('bcrypt-runs', 1, 1, 20);
+    const runs = numberInput('bcrypt-runs', 1, { min: 1, max: 20 });
     const result = h('span', { class: 'muted', testid: 'bcrypt-result' }, '');
     const bcrypt = (mode: 'loop' | 'pool', button: HTMLButtonElement) => async () => {
       const n = readNumber(runs) || 1;

@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../main/engine/engine';
-import { isLoopscopeError } from '../../main/engine/errors';
+import { isLoopscopeError } from '../../common/errors';
 import { post, request, stats, until } from './engine-client';
 
 let engine: Engine;

@@ -123,7 +123,7 @@ describe('load generator against the engine', () => {
     await extra.close();
     const afterClose = generatorChildren();
     expect(afterClose.length).toBe(before.length - 1);
-    await expect(extra.command({ type: 'stopAll' })).rejects.toMatchObject({ code: 'closed' });
+    await expect(extra.command({ type: 'stopAll' })).rejects.toMatchObject({ code: 'shutting_down' });
   });
 });
 

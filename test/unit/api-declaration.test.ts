@@ -4,15 +4,9 @@
  * stable code, unknown names are refused, and the IPC channels are derived and distinct.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  COMMAND_NAMES,
-  EVENT_NAMES,
-  commandSchemas,
-  ipcChannel,
-  isCommandName,
-  validateCommand,
-  type CommandName,
-} from '../../common/api';
+import { COMMAND_NAMES, EVENT_NAMES, ipcChannel, isCommandName, type CommandName } from '../../common/api';
+import { commandSchemas, validateCommand } from '../../common/api-schemas';
+import { SAMPLE_INTERVAL_MS } from '../../common/limits';
 
 const GOOD: Record<CommandName, unknown[]> = {
   getInfo: [{}, undefined],
@@ -37,7 +31,7 @@ const GOOD: Record<CommandName, unknown[]> = {
     { cost: 4, mode: 'loop' },
     { cost: 14, mode: 'pool' },
   ],
-  setSampleInterval: [{ ms: 250 }, { ms: 10_000 }],
+  setSampleInterval: [{ ms: SAMPLE_INTERVAL_MS.min }, { ms: SAMPLE_INTERVAL_MS.max }],
 };
 
 const BAD: Record<CommandName, unknown[]> = {
@@ -69,7 +63,7 @@ const BAD: Record<CommandName, unknown[]> = {
   ],
   setWorkers: [{ workers: 0 }, { workers: 1001 }, { workers: 'four' }],
   runBcrypt: [{ cost: 3, mode: 'loop' }, { cost: 15, mode: 'pool' }, { cost: 10, mode: 'gpu' }, { cost: 10 }],
-  setSampleInterval: [{ ms: 249 }, { ms: 10_001 }, { ms: 500.5 }],
+  setSampleInterval: [{ ms: SAMPLE_INTERVAL_MS.min - 1 }, { ms: SAMPLE_INTERVAL_MS.max + 1 }, { ms: 500.5 }],
 };
 
 describe('API declaration', () => {

@@ -9,7 +9,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ApiEvents } from '../../common/api';
 import type { LoadReport } from '../../common/load';
 import { createAppHost, type AppHost } from '../../main/control/app-host';
-import { createEngine, type Engine } from '../../main/engine/engine';
 import { childPids, until } from '../fixtures/load-wait';
 
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -63,13 +62,13 @@ describe('app host', () => {
     expect(heard[0]?.message).toContain(info.serverUrl);
   });
 
-  it('leaves an adopted engine running on close, and refuses commands once closing', async () => {
-    const engine: Engine = await createEngine({ port: 0 });
-    cleanup.push(() => engine.close());
-    const h = await createAppHost({ shell: 'browser', engine });
+  it('closes the engine it owns, and refuses commands once closing', async () => {
+    const h = await createAppHost({ shell: 'browser', engineOptions: { port: 0 } });
+    const url = h.info().serverUrl;
+    expect(await (await fetch(`${url}/`)).text()).toBe('Hello, world');
     await h.close();
-    expect(await h.handle('getInfo', {})).toMatchObject({ ok: false, error: { code: 'closed' } });
-    expect(await (await fetch(`${engine.url}/`)).text()).toBe('Hello, world');
+    expect(await h.handle('getInfo', {})).toMatchObject({ ok: false, error: { code: 'shutting_down' } });
+    await expect(fetch(`${url}/`)).rejects.toThrow();
   });
 
   it('says at once when the generator process is killed, shows 0 active, and starts a new one on demand', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isLoopscopeError } from '../../main/engine/errors';
+import { isLoopscopeError } from '../../common/errors';
 import { Feed, sseEvent } from '../../main/engine/feed';
 
 function errorCode(fn: () => unknown): string | undefined {

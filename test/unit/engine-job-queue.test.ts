@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isLoopscopeError } from '../../main/engine/errors';
+import { isLoopscopeError } from '../../common/errors';
 import { JobQueue } from '../../main/engine/job-queue';
 
 async function until(cond: () => boolean, what: string, ms = 5_000): Promise<void> {

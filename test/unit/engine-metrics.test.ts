@@ -1,3 +1,4 @@
+import { SAMPLE_INTERVAL_MS } from '../../common/limits';
 import { describe, expect, it } from 'vitest';
 import { Feed } from '../../main/engine/feed';
 import { JobQueue } from '../../main/engine/job-queue';
@@ -87,13 +88,27 @@ describe('Sampler', () => {
     queue.close();
   });
 
-  it('with sampling off, snapshots are computed on demand and no timer runs', () => {
+  it('with sampling off, snapshots are computed on demand and no timer runs', async () => {
     const counters = new EngineCounters();
-    const sampler = new Sampler({ counters, feed: new Feed(), queue: new JobQueue() }, { enabled: false });
+    const sources = { counters, feed: new Feed(), queue: new JobQueue() };
+    const off = new Sampler(sources, { enabled: false, intervalMs: SAMPLE_INTERVAL_MS.min });
+    const on = new Sampler(sources, { intervalMs: SAMPLE_INTERVAL_MS.min });
+    let offWindows = 0;
+    let onWindows = 0;
+    off.subscribe(() => offWindows++);
+    on.subscribe(() => onWindows++);
+    // The sampler that is on is the clock: by the time it closed two windows, a timer in the one
+    // that is off would have fired too.
+    const deadline = Date.now() + 10_000;
+    while (onWindows < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(onWindows).toBeGreaterThanOrEqual(2);
+    expect(offWindows).toBe(0);
+    on.stop();
+
     counters.wsIn += 10;
-    const snap = sampler.latest();
+    const snap = off.latest();
     expect(snap.eventLoop.maxMs).toBe(0);
     expect(snap.rates.wsInPerS).toBeGreaterThan(0);
-    sampler.stop();
+    off.stop();
   });
 });

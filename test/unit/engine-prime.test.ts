@@ -1,42 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isPrime, parseInteger } from '../../main/engine/prime';
-
-/** Independent check for small n: trial division. */
-function trialDivision(n: number): boolean {
-  if (n < 2) return false;
-  for (let d = 2; d * d <= n; d++) if (n % d === 0) return false;
-  return true;
-}
-
-/** Independent check for big n: its own modpow and Miller–Rabin with pseudo-random bases. */
-function powMod(b: bigint, e: bigint, m: bigint): bigint {
-  let r = 1n;
-  b %= m;
-  for (; e > 0n; e >>= 1n, b = (b * b) % m) if (e & 1n) r = (r * b) % m;
-  return r;
-}
-function probablyPrime(n: bigint, rounds = 40): boolean {
-  let d = n - 1n;
-  let s = 0;
-  while (d % 2n === 0n) {
-    d /= 2n;
-    s++;
-  }
-  let seed = 0x9e3779b9n;
-  for (let i = 0; i < rounds; i++) {
-    seed = (seed * 6364136223846793005n + 1442695040888963407n) % 2n ** 64n;
-    const a = 2n + (seed % (n - 3n));
-    let x = powMod(a, d, n);
-    if (x === 1n || x === n - 1n) continue;
-    let composite = true;
-    for (let r = 1; r < s && composite; r++) {
-      x = (x * x) % n;
-      if (x === n - 1n) composite = false;
-    }
-    if (composite) return false;
-  }
-  return true;
-}
+import { probablyPrime, trialDivision } from '../fixtures/independent-prime';
 
 describe('isPrime', () => {
   it('agrees with trial division for every n below 20,000', () => {

@@ -8,16 +8,23 @@ import { performance } from 'node:perf_hooks';
 import bcrypt from 'bcrypt';
 import { Piscina } from 'piscina';
 import { entryPoint } from '../entry-points';
-import { LoopscopeError } from '../errors';
 import type { EngineCounters } from '../metrics/counters';
 import type { BcryptTask } from './worker';
+import { LoopscopeError } from '../../../common/errors';
+import { BCRYPT_COST, BCRYPT_PASSWORD_BYTES } from '../../../common/limits';
+import { checkInt } from '../../../common/range';
 
 export type BcryptMode = 'loop' | 'pool';
 
-export const MIN_COST = 4;
-export const MAX_COST = 14;
 /** bcrypt only looks at the first 72 bytes; longer passwords are refused rather than silently cut. */
-export const MAX_PASSWORD_BYTES = 72;
+export function checkPasswordLength(bytes: number): void {
+  if (bytes < BCRYPT_PASSWORD_BYTES.min || bytes > BCRYPT_PASSWORD_BYTES.max) {
+    throw new LoopscopeError(
+      'bad_request',
+      `the password must be ${BCRYPT_PASSWORD_BYTES.min} to ${BCRYPT_PASSWORD_BYTES.max} bytes, got ${bytes}`,
+    );
+  }
+}
 
 export interface BcryptResult {
   hash: string;
@@ -38,12 +45,8 @@ export class BcryptService {
   async hash(password: string | Buffer, cost: number, mode: BcryptMode): Promise<BcryptResult> {
     const bytes = typeof password === 'string' ? Buffer.from(password) : password;
     // The HTTP route checks these too; this guards the engine API the app calls directly.
-    if (!Number.isInteger(cost) || cost < MIN_COST || cost > MAX_COST) {
-      throw new LoopscopeError('bad_request', `cost must be an integer from ${MIN_COST} to ${MAX_COST}`, 400);
-    }
-    if (bytes.length < 1 || bytes.length > MAX_PASSWORD_BYTES) {
-      throw new LoopscopeError('bad_request', `the password must be 1 to ${MAX_PASSWORD_BYTES} bytes`, 400);
-    }
+    checkInt('cost', cost, BCRYPT_COST);
+    checkPasswordLength(bytes.length);
     const start = performance.now();
     if (mode === 'loop') {
       // Deliberately synchronous: this is the demonstration of a blocked loop.

@@ -3,7 +3,7 @@
  * Its CPU is its own: simulated clients never add to the server's event-loop delay.
  * It exits when told to, or when the parent goes away, so no generator outlives its app.
  */
-import { isLoopscopeError } from '../errors';
+import { isLoopscopeError } from '../../../common/errors';
 import { questions } from './clients/ws-prime';
 import { Generator } from './generator';
 import { fromChildSchema, toChildSchema, type ErrorShape, type FromChild } from './messages';

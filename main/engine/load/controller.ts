@@ -6,10 +6,12 @@
  * Several processes exist only to get past one process's file-descriptor limit ('auto') or to use
  * more cores (a number). Spawns are split by free descriptors; rates go to the first process.
  */
-import { loadCommandSchema, type ClientKind, type LoadCommand, type LoadReport } from '../../../common/load';
-import { LoopscopeError } from '../errors';
+import type { ClientKind, LoadCommand, LoadReport, ParsedLoadCommand } from '../../../common/load';
+import { loadCommandSchema } from '../../../common/load-commands';
+import { LoopscopeError } from '../../../common/errors';
 import { FD_RESERVE, fdLimitError } from './fd-limit';
-import { CONNECT_TIMEOUT_MS } from './kind-driver';
+import { CONNECT_TIMEOUT_MS, GENERATOR_PROCESSES, REPORT_INTERVAL_MS } from '../../../common/limits';
+import { checkInt } from '../../../common/range';
 import { GeneratorProcess } from './generator-process';
 import { mergeReports, retiredReport } from './merge-reports';
 import { parseTarget } from './target';
@@ -39,34 +41,25 @@ export interface LoadController {
 
 /** Upper bound on processes 'auto' may fork (each inherits the same fd limit). */
 export const AUTO_MAX_PROCESSES = 8;
-const MAX_PROCESSES = 16;
 
 export async function startLoadGenerator(options: LoadGeneratorOptions): Promise<LoadController> {
   const allowNonLoopback = options.allowNonLoopback ?? false;
   parseTarget(options.target, allowNonLoopback); // refuse bad or non-loopback targets before forking
-  const reportIntervalMs = options.reportIntervalMs ?? 250;
-  if (!Number.isInteger(reportIntervalMs) || reportIntervalMs < 50 || reportIntervalMs > 60_000) {
-    throw new LoopscopeError('bad_option', 'reportIntervalMs must be an integer from 50 to 60000.', 400, {
-      reportIntervalMs,
-    });
-  }
-  const connectTimeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
-  if (!Number.isInteger(connectTimeoutMs) || connectTimeoutMs < 100 || connectTimeoutMs > 600_000) {
-    throw new LoopscopeError('bad_option', 'connectTimeoutMs must be an integer from 100 to 600000.', 400, {
-      connectTimeoutMs,
-    });
-  }
+  const reportIntervalMs = checkInt(
+    'reportIntervalMs',
+    options.reportIntervalMs ?? REPORT_INTERVAL_MS.default,
+    REPORT_INTERVAL_MS,
+    'bad_option',
+  );
+  const connectTimeoutMs = checkInt(
+    'connectTimeoutMs',
+    options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS.default,
+    CONNECT_TIMEOUT_MS,
+    'bad_option',
+  );
   const processes = options.processes ?? 1;
-  if (processes !== 'auto' && (!Number.isInteger(processes) || processes < 1 || processes > MAX_PROCESSES)) {
-    throw new LoopscopeError(
-      'bad_option',
-      `processes must be 'auto' or an integer from 1 to ${MAX_PROCESSES}.`,
-      400,
-      {
-        processes,
-      },
-    );
-  }
+  if (processes !== 'auto')
+    checkInt("processes ('auto' or a count)", processes, GENERATOR_PROCESSES, 'bad_option');
   const controller = new Controller(
     options.target,
     reportIntervalMs,
@@ -115,11 +108,11 @@ class Controller implements LoadController {
 
   command(cmd: LoadCommand): Promise<void> {
     if (this.closed)
-      return Promise.reject(new LoopscopeError('closed', 'The load generator is closed.', 409));
+      return Promise.reject(new LoopscopeError('shutting_down', 'the load generator is closed'));
     const parsed = loadCommandSchema.safeParse(cmd);
     if (!parsed.success) {
       return Promise.reject(
-        new LoopscopeError('bad_command', `Invalid load command: ${parsed.error.message}`, 400, {
+        new LoopscopeError('bad_command', `invalid load command: ${parsed.error.message}`, {
           issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
         }),
       );
@@ -204,10 +197,10 @@ class Controller implements LoadController {
     for (const l of this.listeners) l(report);
   }
 
-  private async apply(cmd: ReturnType<typeof loadCommandSchema.parse>): Promise<void> {
+  private async apply(cmd: ParsedLoadCommand): Promise<void> {
     const live = this.live();
     if (live.length === 0)
-      throw new LoopscopeError('generator_exited', 'No load generator process is running.', 500);
+      throw new LoopscopeError('generator_exited', 'no load generator process is running');
     switch (cmd.type) {
       case 'spawn':
         return this.spawn(cmd.kind, cmd.count, cmd);
@@ -236,7 +229,7 @@ class Controller implements LoadController {
   private async spawn(
     kind: ClientKind,
     count: number,
-    cmd: Extract<ReturnType<typeof loadCommandSchema.parse>, { type: 'spawn' }>,
+    cmd: Extract<ParsedLoadCommand, { type: 'spawn' }>,
   ): Promise<void> {
     let live = this.live();
     let capacity = live.reduce((sum, p) => sum + this.free(p), 0);

@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
-import { LoopscopeError } from '../errors';
+import { LoopscopeError } from '../../../common/errors';
 
 /** Descriptors kept free for the IPC channel, stdio, DNS, the odd file and short-lived sockets. */
 export const FD_RESERVE = 64;
@@ -39,10 +39,9 @@ export function fdLimitError(
 ): LoopscopeError {
   return new LoopscopeError(
     'fd_limit',
-    `Cannot open ${requested} more ${kind} connection(s): each needs a file descriptor and only ` +
+    `cannot open ${requested} more ${kind} connection(s): each needs a file descriptor and only ` +
       `${Math.max(0, available)} are free under this process's limit of ${limit} (\`ulimit -n\`). ` +
-      `Raise it (e.g. \`ulimit -n 65536\`) or run more generator processes.`,
-    400,
+      `raise it (e.g. \`ulimit -n 65536\`) or run more generator processes`,
     { requested, available: Math.max(0, available), limit },
   );
 }

@@ -5,7 +5,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { LoadReport, ParsedLoadCommand } from '../../../common/load';
 import { entryPoint } from '../entry-points';
-import { LoopscopeError } from '../errors';
+import { LoopscopeError } from '../../../common/errors';
 import type { FdStatus } from './generator';
 import { fromChildSchema, type FromChild, type ToChild } from './messages';
 
@@ -56,7 +56,6 @@ export class GeneratorProcess {
         const err = new LoopscopeError(
           'generator_exited',
           `the load generator process (pid ${pid}) ${howItEnded(code, signal)}`,
-          500,
           { pid, code, signal },
         );
         for (const w of this.waiting.values()) w.reject(err);
@@ -80,9 +79,7 @@ export class GeneratorProcess {
 
   command(command: ParsedLoadCommand): Promise<void> {
     if (this.exited) {
-      return Promise.reject(
-        new LoopscopeError('generator_exited', 'The load generator process has exited.', 500),
-      );
+      return Promise.reject(new LoopscopeError('generator_exited', 'The load generator process has exited.'));
     }
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -110,16 +107,12 @@ export class GeneratorProcess {
     const timer = setTimeout(
       () =>
         this.readyReject?.(
-          new LoopscopeError('generator_start_failed', 'The load generator did not start in time.', 500),
+          new LoopscopeError('generator_start_failed', 'The load generator did not start in time.'),
         ),
       START_TIMEOUT_MS,
     );
     const early = this.exitPromise.then(() => {
-      throw new LoopscopeError(
-        'generator_start_failed',
-        'The load generator process exited while starting.',
-        500,
-      );
+      throw new LoopscopeError('generator_start_failed', 'The load generator process exited while starting.');
     });
     this.send({
       type: 'init',
@@ -157,15 +150,14 @@ export class GeneratorProcess {
         this.readyResolve?.(msg.fd);
         return;
       case 'fatal':
-        this.readyReject?.(new LoopscopeError(msg.error.code, msg.error.message, 400, msg.error.details));
+        this.readyReject?.(new LoopscopeError(msg.error.code, msg.error.message, msg.error.details));
         return;
       case 'reply': {
         this.fd = msg.fd;
         const w = this.waiting.get(msg.id);
         this.waiting.delete(msg.id);
         if (!w) return;
-        if (msg.error)
-          w.reject(new LoopscopeError(msg.error.code, msg.error.message, 400, msg.error.details));
+        if (msg.error) w.reject(new LoopscopeError(msg.error.code, msg.error.message, msg.error.details));
         else w.resolve();
         return;
       }

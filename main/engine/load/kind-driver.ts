@@ -20,7 +20,5 @@ export interface KindDriver {
   pending(): number;
 }
 
-/** Default for how long a client may take to connect before it counts as a "timeout" failure. */
-export const CONNECT_TIMEOUT_MS = 10_000;
 /** How long stopAll waits for graceful closes before destroying what is left. */
 export const STOP_GRACE_MS = 2_000;

@@ -4,7 +4,9 @@
  * malformed message must fail loudly, not as an undefined somewhere later.
  */
 import { z } from 'zod';
-import { CLIENT_KINDS, loadCommandSchema } from '../../../common/load';
+import { ERRORS, type ErrorCode } from '../../../common/errors';
+import { CLIENT_KINDS, type KindReport, type LoadReport } from '../../../common/load';
+import { loadCommandSchema } from '../../../common/load-commands';
 
 const latency = z
   .object({ count: z.number(), p50Ms: z.number(), p99Ms: z.number(), maxMs: z.number() })
@@ -35,7 +37,7 @@ const kindReport = z
       .strict(),
     cumulative: z.object({ rtt: latency, delivery: latency }).strict().optional(),
   })
-  .strict();
+  .strict() satisfies z.ZodType<KindReport>;
 
 export const loadReportSchema = z
   .object({
@@ -57,12 +59,16 @@ export const loadReportSchema = z
       })
       .strict(),
   })
-  .strict();
+  .strict() satisfies z.ZodType<LoadReport>;
 
 const fdStatus = z.object({ limit: z.number(), base: z.number(), demand: z.number() }).strict();
 
 const errorShape = z
-  .object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()) })
+  .object({
+    code: z.enum(Object.keys(ERRORS) as [ErrorCode, ...ErrorCode[]]),
+    message: z.string(),
+    details: z.record(z.string(), z.unknown()),
+  })
   .strict();
 
 export const toChildSchema = z.discriminatedUnion('type', [

@@ -3,7 +3,7 @@
  * the caller opts in: a load generator aimed at someone else's machine is a denial-of-service tool.
  */
 import { isIP } from 'node:net';
-import { LoopscopeError } from '../errors';
+import { LoopscopeError } from '../../../common/errors';
 
 export interface Target {
   /** Normalised base URL without a trailing slash, e.g. http://127.0.0.1:8888 */
@@ -38,21 +38,19 @@ export function parseTarget(url: string, allowNonLoopback = false): Target {
   } catch {
     throw new LoopscopeError(
       'bad_target',
-      `Target "${url}" is not a URL (expected e.g. http://127.0.0.1:8888).`,
-      400,
+      `target "${url}" is not a URL (expected e.g. http://127.0.0.1:8888)`,
       { url },
     );
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'ws:') {
-    throw new LoopscopeError('bad_target', `Target "${url}" must be an http:// (or ws://) URL.`, 400, {
+    throw new LoopscopeError('bad_target', `target "${url}" must be an http:// (or ws://) URL`, {
       url,
     });
   }
   if (!allowNonLoopback && !isLoopbackHost(parsed.hostname)) {
     throw new LoopscopeError(
       'non_loopback_target',
-      `Refusing to load "${parsed.hostname}": only loopback targets (127.0.0.0/8, ::1, localhost) are allowed.`,
-      400,
+      `refusing to load "${parsed.hostname}": only loopback targets (127.0.0.0/8, ::1, localhost) are allowed`,
       { url, hostname: parsed.hostname },
     );
   }

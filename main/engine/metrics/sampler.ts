@@ -5,15 +5,13 @@
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { EngineSnapshot } from '../../../common/snapshot';
-import { LoopscopeError } from '../errors';
 import type { Feed } from '../feed';
 import type { JobQueue } from '../job-queue';
 import type { EngineCounters } from './counters';
 import { LoopDelayRecorder } from './loop-delay';
+import { SAMPLE_INTERVAL_MS } from '../../../common/limits';
+import { checkInt } from '../../../common/range';
 
-export const DEFAULT_SAMPLE_MS = 1_000;
-export const MIN_SAMPLE_MS = 250;
-export const MAX_SAMPLE_MS = 60_000;
 /** Fine enough to see a 2 ms stall, coarse enough to cost nothing measurable. */
 export const DEFAULT_LOOP_RESOLUTION_MS = 2;
 
@@ -48,15 +46,8 @@ const round = (n: number, places = 3): number => {
   return Math.round(n * f) / f;
 };
 
-export function checkSampleInterval(ms: number): number {
-  if (!Number.isInteger(ms) || ms < MIN_SAMPLE_MS || ms > MAX_SAMPLE_MS) {
-    throw new LoopscopeError(
-      'bad_request',
-      `sample interval must be an integer from ${MIN_SAMPLE_MS} to ${MAX_SAMPLE_MS} ms`,
-      400,
-    );
-  }
-  return ms;
+function checkSampleInterval(ms: number | undefined): number {
+  return checkInt('sample interval (ms)', ms ?? SAMPLE_INTERVAL_MS.default, SAMPLE_INTERVAL_MS);
 }
 
 export class Sampler {
@@ -76,7 +67,7 @@ export class Sampler {
   constructor(sources: SamplerSources, options: SamplerOptions = {}) {
     this.sources = sources;
     this.enabled = options.enabled ?? true;
-    this.interval = checkSampleInterval(options.intervalMs ?? DEFAULT_SAMPLE_MS);
+    this.interval = checkSampleInterval(options.intervalMs);
     this.totals = this.readTotals();
     this.delay = this.enabled
       ? new LoopDelayRecorder(options.loopResolutionMs ?? DEFAULT_LOOP_RESOLUTION_MS)

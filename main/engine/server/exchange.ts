@@ -5,35 +5,13 @@
  * poll or an SSE stream moves gauges in one place.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LoopscopeError } from '../errors';
+import { LoopscopeError } from '../../../common/errors';
 import type { ConnectionKind, EngineCounters } from '../metrics/counters';
-
-export const BODY_LIMIT = 64 * 1024;
-
-const INTEGER = /^-?\d+$/;
-
-export interface IntSpec {
-  min: number;
-  max: number;
-  /** Omitted: the parameter is required. */
-  default?: number;
-}
+import { BODY_LIMIT_BYTES, type IntRange } from '../../../common/limits';
+import { parseIntText } from '../../../common/range';
 
 export function badRequest(message: string): LoopscopeError {
-  return new LoopscopeError('bad_request', message, 400);
-}
-
-function rangeText(name: string, spec: IntSpec): string {
-  return `${name} must be an integer from ${spec.min} to ${spec.max}`;
-}
-
-/** Checks an integer already parsed from JSON (or anywhere else) against its range. */
-export function checkInt(name: string, value: unknown, spec: IntSpec): number {
-  if (value === undefined && spec.default !== undefined) return spec.default;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < spec.min || value > spec.max) {
-    throw badRequest(`${rangeText(name, spec)}, got ${JSON.stringify(value) ?? 'nothing'}`);
-  }
-  return value;
+  return new LoopscopeError('bad_request', message);
 }
 
 export class Exchange {
@@ -64,17 +42,8 @@ export class Exchange {
     return this.res.writableEnded || this.res.destroyed;
   }
 
-  intParam(name: string, spec: IntSpec): number {
-    const raw = this.url.searchParams.get(name);
-    if (raw === null) {
-      if (spec.default !== undefined) return spec.default;
-      throw badRequest(`${name} is required: ${rangeText(name, spec)}`);
-    }
-    const value = INTEGER.test(raw) ? Number(raw) : NaN;
-    if (!Number.isSafeInteger(value) || value < spec.min || value > spec.max) {
-      throw badRequest(`${rangeText(name, spec)}, got ${JSON.stringify(raw)}`);
-    }
-    return value;
+  intParam(name: string, r: IntRange): number {
+    return parseIntText(name, this.url.searchParams.get(name), r);
   }
 
   /** An optional non-negative integer (feed cursors): undefined when absent. */
@@ -102,9 +71,9 @@ export class Exchange {
    * Reads the whole body, at most 64 KiB. Past the limit it stops reading and throws
    * payload_too_large; the reply then closes the connection so the rest is never read.
    */
-  body(limit = BODY_LIMIT): Promise<Buffer> {
+  body(limit = BODY_LIMIT_BYTES): Promise<Buffer> {
     const tooLarge = () =>
-      new LoopscopeError('payload_too_large', `the request body must be at most ${limit} bytes`, 413);
+      new LoopscopeError('payload_too_large', `the request body must be at most ${limit} bytes`);
     const declared = Number(this.req.headers['content-length']);
     if (declared > limit) return Promise.reject(tooLarge());
     return new Promise((resolve, reject) => {
@@ -133,7 +102,7 @@ export class Exchange {
       // The client hung up (or reset) before sending the whole body: there is nobody to answer.
       const onGone = () => {
         cleanup();
-        reject(new LoopscopeError('request_aborted', 'the client went away while sending the body', 400));
+        reject(new LoopscopeError('request_aborted', 'the client went away while sending the body'));
       };
       this.req.on('data', onData);
       this.req.on('end', onEnd);

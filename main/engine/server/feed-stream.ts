@@ -8,9 +8,9 @@
  * or so far behind that the ring dropped what it still needed, is closed as too slow.
  */
 import type { Feed, FeedMessage, FeedSubscriber } from '../feed';
+import { UNSENT_BACKLOG_BYTES } from '../../../common/limits';
 
 /** Unsent bytes past which a streaming client is dropped (close 1013, or the SSE stream ends). */
-export const MAX_UNSENT_BYTES = 1024 * 1024;
 /** Bytes handed to one socket before waiting for it to drain. */
 export const HIGH_WATER_BYTES = 64 * 1024;
 
@@ -85,7 +85,8 @@ export class FeedStream implements FeedSubscriber {
 
   private checkLag(): void {
     const owed = this.feed.bytesAfter(Math.max(this.sent, this.liveFrom));
-    if (owed + this.transport.buffered() > MAX_UNSENT_BYTES) this.evict('more than 1 MiB of unsent messages');
+    if (owed + this.transport.buffered() > UNSENT_BACKLOG_BYTES)
+      this.evict('more than 1 MiB of unsent messages');
   }
 
   private evict(reason: string): void {

@@ -6,9 +6,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { isLoopscopeError, LoopscopeError } from '../errors';
+import { isLoopscopeError, LoopscopeError } from '../../../common/errors';
 import type { Route, ServerContext } from './context';
-import { BODY_LIMIT, Exchange } from './exchange';
+import { Exchange } from './exchange';
 import { aggregateRoutes } from './routes/aggregate';
 import { bcryptRoutes } from './routes/bcrypt';
 import { feedRoutes } from './routes/feed';
@@ -19,9 +19,7 @@ import { slowRoutes } from './routes/slow';
 import { serveFeed } from './sockets/feed';
 import { Heartbeat } from './sockets/heartbeat';
 import { servePrime } from './sockets/prime';
-
-/** A frame over 1 KiB closes the socket with 1009 (ws enforces it while reading). */
-export const MAX_FRAME_BYTES = 1024;
+import { BODY_LIMIT_BYTES, WS_FRAME_BYTES } from '../../../common/limits';
 
 const ROUTES: Route[] = [
   ...helloRoutes,
@@ -70,7 +68,8 @@ export class DemoServer {
     this.ctx = ctx;
     this.closeGraceMs = options.closeGraceMs ?? 5_000;
     this.server = createServer((req, res) => this.onRequest(req, res));
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
+    // A frame over WS_FRAME_BYTES closes the socket with 1009 (ws enforces it while reading).
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: WS_FRAME_BYTES, perMessageDeflate: false });
     this.heartbeat = new Heartbeat(this.wss, ctx.sseStreams, options.pingMs, options.keepAliveMs);
     this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
     this.server.on('connection', (socket) => {
@@ -86,7 +85,7 @@ export class DemoServer {
         this.server.off('listening', onListening);
         if (err.code === 'EADDRINUSE') {
           reject(
-            new LoopscopeError('port_in_use', `port ${port} on ${host} is already in use`, 500, {
+            new LoopscopeError('port_in_use', `port ${port} on ${host} is already in use`, {
               host,
               port,
             }),
@@ -153,32 +152,22 @@ export class DemoServer {
     const methods = this.table.get(path);
     if (!methods) {
       if (WS_PATHS.has(path)) {
-        throw new LoopscopeError(
-          'upgrade_required',
-          `${path} is a WebSocket endpoint; connect with ws://`,
-          426,
-        );
+        throw new LoopscopeError('upgrade_required', `${path} is a WebSocket endpoint; connect with ws://`);
       }
-      throw new LoopscopeError('not_found', `no such path: ${path}`, 404);
+      throw new LoopscopeError('not_found', `no such path: ${path}`);
     }
     const handle = methods.get(method);
     if (!handle) {
       const allow = [...methods.keys()].join(', ');
-      throw new LoopscopeError(
-        'method_not_allowed',
-        `${method} is not allowed on ${path}; use ${allow}`,
-        405,
-        {
-          allow,
-        },
-      );
+      throw new LoopscopeError('method_not_allowed', `${method} is not allowed on ${path}; use ${allow}`, {
+        allow,
+      });
     }
     // Refused up front for every route, not only those that read a body: the rule is general.
-    if (Number(ex.req.headers['content-length']) > BODY_LIMIT) {
+    if (Number(ex.req.headers['content-length']) > BODY_LIMIT_BYTES) {
       throw new LoopscopeError(
         'payload_too_large',
-        `the request body must be at most ${BODY_LIMIT} bytes`,
-        413,
+        `the request body must be at most ${BODY_LIMIT_BYTES} bytes`,
       );
     }
     return handle(ex, this.ctx);
@@ -191,7 +180,7 @@ export class DemoServer {
     }
     // A bug, not bad input: say so to the client and leave the evidence on stderr.
     console.error('loopscope: unexpected error while serving', ex.req.method, ex.req.url, err);
-    ex.error(new LoopscopeError('internal_error', 'the server failed to handle this request', 500));
+    ex.error(new LoopscopeError('internal_error', 'the server failed to handle this request'));
   }
 
   private accept(ws: WebSocket): void {
@@ -205,7 +194,7 @@ export class DemoServer {
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
-      if (this.closing) throw new LoopscopeError('shutting_down', 'the server is shutting down', 503);
+      if (this.closing) throw new LoopscopeError('shutting_down', 'the server is shutting down');
       if (url.pathname === '/ws/prime') {
         this.wss.handleUpgrade(req, socket, head, (ws) => {
           this.accept(ws);
@@ -218,7 +207,6 @@ export class DemoServer {
           throw new LoopscopeError(
             'bad_request',
             `cursor must be an integer from 0 up, got ${JSON.stringify(raw)}`,
-            400,
           );
         }
         const after = this.ctx.feed.resolveCursor(cursor);
@@ -227,7 +215,7 @@ export class DemoServer {
           serveFeed(ws, after, this.ctx);
         });
       } else {
-        throw new LoopscopeError('not_found', `no WebSocket endpoint at ${url.pathname}`, 404);
+        throw new LoopscopeError('not_found', `no WebSocket endpoint at ${url.pathname}`);
       }
     } catch (err) {
       if (!isLoopscopeError(err)) throw err;

@@ -6,8 +6,8 @@
  */
 import type { Feed, FeedMessage, FeedSubscriber } from '../feed';
 import type { Exchange } from './exchange';
+import { MESSAGES_PER_REPLY } from '../../../common/limits';
 
-export const MAX_MESSAGES_PER_REPLY = 1_000;
 /** Timeout resolution: a poll is answered within this long after its deadline. */
 const TICK_MS = 100;
 
@@ -109,7 +109,7 @@ export class LongPolls {
     }
     let body = this.cache.get(after);
     if (!body) {
-      body = pollReply(after, this.feed.since(after, MAX_MESSAGES_PER_REPLY));
+      body = pollReply(after, this.feed.since(after, MESSAGES_PER_REPLY));
       this.cache.set(after, body);
     }
     ex.sendRaw(200, 'application/json', body);

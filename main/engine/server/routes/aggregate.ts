@@ -4,12 +4,10 @@
  */
 import { request } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { LoopscopeError } from '../../errors';
+import { LoopscopeError } from '../../../../common/errors';
 import type { Route, ServerContext } from '../context';
 import { badRequest, type Exchange } from '../exchange';
-import { SLOW_MS } from './slow';
-
-const CALLS = { min: 1, max: 50, default: 5 };
+import { AGGREGATE_CALLS, SLOW_MS } from '../../../../common/limits';
 
 function callSlow(ctx: ServerContext, ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -27,7 +25,7 @@ function callSlow(ctx: ServerContext, ms: number, signal: AbortSignal): Promise<
 }
 
 async function aggregate(ex: Exchange, ctx: ServerContext): Promise<void> {
-  const calls = ex.intParam('calls', CALLS);
+  const calls = ex.intParam('calls', AGGREGATE_CALLS);
   const ms = ex.intParam('ms', SLOW_MS);
   const seq = ex.url.searchParams.get('sequential');
   if (seq !== null && seq !== '0' && seq !== '1') {
@@ -49,7 +47,6 @@ async function aggregate(ex: Exchange, ctx: ServerContext): Promise<void> {
     throw new LoopscopeError(
       'upstream_failed',
       `an upstream call to /slow failed: ${(err as Error).message}`,
-      502,
     );
   }
   const elapsedMs = Math.round(performance.now() - start);

@@ -7,6 +7,7 @@ import { sseEvent } from '../../feed';
 import type { Route, ServerContext } from '../context';
 import { badRequest, type Exchange } from '../exchange';
 import { FeedStream, type FeedTransport } from '../feed-stream';
+import { BODY_LIMIT_BYTES, POLL_TIMEOUT_S } from '../../../../common/limits';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -16,7 +17,7 @@ async function publish(ex: Exchange, ctx: ServerContext): Promise<void> {
   try {
     data = utf8.decode(body);
   } catch {
-    throw badRequest('the body (message) must be UTF-8 text of at most 65536 bytes');
+    throw badRequest(`the body (message) must be UTF-8 text of at most ${BODY_LIMIT_BYTES} bytes`);
   }
   ctx.counters.published++;
   ex.json(200, { seq: ctx.feed.publish(data) });
@@ -24,7 +25,7 @@ async function publish(ex: Exchange, ctx: ServerContext): Promise<void> {
 
 function poll(ex: Exchange, ctx: ServerContext): void {
   const cursor = ex.optionalCursor(ex.url.searchParams.get('cursor'), 'cursor');
-  const timeoutS = ex.intParam('timeout', { min: 1, max: 120, default: 25 });
+  const timeoutS = ex.intParam('timeout', POLL_TIMEOUT_S);
   ctx.longPolls.poll(ex, ctx.feed.resolveCursor(cursor), timeoutS);
 }
 

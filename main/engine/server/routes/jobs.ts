@@ -1,7 +1,8 @@
 /** PROTOCOL.md §6: the bounded work queue (tornado.queues producer and consumers). */
-import { MAX_JOBS_PER_PUT, MAX_WORK_MS, MAX_WORKERS } from '../../job-queue';
 import type { Route, ServerContext } from '../context';
-import { badRequest, checkInt, type Exchange } from '../exchange';
+import { badRequest, type Exchange } from '../exchange';
+import { JOB_COUNT, JOB_WORK_MS, QUEUE_WORKERS } from '../../../../common/limits';
+import { checkInt } from '../../../../common/range';
 
 async function enqueue(ex: Exchange, ctx: ServerContext): Promise<void> {
   const waitParam = ex.url.searchParams.get('wait');
@@ -9,8 +10,8 @@ async function enqueue(ex: Exchange, ctx: ServerContext): Promise<void> {
     throw badRequest(`wait must be 0 or 1, got ${JSON.stringify(waitParam)}`);
   }
   const body = await ex.jsonBody('{"count": N, "workMs": M}');
-  const count = checkInt('count', body.count, { min: 1, max: MAX_JOBS_PER_PUT });
-  const workMs = checkInt('workMs', body.workMs, { min: 0, max: MAX_WORK_MS });
+  const count = checkInt('count', body.count, JOB_COUNT);
+  const workMs = checkInt('workMs', body.workMs, JOB_WORK_MS);
   const wait = waitParam !== '0';
   // A producer that hangs up while waiting for room stops putting; what it already put still runs.
   const gone = new AbortController();
@@ -22,7 +23,7 @@ async function enqueue(ex: Exchange, ctx: ServerContext): Promise<void> {
 
 async function setWorkers(ex: Exchange, ctx: ServerContext): Promise<void> {
   const body = await ex.jsonBody('{"workers": W}');
-  const workers = checkInt('workers', body.workers, { min: 1, max: MAX_WORKERS });
+  const workers = checkInt('workers', body.workers, QUEUE_WORKERS);
   ex.json(200, ctx.queue.setWorkers(workers));
 }
 

@@ -1,8 +1,7 @@
 /** PROTOCOL.md §2: a slow upstream that waits without blocking anyone else. */
 import type { Route } from '../context';
 import type { Exchange } from '../exchange';
-
-export const SLOW_MS = { min: 0, max: 60_000, default: 100 };
+import { SLOW_MS } from '../../../../common/limits';
 
 function slow(ex: Exchange): void {
   const ms = ex.intParam('ms', SLOW_MS);

@@ -1,0 +1,47 @@
+/**
+ * Payload schemas of the typed API (common/api.ts), one per command, and the one validator every
+ * receiving side runs: the IPC binding, the browser bridge and the app host. Bounds come from
+ * common/limits.ts.
+ */
+import { z } from 'zod';
+import { isCommandName, type ApiErrorShape, type CommandName } from './api';
+import { loadCommandSchema } from './load-commands';
+import { BCRYPT_COST, JOB_COUNT, JOB_WORK_MS, PORT, QUEUE_WORKERS, SAMPLE_INTERVAL_MS } from './limits';
+import { intIn } from './zod-ranges';
+
+export const commandSchemas = {
+  getInfo: z.object({}).strict(),
+  setServerPort: z.object({ port: intIn(PORT) }).strict(),
+  setTarget: z.object({ url: z.string().url().nullable() }).strict(),
+  load: loadCommandSchema,
+  enqueueJobs: z.object({ count: intIn(JOB_COUNT), workMs: intIn(JOB_WORK_MS) }).strict(),
+  setWorkers: z.object({ workers: intIn(QUEUE_WORKERS) }).strict(),
+  runBcrypt: z.object({ cost: intIn(BCRYPT_COST), mode: z.enum(['loop', 'pool']) }).strict(),
+  setSampleInterval: z.object({ ms: intIn(SAMPLE_INTERVAL_MS) }).strict(),
+} as const satisfies Record<CommandName, z.ZodType>;
+
+export type CommandPayload<K extends CommandName> = z.input<(typeof commandSchemas)[K]>;
+export type ParsedCommandPayload<K extends CommandName> = z.output<(typeof commandSchemas)[K]>;
+
+export type ValidationResult<K extends CommandName> =
+  { ok: true; name: K; payload: ParsedCommandPayload<K> } | { ok: false; error: ApiErrorShape };
+
+/** Checks an untrusted (name, payload) pair; never throws. */
+export function validateCommand(name: unknown, payload: unknown): ValidationResult<CommandName> {
+  if (!isCommandName(name)) {
+    return {
+      ok: false,
+      error: { code: 'unknown_command', message: `unknown command ${JSON.stringify(name)}` },
+    };
+  }
+  const parsed = commandSchemas[name].safeParse(payload ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length > 0 ? issue.path.join('.') : 'payload';
+    return {
+      ok: false,
+      error: { code: 'bad_payload', message: `${name}: ${where} ${issue?.message ?? 'is invalid'}` },
+    };
+  }
+  return { ok: true, name, payload: parsed.data } as ValidationResult<CommandName>;
+}

@@ -1,0 +1,120 @@
+/**
+ * Every error code Loopscope can raise, in one catalogue (fastify's lib/errors.js, ws's WS_ERR_*):
+ * its HTTP status where it reaches a client, and the exit code a CLI maps it to. Code elsewhere
+ * names an entry — a typo is a type error — and tests assert on the code, never on the message.
+ *
+ * Message style, for every layer: a sentence fragment for a person, lower-case, no trailing
+ * period, naming the parameter and what is allowed ("cost must be an integer from 4 to 14, got 99").
+ *
+ * Zod-free, so the renderer and the preload can import it.
+ */
+
+/** How a CLI exits when a command ends in this error. */
+export const EXIT = {
+  /** A threshold was breached or the run itself failed (a client, the generator, the server). */
+  failed: 1,
+  /** The command could not run as asked: a bad flag, target or limit. */
+  usage: 2,
+} as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+interface ErrorEntry {
+  /** The HTTP status when this error answers a request. */
+  readonly status: number;
+  readonly exit: ExitCode;
+}
+
+export const ERRORS = {
+  // ---- Wire protocol (PROTOCOL.md): the codes other programs see ----
+  bad_request: { status: 400, exit: EXIT.usage },
+  bad_cursor: { status: 400, exit: EXIT.usage },
+  bad_integer: { status: 400, exit: EXIT.usage },
+  not_found: { status: 404, exit: EXIT.usage },
+  method_not_allowed: { status: 405, exit: EXIT.usage },
+  cursor_expired: { status: 410, exit: EXIT.failed },
+  payload_too_large: { status: 413, exit: EXIT.usage },
+  upgrade_required: { status: 426, exit: EXIT.usage },
+  internal_error: { status: 500, exit: EXIT.failed },
+  upstream_failed: { status: 502, exit: EXIT.failed },
+  /** The server (or the app) is closing: nothing new is taken. */
+  shutting_down: { status: 503, exit: EXIT.failed },
+
+  // ---- The engine ----
+  /** The client went away before its request was read; nobody is left to answer. */
+  request_aborted: { status: 400, exit: EXIT.failed },
+  port_in_use: { status: 500, exit: EXIT.failed },
+  /** The browser dashboard was asked for before `npm run build` made it. */
+  renderer_not_built: { status: 500, exit: EXIT.failed },
+
+  // ---- The typed API (IPC and the browser bridge) ----
+  unknown_command: { status: 400, exit: EXIT.usage },
+  bad_payload: { status: 400, exit: EXIT.usage },
+  bad_frame: { status: 400, exit: EXIT.usage },
+  forbidden: { status: 403, exit: EXIT.usage },
+
+  // ---- The load generator and the `load` / `serve` CLIs ----
+  usage: { status: 400, exit: EXIT.usage },
+  bad_target: { status: 400, exit: EXIT.usage },
+  /** Only loopback targets unless the user says otherwise: the generator is no attack tool. */
+  non_loopback_target: { status: 400, exit: EXIT.usage },
+  bad_option: { status: 400, exit: EXIT.usage },
+  bad_command: { status: 400, exit: EXIT.usage },
+  fd_limit: { status: 503, exit: EXIT.usage },
+  not_ready: { status: 503, exit: EXIT.failed },
+  generator_start_failed: { status: 500, exit: EXIT.failed },
+  generator_exited: { status: 500, exit: EXIT.failed },
+} as const satisfies Record<string, ErrorEntry>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(ERRORS, code);
+}
+
+/** Codes of notices the app pushes to the renderer (they are events, not errors). */
+export const NOTICE_CODES = [
+  'port_in_use',
+  'server_moved',
+  'generator_exited',
+  'generator_restarted',
+  'generator_warning',
+  'fd_limit',
+] as const;
+export type NoticeCode = (typeof NOTICE_CODES)[number];
+
+/** A failed command, as every layer carries it: a stable code plus a message for people. */
+export interface ErrorShape {
+  code: ErrorCode;
+  message: string;
+}
+
+/**
+ * Errors with a stable code, the status the catalogue gives it, and a message for people.
+ * Modelled on fastify/undici errors; the one error class of every layer.
+ */
+export class LoopscopeError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.name = 'LoopscopeError';
+    this.code = code;
+    this.status = ERRORS[code].status;
+    this.details = details;
+  }
+
+  get exitCode(): ExitCode {
+    return ERRORS[this.code].exit;
+  }
+}
+
+export function isLoopscopeError(err: unknown): err is LoopscopeError {
+  return err instanceof LoopscopeError;
+}
+
+/** A LoopscopeError of one of these codes, narrowed: `if (hasCode(err, 'port_in_use')) …`. */
+export function hasCode<C extends ErrorCode>(err: unknown, code: C): err is LoopscopeError & { code: C } {
+  return err instanceof LoopscopeError && err.code === code;
+}

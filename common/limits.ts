@@ -1,0 +1,95 @@
+/**
+ * Every limit Loopscope enforces or offers, stated once. The engine enforces these, the CLIs parse
+ * flags against them, the zod schemas are built from them and the renderer sizes its inputs with
+ * them — so a limit changes here and nowhere else. Zod-free on purpose: the renderer and the
+ * preload import it without bundling a validator.
+ *
+ * Protocol limits (PROTOCOL.md) are marked so; changing one of those changes the wire contract.
+ */
+
+/** An inclusive integer range, with the value used when the caller gives none. */
+export interface IntRange {
+  readonly min: number;
+  readonly max: number;
+  /** Omitted: the value is required. */
+  readonly default?: number;
+}
+
+function range(min: number, max: number, defaultValue?: number): IntRange {
+  return defaultValue === undefined ? { min, max } : { min, max, default: defaultValue };
+}
+
+const KIB = 1024;
+const MIB = 1024 * KIB;
+
+// ---- The demo server (PROTOCOL.md §1–9) ----
+
+/** Protocol: a request body over this is refused with 413. */
+export const BODY_LIMIT_BYTES = 64 * KIB;
+/** Protocol §2: GET /slow?ms=N. */
+export const SLOW_MS = range(0, 60_000, 100);
+/** Protocol §3: GET /aggregate?calls=K. */
+export const AGGREGATE_CALLS = range(1, 50, 5);
+/** Protocol §4: a /ws/prime frame over this closes the socket with 1009. */
+export const WS_FRAME_BYTES = KIB;
+/** Protocol §4: digits in one number sent to /ws/prime. */
+export const PRIME_MAX_DIGITS = 24;
+/** Protocol §5: messages the feed retains. */
+export const FEED_CAPACITY = 10_000;
+/** Protocol §5a: messages in one long-poll reply. */
+export const MESSAGES_PER_REPLY = 1_000;
+/** Protocol §5a: GET /feed/poll?timeout=T, in seconds. */
+export const POLL_TIMEOUT_S = range(1, 120, 25);
+/** Protocol §5b/5c: a follower whose unsent backlog passes this is closed (1013 / end of stream). */
+export const UNSENT_BACKLOG_BYTES = MIB;
+/** Protocol §6: jobs in one POST /jobs. */
+export const JOB_COUNT = range(1, 100_000);
+/** Protocol §6: simulated I/O per job. */
+export const JOB_WORK_MS = range(0, 10_000);
+/** Protocol §6: the queue's worker count (PUT /jobs/workers). */
+export const QUEUE_WORKERS = range(1, 1_000, 4);
+/** Protocol §6: jobs the queue holds. */
+export const QUEUE_CAPACITY = 1_000;
+/** Protocol §7: bcrypt cost. */
+export const BCRYPT_COST = range(4, 14, 10);
+/** Protocol §7: bcrypt password length in bytes. */
+export const BCRYPT_PASSWORD_BYTES = range(1, 72);
+/** Protocol §9: stall threshold. */
+export const STALL_THRESHOLD_MS = range(20, 5_000, 100);
+
+// ---- The engine's own settings ----
+
+/** The sampler's window: one snapshot per interval. */
+export const SAMPLE_INTERVAL_MS = range(250, 60_000, 1_000);
+
+// ---- The load generator ----
+
+/** Clients of one kind spawned or stopped by one command. */
+export const CLIENT_COUNT = range(0, 100_000);
+/** New clients per second while ramping; 0 = all at once. */
+export const RAMP_PER_S = range(0, 100_000, 0);
+/** Per-client interval between requests or numbers; 0 holds a ws-prime connection idle. */
+export const CLIENT_INTERVAL_MS = range(0, 600_000);
+/** Feed publishes per second across all publishers. */
+export const PUBLISH_RATE_PER_S = range(0, 10_000);
+/** POST /jobs requests per second. */
+export const JOB_RATE_PER_S = range(0, 1_000);
+/** How often the generator reports. */
+export const REPORT_INTERVAL_MS = range(50, 60_000, 250);
+/** How long a client may take to connect before it counts as a failure. */
+export const CONNECT_TIMEOUT_MS = range(100, 600_000, 10_000);
+/** `load --duration`, in seconds. */
+export const LOAD_DURATION_S = range(1, 3_600, 10);
+/** `load --processes`: generator processes. */
+export const GENERATOR_PROCESSES = range(1, 16);
+
+// ---- Ports ----
+
+export const PORT = range(0, 65_535);
+export const DEFAULT_SERVER_PORT = 8888;
+export const DEFAULT_DASHBOARD_PORT = 8890;
+
+/** "an integer from 1 to 50" — the one wording every layer uses for a range. */
+export function describeRange(r: IntRange): string {
+  return `an integer from ${r.min} to ${r.max}`;
+}

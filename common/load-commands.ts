@@ -1,0 +1,71 @@
+/**
+ * Schemas of the load generator's commands: every command crossing into the generator (from the
+ * app, the browser bridge or the `load` CLI) is parsed with these. The types are inferred from
+ * them, so schema and type cannot drift; the limits come from common/limits.ts.
+ */
+import { z } from 'zod';
+import { CLIENT_KINDS } from './load';
+import { intIn, numberIn } from './zod-ranges';
+import {
+  CLIENT_COUNT,
+  CLIENT_INTERVAL_MS,
+  JOB_COUNT,
+  JOB_RATE_PER_S,
+  JOB_WORK_MS,
+  PUBLISH_RATE_PER_S,
+  RAMP_PER_S,
+  SLOW_MS,
+} from './limits';
+
+const count = intIn(CLIENT_COUNT);
+const kind = z.enum(CLIENT_KINDS);
+
+/** Per-kind behaviour; each kind reads the fields that concern it. */
+export const kindOptionsSchema = z
+  .object({
+    /**
+     * ws-prime: ms between numbers per client; 0 holds the connection idle.
+     * http/publisher/job-producer: ms between requests per client.
+     */
+    intervalMs: intIn(CLIENT_INTERVAL_MS).optional(),
+    /** http: which path to request. */
+    path: z.enum(['/', '/slow', '/aggregate']).optional(),
+    /** http /slow and /aggregate: the ms parameter. */
+    slowMs: intIn(SLOW_MS).optional(),
+    /** job-producer: jobs per POST and their workMs. */
+    jobsPerRequest: intIn(JOB_COUNT).optional(),
+    workMs: intIn(JOB_WORK_MS).optional(),
+  })
+  .strict();
+export type KindOptions = z.infer<typeof kindOptionsSchema>;
+
+export const loadCommandSchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('spawn'),
+      kind,
+      count: count.min(1),
+      /** New clients per second; 0 means all at once. */
+      rampPerS: numberIn(RAMP_PER_S).default(0),
+      options: kindOptionsSchema.optional(),
+    })
+    .strict(),
+  z.object({ type: z.literal('stop'), kind, count: count.min(1) }).strict(),
+  z.object({ type: z.literal('stopAll') }).strict(),
+  z.object({ type: z.literal('configure'), kind, options: kindOptionsSchema }).strict(),
+  /** Publish to the feed at this many messages per second in total (0 stops). */
+  z.object({ type: z.literal('publishRate'), perS: numberIn(PUBLISH_RATE_PER_S) }).strict(),
+  /** POST /jobs at this many requests per second (0 stops). */
+  z
+    .object({
+      type: z.literal('jobRate'),
+      perS: numberIn(JOB_RATE_PER_S),
+      jobsPerRequest: intIn(JOB_COUNT).default(1),
+      workMs: intIn(JOB_WORK_MS).default(0),
+    })
+    .strict(),
+  /** Point every client at another server (stops existing clients first). */
+  z.object({ type: z.literal('target'), url: z.string().url() }).strict(),
+]);
+export type LoadCommand = z.input<typeof loadCommandSchema>;
+export type ParsedLoadCommand = z.output<typeof loadCommandSchema>;

@@ -11,9 +11,9 @@
 
 /** How a CLI exits when a command ends in this error. */
 export const EXIT = {
-  /** A threshold was breached or the run itself failed (a client, the generator, the server). */
+  /** What was under test failed: a threshold was breached, the server could not take its port. */
   failed: 1,
-  /** The command could not run as asked: a bad flag, target or limit. */
+  /** The tool could not run or finish as asked: a bad flag, target or limit, a dead generator. */
   usage: 2,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -61,8 +61,8 @@ export const ERRORS = {
   bad_command: { status: 400, exit: EXIT.usage },
   fd_limit: { status: 503, exit: EXIT.usage },
   not_ready: { status: 503, exit: EXIT.failed },
-  generator_start_failed: { status: 500, exit: EXIT.failed },
-  generator_exited: { status: 500, exit: EXIT.failed },
+  generator_start_failed: { status: 500, exit: EXIT.usage },
+  generator_exited: { status: 500, exit: EXIT.usage },
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof ERRORS;

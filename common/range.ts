@@ -37,3 +37,24 @@ export function parseIntText(
   }
   return value;
 }
+
+/** A value written as text that may be fractional (a rate, a threshold in ms). */
+export function parseNumberText(
+  name: string,
+  raw: string | null | undefined,
+  r: IntRange,
+  code: ErrorCode = 'bad_request',
+): number {
+  if (raw === null || raw === undefined) {
+    if (r.default !== undefined) return r.default;
+    throw new LoopscopeError(code, `${name} is required: ${name} must be a number from ${r.min} to ${r.max}`);
+  }
+  const value = raw.trim() === '' ? NaN : Number(raw);
+  if (!Number.isFinite(value) || value < r.min || value > r.max) {
+    throw new LoopscopeError(
+      code,
+      `${name} must be a number from ${r.min} to ${r.max}, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return value;
+}

@@ -2,12 +2,11 @@
  * `npm run serve -- [--port N] [--host H] [--sample-ms N] [--no-sampler]`: the demo server, headless.
  * Prints one line with the real URL, runs until SIGINT/SIGTERM, then closes gracefully and exits 0.
  */
-import { parseArgs } from 'node:util';
 import { hasCode, LoopscopeError } from '../../common/errors';
 import { DEFAULT_DASHBOARD_PORT, DEFAULT_SERVER_PORT, PORT, SAMPLE_INTERVAL_MS } from '../../common/limits';
-import { parseIntText } from '../../common/range';
 import { startBrowserMode } from '../dashboard/browser-mode';
 import { createEngine, type EngineOptions } from '../engine/engine';
+import { intFlag, parseFlags } from './flags';
 
 export const SERVE_USAGE =
   `usage: npm run serve -- [--port N (0..65535, default ${DEFAULT_SERVER_PORT}; 0 picks a free port)] ` +
@@ -27,57 +26,29 @@ export interface ServeFlags {
 
 class HelpRequested extends Error {}
 
-function intFlag(
-  name: string,
-  raw: string | undefined,
-  r: { min: number; max: number },
-  fallback: number,
-): number {
-  return parseIntText(`--${name}`, raw, { ...r, default: fallback }, 'usage');
-}
+const OPTIONS = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'sample-ms': { type: 'string' },
+  'no-sampler': { type: 'boolean' },
+  'dashboard-port': { type: 'string' },
+  'no-dashboard': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 export function parseServeFlags(argv: string[]): ServeFlags {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        port: { type: 'string' },
-        host: { type: 'string' },
-        'sample-ms': { type: 'string' },
-        'no-sampler': { type: 'boolean' },
-        'dashboard-port': { type: 'string' },
-        'no-dashboard': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new LoopscopeError('usage', (err as Error).message);
-  }
+  const { values } = parseFlags(argv, OPTIONS);
   if (values.help === true) throw new HelpRequested();
-  const host = values.host as string | undefined;
-  if (host === '') throw new LoopscopeError('usage', '--host must not be empty');
+  if (values.host === '') throw new LoopscopeError('usage', '--host must not be empty');
   return {
-    host: host ?? '127.0.0.1',
-    port: intFlag('port', values.port as string | undefined, PORT, DEFAULT_SERVER_PORT),
-    sampleMs: intFlag(
-      'sample-ms',
-      values['sample-ms'] as string | undefined,
-      SAMPLE_INTERVAL_MS,
-      SAMPLE_INTERVAL_MS.default!,
-    ),
+    host: values.host ?? '127.0.0.1',
+    port: intFlag(values, 'port', PORT) ?? DEFAULT_SERVER_PORT,
+    sampleMs: intFlag(values, 'sample-ms', SAMPLE_INTERVAL_MS) ?? SAMPLE_INTERVAL_MS.default!,
     sampler: values['no-sampler'] !== true,
     dashboardPort:
       values['no-dashboard'] === true
         ? null
-        : intFlag(
-            'dashboard-port',
-            values['dashboard-port'] as string | undefined,
-            PORT,
-            DEFAULT_DASHBOARD_PORT,
-          ),
+        : (intFlag(values, 'dashboard-port', PORT) ?? DEFAULT_DASHBOARD_PORT),
   };
 }
 

@@ -3,7 +3,9 @@ import { describe, expect, test } from 'vitest';
 import { readFdLimit } from '../../main/engine/load/fd-limit';
 import { healthWarning } from '../../main/engine/load/health';
 import { SourceAddresses, isLoopbackHost, parseTarget } from '../../main/engine/load/target';
-import { checkThresholds, parsePlan } from '../../main/cli/load';
+import { parsePlan } from '../../main/cli/load-plan';
+import { checkThresholds } from '../../main/cli/load-summary';
+import { parseServeFlags } from '../../main/cli/serve';
 import { CLIENT_KINDS, type LoadReport } from '../../common/load';
 import { kindReport } from '../fixtures/kind-report';
 
@@ -74,6 +76,40 @@ describe('load CLI arguments', () => {
     expect(() => parsePlan(['--duration', '3601'])).toThrow(/--duration/);
     expect(() => parsePlan(['--http-path', '/etc'])).toThrow(/--http-path/);
     expect(parsePlan(['--help'])).toBe('help');
+  });
+
+  test('both CLIs refuse a bad number the same way: a usage error naming the flag, its range and the input', () => {
+    const target = ['--target', 'http://127.0.0.1:1'];
+    const refusal = (run: () => unknown) => {
+      try {
+        run();
+      } catch (err) {
+        return err;
+      }
+      throw new Error('expected a refusal');
+    };
+    // A fraction where a count belongs: once a raw zod issue array from deep inside the generator.
+    expect(refusal(() => parsePlan([...target, '--ws', '2.5']))).toMatchObject({
+      code: 'usage',
+      message: '--ws must be an integer from 0 to 100000, got "2.5"',
+    });
+    // A negative value: once node:util's "ambiguous argument" message.
+    expect(refusal(() => parsePlan([...target, '--duration', '-1']))).toMatchObject({
+      code: 'usage',
+      message: '--duration must be an integer from 1 to 3600, got "-1"',
+    });
+    expect(refusal(() => parseServeFlags(['--port', '-1']))).toMatchObject({
+      code: 'usage',
+      message: '--port must be an integer from 0 to 65535, got "-1"',
+    });
+    expect(refusal(() => parseServeFlags(['--sample-ms', '2.5']))).toMatchObject({
+      code: 'usage',
+      message: '--sample-ms must be an integer from 250 to 60000, got "2.5"',
+    });
+    // Rates may be fractional.
+    expect(parsePlan([...target, '--publish-rate', '0.5'])).toMatchObject({
+      commands: [{ type: 'publishRate', perS: 0.5 }],
+    });
   });
 
   test('thresholds compare totals across kinds', () => {

@@ -1,0 +1,184 @@
+/**
+ * `load`'s flags: parsed into a Plan (what to spawn, for how long, which thresholds) or refused with
+ * a usage error naming the flag and its range. Every bound comes from common/limits.ts.
+ */
+import { LoopscopeError } from '../../common/errors';
+import {
+  CLIENT_COUNT,
+  CLIENT_INTERVAL_MS,
+  CONNECT_TIMEOUT_MS,
+  GENERATOR_PROCESSES,
+  JOB_COUNT,
+  JOB_RATE_PER_S,
+  JOB_WORK_MS,
+  LOAD_DURATION_S,
+  PUBLISH_RATE_PER_S,
+  RAMP_PER_S,
+  REPORT_INTERVAL_MS,
+  SLOW_MS,
+  type IntRange,
+} from '../../common/limits';
+import type { ClientKind, LoadCommand } from '../../common/load';
+import { intFlag, numberFlag, parseFlags } from './flags';
+
+/** A run in which clients failed fails, unless --max-failures allows it: a dead target is not a pass. */
+export const DEFAULT_MAX_FAILURES = 0;
+const THRESHOLD: IntRange = { min: 0, max: Number.MAX_SAFE_INTEGER };
+
+export const USAGE = `Usage: npm run load -- [options]
+
+Simulated clients (counts, spawned at --ramp per second per kind; 0 = as fast as possible):
+  --ws N                 ws-prime clients (/ws/prime), one number every --ws-interval ms
+  --ws-interval MS       ms between numbers per ws-prime client (default 1000; 0 = idle)
+  --feed N               ws-feed followers (/ws/feed)
+  --sse N                server-sent-events followers (/feed/events)
+  --long-poll N          long-polling followers (/feed/poll)
+  --http N               http clients, one GET every --http-interval ms
+  --http-path PATH       /, /slow or /aggregate (default /)
+  --http-interval MS     default 1000
+  --slow-ms N            ms parameter for /slow and /aggregate (default 100)
+  --publish-rate N       POST /feed N times per second in total
+  --job-rate N           POST /jobs N times per second in total
+  --jobs-per-request N   jobs per POST /jobs (default 1)
+  --work-ms N            workMs of each job (default 0)
+  --ramp N               new clients per second per kind (default 0 = all at once)
+
+Run:
+  --target URL           server to load (required), e.g. http://127.0.0.1:8888; loopback only
+  --allow-non-loopback   permit a non-loopback target: only for servers you own
+  --duration S           seconds to run, ${LOAD_DURATION_S.min}..${LOAD_DURATION_S.max} (default ${LOAD_DURATION_S.default})
+  --processes N|auto     generator processes (default auto: more only when fds run out)
+  --interval MS          report interval (default 250)
+  --connect-timeout-ms N a connection not up after N ms counts as a timeout failure (default 10000)
+  --json                 print one JSON document on stdout instead of the table
+
+Thresholds (exit code 1 when breached):
+  --max-wrong N          wrong prime answers
+  --max-lost N           missing + duplicated + out-of-order + expired feed messages
+  --max-p99-rtt-ms N     worst per-kind p99 round trip over the run
+  --max-failures N       connection/request failures of any cause (default ${DEFAULT_MAX_FAILURES})
+
+Exit codes: 0 ok, 1 threshold breached, 2 usage error, refused (bad flag, target, fd limit) or
+cut short (a generator process died mid-run: results are incomplete).`;
+
+export interface Plan {
+  target: string;
+  allowNonLoopback: boolean;
+  durationS: number;
+  processes: number | 'auto';
+  intervalMs: number;
+  connectTimeoutMs: number;
+  json: boolean;
+  commands: LoadCommand[];
+  thresholds: Partial<Record<ThresholdName, number>>;
+}
+
+export type ThresholdName = 'maxWrong' | 'maxLost' | 'maxP99RttMs' | 'maxFailures';
+
+export interface ThresholdResult {
+  name: string;
+  limit: number;
+  value: number;
+  ok: boolean;
+}
+
+function usage(message: string): LoopscopeError {
+  return new LoopscopeError('usage', message);
+}
+
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  target: { type: 'string' },
+  'allow-non-loopback': { type: 'boolean' },
+  duration: { type: 'string' },
+  processes: { type: 'string' },
+  interval: { type: 'string' },
+  'connect-timeout-ms': { type: 'string' },
+  json: { type: 'boolean' },
+  ws: { type: 'string' },
+  'ws-interval': { type: 'string' },
+  feed: { type: 'string' },
+  sse: { type: 'string' },
+  'long-poll': { type: 'string' },
+  http: { type: 'string' },
+  'http-path': { type: 'string' },
+  'http-interval': { type: 'string' },
+  'slow-ms': { type: 'string' },
+  'publish-rate': { type: 'string' },
+  'job-rate': { type: 'string' },
+  'jobs-per-request': { type: 'string' },
+  'work-ms': { type: 'string' },
+  ramp: { type: 'string' },
+  'max-wrong': { type: 'string' },
+  'max-lost': { type: 'string' },
+  'max-p99-rtt-ms': { type: 'string' },
+  'max-failures': { type: 'string' },
+} as const;
+
+export function parsePlan(argv: string[]): Plan | 'help' {
+  const { values } = parseFlags(argv, OPTIONS);
+  if (values.help) return 'help';
+  const ramp = numberFlag(values, 'ramp', RAMP_PER_S) ?? 0;
+  const commands: LoadCommand[] = [];
+  const spawn = (kind: ClientKind, flag: string, options?: Record<string, unknown>): void => {
+    const count = intFlag(values, flag, CLIENT_COUNT);
+    if (count) commands.push({ type: 'spawn', kind, count, rampPerS: ramp, ...(options ? { options } : {}) });
+  };
+  spawn('ws-prime', 'ws', { intervalMs: intFlag(values, 'ws-interval', CLIENT_INTERVAL_MS) ?? 1000 });
+  spawn('ws-feed', 'feed');
+  spawn('sse', 'sse');
+  spawn('long-poll', 'long-poll');
+  const httpPath = values['http-path'] ?? '/';
+  if (httpPath !== '/' && httpPath !== '/slow' && httpPath !== '/aggregate') {
+    throw usage(`--http-path must be /, /slow or /aggregate, got ${JSON.stringify(httpPath)}`);
+  }
+  spawn('http', 'http', {
+    path: httpPath,
+    intervalMs: intFlag(values, 'http-interval', { ...CLIENT_INTERVAL_MS, min: 1 }) ?? 1000,
+    slowMs: intFlag(values, 'slow-ms', SLOW_MS) ?? SLOW_MS.default!,
+  });
+  const publishRate = numberFlag(values, 'publish-rate', PUBLISH_RATE_PER_S);
+  if (publishRate) commands.push({ type: 'publishRate', perS: publishRate });
+  const jobRate = numberFlag(values, 'job-rate', JOB_RATE_PER_S);
+  if (jobRate) {
+    commands.push({
+      type: 'jobRate',
+      perS: jobRate,
+      jobsPerRequest: intFlag(values, 'jobs-per-request', JOB_COUNT) ?? 1,
+      workMs: intFlag(values, 'work-ms', JOB_WORK_MS) ?? 0,
+    });
+  }
+  const processesRaw = values.processes ?? 'auto';
+  const processes = processesRaw === 'auto' ? 'auto' : intFlag(values, 'processes', GENERATOR_PROCESSES)!;
+  const thresholds: Plan['thresholds'] = {};
+  const limits: Array<[ThresholdName, string]> = [
+    ['maxWrong', 'max-wrong'],
+    ['maxLost', 'max-lost'],
+    ['maxP99RttMs', 'max-p99-rtt-ms'],
+    ['maxFailures', 'max-failures'],
+  ];
+  const defaults: Plan['thresholds'] = { maxFailures: DEFAULT_MAX_FAILURES };
+  for (const [name, flag] of limits) {
+    const v = numberFlag(values, flag, THRESHOLD) ?? defaults[name];
+    if (v !== undefined) thresholds[name] = v;
+  }
+  const durationS = intFlag(values, 'duration', LOAD_DURATION_S) ?? LOAD_DURATION_S.default!;
+  const intervalMs = intFlag(values, 'interval', REPORT_INTERVAL_MS) ?? REPORT_INTERVAL_MS.default!;
+  const connectTimeoutMs =
+    intFlag(values, 'connect-timeout-ms', CONNECT_TIMEOUT_MS) ?? CONNECT_TIMEOUT_MS.default!;
+  // Checked last, so a bad flag is named first. No default: a silent :8888 loads whatever happens
+  // to listen there, or fails against nothing.
+  if (values.target === undefined)
+    throw usage('--target URL is required, e.g. --target http://127.0.0.1:8888 for `npm run serve`');
+  return {
+    target: values.target,
+    allowNonLoopback: values['allow-non-loopback'] ?? false,
+    durationS,
+    processes,
+    intervalMs,
+    connectTimeoutMs,
+    json: values.json ?? false,
+    commands,
+    thresholds,
+  };
+}

@@ -1,0 +1,129 @@
+/**
+ * What `load` prints: the live one-line progress, the summary table, and the thresholds judged
+ * against the final report.
+ */
+import { CLIENT_KINDS, type KindReport, type LoadReport } from '../../common/load';
+import type { Plan, ThresholdName, ThresholdResult } from './load-plan';
+
+function sum(report: LoadReport, pick: (k: KindReport) => number): number {
+  return CLIENT_KINDS.reduce((total, kind) => total + pick(report.kinds[kind]), 0);
+}
+
+function failureCount(k: KindReport): number {
+  return Object.values(k.failures).reduce((a, b) => a + b, 0);
+}
+
+function lostCount(k: KindReport): number {
+  const i = k.integrity;
+  return i.missing + i.duplicated + i.outOfOrder + i.expiredLost;
+}
+
+export function checkThresholds(report: LoadReport, thresholds: Plan['thresholds']): ThresholdResult[] {
+  const values: Record<ThresholdName, number> = {
+    maxWrong: sum(report, (k) => k.integrity.wrong),
+    maxLost: sum(report, lostCount),
+    maxP99RttMs: Math.max(
+      0,
+      ...CLIENT_KINDS.map((kind) => (report.kinds[kind].cumulative ?? report.kinds[kind]).rtt.p99Ms),
+    ),
+    maxFailures: sum(report, failureCount),
+  };
+  const flags: Record<ThresholdName, string> = {
+    maxWrong: '--max-wrong',
+    maxLost: '--max-lost',
+    maxP99RttMs: '--max-p99-rtt-ms',
+    maxFailures: '--max-failures',
+  };
+  return (Object.keys(thresholds) as ThresholdName[]).map((name) => {
+    const limit = thresholds[name]!;
+    return { name: flags[name], limit, value: values[name], ok: values[name] <= limit };
+  });
+}
+
+function used(k: KindReport): boolean {
+  return k.opened > 0 || k.sent > 0 || k.received > 0 || failureCount(k) > 0 || k.active > 0 || k.pending > 0;
+}
+
+function ms(n: number): string {
+  return n >= 100 ? n.toFixed(0) : n.toFixed(1);
+}
+
+export function progressLine(r: LoadReport, elapsedS: number): string {
+  const kinds = CLIENT_KINDS.filter((kind) => used(r.kinds[kind]))
+    .map(
+      (kind) => `${kind} ${r.kinds[kind].active}${r.kinds[kind].pending ? `+${r.kinds[kind].pending}` : ''}`,
+    )
+    .join(' ');
+  const sent = sum(r, (k) => k.sentPerS);
+  const recv = sum(r, (k) => k.receivedPerS);
+  const p99 = Math.max(0, ...CLIENT_KINDS.map((kind) => r.kinds[kind].rtt.p99Ms));
+  const fails = sum(r, failureCount);
+  const warn = r.generator.warning ? ' ! generator saturated' : '';
+  return (
+    `[${elapsedS.toFixed(1)}s] ${kinds || 'no clients'} | ${sent.toFixed(0)} sent/s ${recv.toFixed(0)} recv/s` +
+    ` | rtt p99 ${ms(p99)} ms | failures ${fails} | gen loop p99 ${ms(r.generator.eventLoopP99Ms)} ms` +
+    ` cpu ${r.generator.cpuPercent.toFixed(0)}%${warn}`
+  );
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((r) => r[col]!.length)));
+  return rows
+    .map((r) =>
+      r
+        .map((cell, col) => cell.padEnd(widths[col]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+export function summaryTable(r: LoadReport): string {
+  const header = [
+    'kind',
+    'active',
+    'pending',
+    'opened',
+    'sent',
+    'recv',
+    'rtt p50/p99/max ms',
+    'delivery p50/p99 ms',
+    'wrong',
+    'missing',
+    'dup',
+    'order',
+    'expired',
+    'failures',
+  ];
+  const rows = CLIENT_KINDS.filter((kind) => used(r.kinds[kind])).map((kind) => {
+    const k = r.kinds[kind];
+    const rtt = (k.cumulative ?? k).rtt;
+    const delivery = (k.cumulative ?? k).delivery;
+    const failures = Object.entries(k.failures)
+      .map(([cause, n]) => `${cause}:${n}`)
+      .join(' ');
+    return [
+      kind,
+      String(k.active),
+      String(k.pending),
+      String(k.opened),
+      String(k.sent),
+      String(k.received),
+      rtt.count ? `${ms(rtt.p50Ms)}/${ms(rtt.p99Ms)}/${ms(rtt.maxMs)}` : '-',
+      delivery.count ? `${ms(delivery.p50Ms)}/${ms(delivery.p99Ms)}` : '-',
+      String(k.integrity.wrong),
+      String(k.integrity.missing),
+      String(k.integrity.duplicated),
+      String(k.integrity.outOfOrder),
+      String(k.integrity.expiredLost),
+      failures || '0',
+    ];
+  });
+  if (rows.length === 0) return 'No clients ran.';
+  const g = r.generator;
+  return (
+    table([header, ...rows]) +
+    `\ngenerator: ${g.processes} process(es), event-loop p99 ${ms(g.eventLoopP99Ms)} ms, cpu ${g.cpuPercent.toFixed(0)}%` +
+    (g.warning ? `\nwarning: ${g.warning}` : '')
+  );
+}

@@ -48,3 +48,21 @@ describe('request targets that do not parse as URLs', () => {
     expect(child.stderr()).toBe('');
   });
 });
+
+describe('/aggregate with the largest fan-out', () => {
+  it('prints no MaxListenersExceededWarning', async () => {
+    const child = serve(['--port', '0']);
+    try {
+      const base = await baseUrl(child);
+      const reply = await request(`${base}/aggregate?calls=50&ms=0`);
+      expect(reply.status).toBe(200);
+      expect(reply.json()).toMatchObject({ calls: 50 });
+    } finally {
+      child.proc.kill('SIGTERM');
+      // After exit every byte the server wrote to stderr has arrived.
+      expect(await child.exit).toBe(0);
+    }
+    expect(child.stderr()).not.toMatch(/MaxListenersExceededWarning/);
+    expect(child.stderr()).toBe('');
+  });
+});

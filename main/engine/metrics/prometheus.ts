@@ -9,6 +9,26 @@ import type { EngineSnapshot } from '../../../common/snapshot';
 import type { EngineCounters } from './counters';
 import type { Sampler } from './sampler';
 
+/**
+ * prom-client's defaults that break the exposition's naming rules: gauges named `_total`, which
+ * `promtool check metrics` rejects (a `_total` suffix promises a counter). Each one is the sum
+ * of the labelled gauge without the suffix (`nodejs_active_handles{type=…}`), so nothing is lost.
+ */
+const MISNAMED_DEFAULTS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
+
+/**
+ * prom-client 15 writes NaN as `Nan` (an empty event-loop-lag mean on the first scrape, for one).
+ * The text format spells it `NaN`; a strict parser (OpenMetrics) refuses anything else. A sample
+ * line ends with its value (no timestamps are written), so the fix is anchored there.
+ */
+export function spellSpecialValues(exposition: string): string {
+  return exposition.replace(/ Nan$/gm, ' NaN');
+}
+
 export interface PrometheusExport {
   readonly contentType: string;
   render(): Promise<string>;
@@ -22,6 +42,7 @@ export function createPrometheusExport(sampler: Sampler, counters: EngineCounter
   const build = (): Registry => {
     const reg = new Registry();
     collectDefaultMetrics({ register: reg });
+    for (const name of MISNAMED_DEFAULTS) reg.removeSingleMetric(name);
     const registers = [reg];
     const gauge = (name: string, help: string, read: (s: EngineSnapshot) => number): void => {
       new Gauge({
@@ -149,7 +170,7 @@ export function createPrometheusExport(sampler: Sampler, counters: EngineCounter
     async render() {
       registry ??= build();
       snap = sampler.current();
-      return registry.metrics();
+      return spellSpecialValues(await registry.metrics());
     },
   };
 }

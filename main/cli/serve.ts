@@ -11,6 +11,7 @@ export const SERVE_USAGE =
   'usage: npm run serve -- [--port N (0..65535, default 8888; 0 picks a free port)] ' +
   '[--host H (default 127.0.0.1)] [--sample-ms N (250..60000, default 1000)] ' +
   '[--no-sampler (no periodic sampling; /stats samples on request)] ' +
+  '[--max-sockets N (open-socket cap; default: ulimit -n minus a reserve; 0: none)] ' +
   '[--dashboard-port N (default 8890; 0 picks a free port)] [--no-dashboard]';
 
 export interface ServeFlags {
@@ -19,6 +20,8 @@ export interface ServeFlags {
   sampleMs: number;
   /** false with --no-sampler: measures what watching costs (the bench's overhead scenario). */
   sampler: boolean;
+  /** The open-socket cap; undefined = derived from the descriptor limit (socket-limits.ts). */
+  maxSockets: number | undefined;
   /** The browser dashboard's port; null with --no-dashboard. */
   dashboardPort: number | null;
 }
@@ -53,6 +56,7 @@ export function parseServeFlags(argv: string[]): ServeFlags {
         host: { type: 'string' },
         'sample-ms': { type: 'string' },
         'no-sampler': { type: 'boolean' },
+        'max-sockets': { type: 'string' },
         'dashboard-port': { type: 'string' },
         'no-dashboard': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -71,6 +75,10 @@ export function parseServeFlags(argv: string[]): ServeFlags {
     port: intFlag('port', values.port as string | undefined, 0, 65_535, 8888),
     sampleMs: intFlag('sample-ms', values['sample-ms'] as string | undefined, 250, 60_000, 1000),
     sampler: values['no-sampler'] !== true,
+    maxSockets:
+      values['max-sockets'] === undefined
+        ? undefined
+        : intFlag('max-sockets', values['max-sockets'] as string, 0, 10_000_000, 0),
     dashboardPort:
       values['no-dashboard'] === true
         ? null
@@ -110,6 +118,7 @@ export async function run(argv: string[]): Promise<number> {
       port: flags.port,
       sampleIntervalMs: flags.sampleMs,
       sampler: flags.sampler,
+      maxSockets: flags.maxSockets,
     });
   } catch (err) {
     if (isLoopscopeError(err) && err.code === 'port_in_use') {

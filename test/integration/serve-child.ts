@@ -65,3 +65,38 @@ export function rawExchange(base: string, text: string, ms = 10_000): Promise<st
     });
   });
 }
+
+export interface HeldSocket {
+  /** Everything the server sent so far. */
+  readonly data: string;
+  /** True once the connection closed, by either side. */
+  readonly closed: boolean;
+  /** ms from open to close, once closed. */
+  readonly lifetimeMs: number;
+  close(): void;
+}
+
+/** Opens a TCP connection, writes `text` (if any) and keeps it open until either side closes it. */
+export function holdSocket(base: string, text = ''): HeldSocket {
+  const { hostname, port } = new URL(base);
+  const opened = Date.now();
+  let data = '';
+  let closedAt = 0;
+  const socket = connect(Number(port), hostname, () => text && socket.write(text));
+  socket.setEncoding('utf8');
+  socket.on('data', (c: string) => (data += c));
+  socket.on('error', () => undefined);
+  socket.on('close', () => (closedAt = Date.now()));
+  return {
+    get data() {
+      return data;
+    },
+    get closed() {
+      return closedAt > 0;
+    },
+    get lifetimeMs() {
+      return closedAt - opened;
+    },
+    close: () => socket.destroy(),
+  };
+}

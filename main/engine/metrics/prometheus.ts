@@ -78,6 +78,12 @@ export function createPrometheusExport(sampler: Sampler, counters: EngineCounter
         for (const [kind, n] of Object.entries(snap.connections)) this.set({ kind }, n);
       },
     });
+    gauge('loopscope_sockets_open', 'Open TCP sockets, idle ones included', (s) => s.sockets.open);
+    gauge(
+      'loopscope_sockets_idle',
+      'Open sockets with no request, stream or WebSocket on them',
+      (s) => s.sockets.idle,
+    );
     gauge('loopscope_uptime_seconds', 'Seconds since the engine started', (s) => s.uptimeS);
     gauge(
       'loopscope_event_loop_delay_p50_seconds',
@@ -143,6 +149,11 @@ export function createPrometheusExport(sampler: Sampler, counters: EngineCounter
     total('loopscope_feed_published_total', 'Feed messages published', () => counters.published);
     total('loopscope_connections_opened_total', 'TCP connections accepted', () => counters.connectionsOpened);
     total('loopscope_connections_closed_total', 'TCP connections closed', () => counters.connectionsClosed);
+    total(
+      'loopscope_refused_accepts_total',
+      'Connections refused at accept: over the socket cap or out of file descriptors (ulimit -n)',
+      () => counters.refusedAccepts,
+    );
     total('loopscope_jobs_accepted_total', 'Jobs accepted onto the queue', () => snap.queue.accepted);
     total('loopscope_jobs_done_total', 'Jobs finished', () => snap.queue.done);
     total(

@@ -17,6 +17,7 @@ import { helloRoutes } from './routes/hello';
 import { jobRoutes } from './routes/jobs';
 import { observabilityRoutes } from './routes/observability';
 import { slowRoutes } from './routes/slow';
+import { capSockets, timeoutOptions, type SocketLimitOptions } from './socket-limits';
 import { serveFeed } from './sockets/feed';
 import { Heartbeat } from './sockets/heartbeat';
 import { servePrime } from './sockets/prime';
@@ -54,7 +55,7 @@ function buildTable(routes: Route[]): Map<string, MethodTable> {
   return table;
 }
 
-export interface HttpServerOptions {
+export interface HttpServerOptions extends SocketLimitOptions {
   pingMs?: number;
   keepAliveMs?: number;
   /** How long close() lets in-flight requests finish before cutting their connections. */
@@ -73,7 +74,8 @@ export class DemoServer {
   constructor(ctx: ServerContext, options: HttpServerOptions = {}) {
     this.ctx = ctx;
     this.closeGraceMs = options.closeGraceMs ?? 5_000;
-    this.server = createServer((req, res) => this.onRequest(req, res));
+    this.server = createServer(timeoutOptions(options), (req, res) => this.onRequest(req, res));
+    capSockets(this.server, ctx.counters, options);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
     this.heartbeat = new Heartbeat(this.wss, ctx.sseStreams, options.pingMs, options.keepAliveMs);
     this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));

@@ -57,6 +57,21 @@ export const BCRYPT_PASSWORD_BYTES = range(1, 72);
 /** Protocol §9: stall threshold. */
 export const STALL_THRESHOLD_MS = range(20, 5_000, 100);
 
+// ---- Slow and silent clients, and the descriptor budget (main/engine/server/socket-limits.ts) ----
+
+/** A client gets this long to send its request line and headers (silent sockets included). */
+export const HEADERS_TIMEOUT_MS = 10_000;
+/** ...and this long for the whole request, body included (held polls, SSE and ws are not cut). */
+export const REQUEST_TIMEOUT_MS = 30_000;
+/** An idle keep-alive connection is closed after this long (node's own default). */
+export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** How often node:http looks for expired requests: the timeouts above are this coarse. */
+export const TIMEOUT_CHECK_MS = 1_000;
+/** `serve --max-sockets`: the open-socket cap; 0 = none of the server's own. */
+export const MAX_SOCKETS = range(0, 10_000_000);
+/** Descriptors kept back from the socket cap for everything that is not a client socket. */
+export const FD_RESERVE = { min: 64, fraction: 0.1 } as const;
+
 // ---- The engine's own settings ----
 
 /** The sampler's window: one snapshot per interval. */

@@ -17,6 +17,21 @@ export interface ConnectionCounts {
   http: number;
 }
 
+/** Every TCP connection of the demo server, whatever it carries or does not carry yet. */
+export interface SocketStats {
+  /** Open sockets: every kind above, plus idle keep-alive ones and requests still arriving. */
+  open: number;
+  /** Open sockets with no request, stream or WebSocket on them (keep-alive, or headers not complete). */
+  idle: number;
+  /** The open-socket cap in force, null when there is none. */
+  max: number | null;
+  /**
+   * Connections refused at accept since start (over the cap or out of descriptors). When this
+   * grows, `ulimit -n` is too low for the load.
+   */
+  refusedAccepts: number;
+}
+
 export interface EventLoopStats {
   p50Ms: number;
   p99Ms: number;
@@ -65,6 +80,7 @@ export interface EngineSnapshot {
   /** Length of the window this sample covers. */
   intervalMs: number;
   connections: ConnectionCounts;
+  sockets: SocketStats;
   eventLoop: EventLoopStats;
   queue: QueueStats;
   feed: FeedStats;

@@ -3,7 +3,13 @@
  * Prints one line with the real URL, runs until SIGINT/SIGTERM, then closes gracefully and exits 0.
  */
 import { hasCode, LoopscopeError } from '../../common/errors';
-import { DEFAULT_DASHBOARD_PORT, DEFAULT_SERVER_PORT, PORT, SAMPLE_INTERVAL_MS } from '../../common/limits';
+import {
+  DEFAULT_DASHBOARD_PORT,
+  DEFAULT_SERVER_PORT,
+  MAX_SOCKETS,
+  PORT,
+  SAMPLE_INTERVAL_MS,
+} from '../../common/limits';
 import { startBrowserMode } from '../dashboard/browser-mode';
 import { createEngine, type EngineOptions } from '../engine/engine';
 import { intFlag, parseFlags } from './flags';
@@ -12,6 +18,7 @@ export const SERVE_USAGE =
   `usage: npm run serve -- [--port N (0..65535, default ${DEFAULT_SERVER_PORT}; 0 picks a free port)] ` +
   `[--host H (default 127.0.0.1)] [--sample-ms N (${SAMPLE_INTERVAL_MS.min}..${SAMPLE_INTERVAL_MS.max}, default ${SAMPLE_INTERVAL_MS.default})] ` +
   '[--no-sampler (no periodic sampling; /stats samples on request)] ' +
+  '[--max-sockets N (open-socket cap; default: ulimit -n minus a reserve; 0: none)] ' +
   `[--dashboard-port N (default ${DEFAULT_DASHBOARD_PORT}; 0 picks a free port)] [--no-dashboard]`;
 
 export interface ServeFlags {
@@ -20,6 +27,8 @@ export interface ServeFlags {
   sampleMs: number;
   /** false with --no-sampler: measures what watching costs (the bench's overhead scenario). */
   sampler: boolean;
+  /** The open-socket cap; undefined: the engine derives it from `ulimit -n`. */
+  maxSockets: number | undefined;
   /** The browser dashboard's port; null with --no-dashboard. */
   dashboardPort: number | null;
 }
@@ -31,6 +40,7 @@ const OPTIONS = {
   host: { type: 'string' },
   'sample-ms': { type: 'string' },
   'no-sampler': { type: 'boolean' },
+  'max-sockets': { type: 'string' },
   'dashboard-port': { type: 'string' },
   'no-dashboard': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -45,6 +55,7 @@ export function parseServeFlags(argv: string[]): ServeFlags {
     port: intFlag(values, 'port', PORT) ?? DEFAULT_SERVER_PORT,
     sampleMs: intFlag(values, 'sample-ms', SAMPLE_INTERVAL_MS) ?? SAMPLE_INTERVAL_MS.default!,
     sampler: values['no-sampler'] !== true,
+    maxSockets: intFlag(values, 'max-sockets', MAX_SOCKETS),
     dashboardPort:
       values['no-dashboard'] === true
         ? null
@@ -76,6 +87,7 @@ async function start(flags: ServeFlags): Promise<Running> {
     port: flags.port,
     sampleIntervalMs: flags.sampleMs,
     sampler: flags.sampler,
+    maxSockets: flags.maxSockets,
   };
   if (flags.dashboardPort === null) {
     const engine = await createEngine(engineOptions);

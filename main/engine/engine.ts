@@ -16,9 +16,11 @@ import { Sampler } from './metrics/sampler';
 import type { ServerContext } from './server/context';
 import { DemoServer } from './server/http-server';
 import { LongPolls } from './server/long-polls';
+import type { SocketLimitOptions } from './server/socket-limits';
 import { DEFAULT_KEEPALIVE_MS, DEFAULT_PING_MS } from './server/sockets/heartbeat';
 
-export interface EngineOptions {
+/** Timeouts and the socket cap: see server/socket-limits.ts for each default. */
+export interface EngineOptions extends SocketLimitOptions {
   /** Default 127.0.0.1. */
   host?: string;
   /** Default 8888; 0 picks a free port (read it back from engine.port). */
@@ -109,6 +111,11 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     pingMs: options.heartbeatMs ?? DEFAULT_PING_MS,
     keepAliveMs: options.sseKeepAliveMs ?? DEFAULT_KEEPALIVE_MS,
     closeGraceMs: options.closeGraceMs,
+    headersTimeoutMs: options.headersTimeoutMs,
+    requestTimeoutMs: options.requestTimeoutMs,
+    keepAliveTimeoutMs: options.keepAliveTimeoutMs,
+    timeoutCheckMs: options.timeoutCheckMs,
+    maxSockets: options.maxSockets,
   });
   const stopAll = async (): Promise<void> => {
     sampler.stop();

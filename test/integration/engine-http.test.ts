@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -298,6 +299,55 @@ describe('§8 /stats and /metrics', () => {
       }
     } finally {
       await other.close();
+    }
+  });
+});
+
+/** Debian's `prometheus` package; .ci/run installs it. */
+const PROMTOOL = '/usr/bin/promtool';
+const hasPromtool = spawnSync(PROMTOOL, ['--version']).status === 0;
+if (!hasPromtool)
+  console.warn(`skipping the promtool check: ${PROMTOOL} is not installed (apt-get install prometheus)`);
+
+/** A sample's value as the text format allows it: a Go float, with NaN/+Inf/-Inf spelled exactly. */
+const SAMPLE =
+  /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (NaN|[+-]Inf|[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)$/;
+
+describe('§8 /metrics is valid exposition text', () => {
+  it.skipIf(!hasPromtool)('promtool check metrics accepts the whole of it', async () => {
+    // A fresh engine's first scrape: Node's event-loop-lag histogram is still empty, so its
+    // mean is NaN, the value prom-client used to misspell.
+    const fresh = await createEngine({ port: 0 });
+    try {
+      const text = (await request(`${fresh.url}/metrics`)).text;
+      expect(text).toMatch(/ NaN$/m);
+      const check = spawnSync(PROMTOOL, ['check', 'metrics'], { input: text, encoding: 'utf8' });
+      expect(check.stdout + check.stderr).toBe('');
+      expect(check.status).toBe(0);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('every sample line parses, special values are spelled NaN/+Inf/-Inf, and values round-trip', async () => {
+    const fresh = await createEngine({ port: 0, queueCapacity: 321 });
+    try {
+      const text = (await request(`${fresh.url}/metrics`)).text;
+      const typed = new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]));
+      const values = new Map<string, number>();
+      for (const line of text.split('\n')) {
+        if (line === '' || line.startsWith('#')) continue;
+        const m = SAMPLE.exec(line);
+        expect(m, line).not.toBeNull();
+        const [, name, labels, value] = m!;
+        const family = name!.replace(/_(bucket|sum|count)$/, '');
+        expect(typed.has(name!) || typed.has(family), `${name} has a # TYPE line`).toBe(true);
+        values.set(name! + (labels ?? ''), Number(value));
+      }
+      expect(values.get('loopscope_queue_capacity')).toBe(321);
+      expect(values.get('loopscope_connections{kind="http"}')).toBe(1);
+    } finally {
+      await fresh.close();
     }
   });
 });

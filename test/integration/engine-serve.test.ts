@@ -1,36 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { closeCode, openSse, openWs, request, stats, until, wsUrl } from './engine-client';
+import { serve as serveChild } from './serve-child';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-
-interface Child {
-  proc: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exit: Promise<number | null>;
-}
-
-function serve(...args: string[]): Child {
-  // The dashboard is not what these tests are about (and its fixed default port may be taken).
-  const proc = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'main/cli/index.ts', 'serve', '--no-dashboard', ...args],
-    {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let out = '';
-  let err = '';
-  proc.stdout!.on('data', (c) => (out += c));
-  proc.stderr!.on('data', (c) => (err += c));
-  const exit = once(proc, 'exit').then(([code]) => code as number | null);
-  return { proc, stdout: () => out, stderr: () => err, exit };
-}
+const serve = (...args: string[]) => serveChild(args);
 
 describe('npm run serve', () => {
   it('prints its URL, then on SIGTERM answers held polls, closes sockets with 1001, ends SSE, exits 0', async () => {

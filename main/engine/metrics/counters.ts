@@ -18,6 +18,10 @@ export class EngineCounters {
   connectionsClosed = 0;
   /** WebSocket frames that broke the protocol (too big, invalid UTF-8, ...); ws closed those peers. */
   wsProtocolErrors = 0;
+  /** Connections refused at accept since start: over the socket cap, or out of descriptors. */
+  refusedAccepts = 0;
+  /** The open-socket cap in force (socket-limits.ts), null when there is none. */
+  maxSockets: number | null = null;
   /** bcrypt totals since start. */
   readonly bcrypt: BcryptWindowStats = { loopRuns: 0, loopMs: 0, poolRuns: 0 };
 

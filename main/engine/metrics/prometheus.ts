@@ -9,6 +9,26 @@ import type { EngineSnapshot } from '../../../common/snapshot';
 import type { EngineCounters } from './counters';
 import type { Sampler } from './sampler';
 
+/**
+ * prom-client's defaults that break the exposition's naming rules: gauges named `_total`, which
+ * `promtool check metrics` rejects (a `_total` suffix promises a counter). Each one is the sum
+ * of the labelled gauge without the suffix (`nodejs_active_handles{type=…}`), so nothing is lost.
+ */
+const MISNAMED_DEFAULTS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
+
+/**
+ * prom-client 15 writes NaN as `Nan` (an empty event-loop-lag mean on the first scrape, for one).
+ * The text format spells it `NaN`; a strict parser (OpenMetrics) refuses anything else. A sample
+ * line ends with its value (no timestamps are written), so the fix is anchored there.
+ */
+export function spellSpecialValues(exposition: string): string {
+  return exposition.replace(/ Nan$/gm, ' NaN');
+}
+
 export interface PrometheusExport {
   readonly contentType: string;
   render(): Promise<string>;
@@ -22,6 +42,7 @@ export function createPrometheusExport(sampler: Sampler, counters: EngineCounter
   const build = (): Registry => {
     const reg = new Registry();
     collectDefaultMetrics({ register: reg });
+    for (const name of MISNAMED_DEFAULTS) reg.removeSingleMetric(name);
     const registers = [reg];
     const gauge = (name: string, help: string, read: (s: EngineSnapshot) => number): void => {
       new Gauge({
@@ -57,6 +78,12 @@ export function createPrometheusExport(sampler: Sampler, counters: EngineCounter
         for (const [kind, n] of Object.entries(snap.connections)) this.set({ kind }, n);
       },
     });
+    gauge('loopscope_sockets_open', 'Open TCP sockets, idle ones included', (s) => s.sockets.open);
+    gauge(
+      'loopscope_sockets_idle',
+      'Open sockets with no request, stream or WebSocket on them',
+      (s) => s.sockets.idle,
+    );
     gauge('loopscope_uptime_seconds', 'Seconds since the engine started', (s) => s.uptimeS);
     gauge(
       'loopscope_event_loop_delay_p50_seconds',
@@ -122,6 +149,11 @@ export function createPrometheusExport(sampler: Sampler, counters: EngineCounter
     total('loopscope_feed_published_total', 'Feed messages published', () => counters.published);
     total('loopscope_connections_opened_total', 'TCP connections accepted', () => counters.connectionsOpened);
     total('loopscope_connections_closed_total', 'TCP connections closed', () => counters.connectionsClosed);
+    total(
+      'loopscope_refused_accepts_total',
+      'Connections refused at accept: over the socket cap or out of file descriptors (ulimit -n)',
+      () => counters.refusedAccepts,
+    );
     total('loopscope_jobs_accepted_total', 'Jobs accepted onto the queue', () => snap.queue.accepted);
     total('loopscope_jobs_done_total', 'Jobs finished', () => snap.queue.done);
     total(
@@ -149,7 +181,7 @@ export function createPrometheusExport(sampler: Sampler, counters: EngineCounter
     async render() {
       registry ??= build();
       snap = sampler.current();
-      return registry.metrics();
+      return spellSpecialValues(await registry.metrics());
     },
   };
 }

@@ -4,7 +4,8 @@
  * deltas. Nothing here looks at individual connections, so its cost does not grow with them.
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
-import type { EngineSnapshot } from '../../../common/snapshot';
+import { getHeapStatistics } from 'node:v8';
+import type { EngineSnapshot, SocketStats } from '../../../common/snapshot';
 import type { Feed } from '../feed';
 import type { JobQueue } from '../job-queue';
 import type { EngineCounters } from './counters';
@@ -63,6 +64,7 @@ export class Sampler {
   private cpu: NodeJS.CpuUsage = process.cpuUsage();
   private totals: Totals;
   private last: EngineSnapshot;
+  private memory: EngineSnapshot['memory'] = { rssBytes: 0, heapUsedBytes: 0 };
 
   constructor(sources: SamplerSources, options: SamplerOptions = {}) {
     this.sources = sources;
@@ -94,16 +96,39 @@ export class Sampler {
   /** The last window's figures with the gauges (connections, queue, feed, memory) read live. */
   current(): EngineSnapshot {
     const snap = this.latest();
-    const memory = process.memoryUsage();
     return {
       ...snap,
       time: Date.now(),
       uptimeS: round((performance.now() - this.startedAt) / 1000),
       connections: { ...this.sources.counters.connections },
+      sockets: this.sockets(),
       queue: this.sources.queue.stats(),
       feed: { lastSeq: this.sources.feed.lastSeq, oldestSeq: this.sources.feed.oldestSeq },
-      memory: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed },
+      memory: this.readMemory(),
     };
+  }
+
+  /**
+   * RSS comes from /proc/self/stat, which takes a file descriptor: out of descriptors,
+   * process.memoryUsage() (and its .rss()) throw EMFILE, and a throw here would end the process
+   * from inside a timer. Then the last RSS stands and the heap is read from V8, which needs none.
+   */
+  private readMemory(): EngineSnapshot['memory'] {
+    try {
+      const m = process.memoryUsage();
+      this.memory = { rssBytes: m.rss, heapUsedBytes: m.heapUsed };
+    } catch {
+      this.memory = { rssBytes: this.memory.rssBytes, heapUsedBytes: getHeapStatistics().used_heap_size };
+    }
+    return this.memory;
+  }
+
+  /** Counted per accept and close, so idle and half-sent sockets show too (no per-socket walk). */
+  private sockets(): SocketStats {
+    const c = this.sources.counters;
+    const open = c.connectionsOpened - c.connectionsClosed;
+    const busy = Object.values(c.connections).reduce((a, b) => a + b, 0);
+    return { open, idle: Math.max(0, open - busy), max: c.maxSockets, refusedAccepts: c.refusedAccepts };
   }
 
   subscribe(listener: (s: EngineSnapshot) => void): () => void {
@@ -167,13 +192,13 @@ export class Sampler {
       utilization: round(elu.utilization, 4),
     };
 
-    const memory = process.memoryUsage();
     const counters = this.sources.counters;
     const snapshot: EngineSnapshot = {
       time: Date.now(),
       uptimeS: round((now - this.startedAt) / 1000),
       intervalMs: Math.round(elapsedMs),
       connections: { ...counters.connections },
+      sockets: this.sockets(),
       eventLoop,
       queue: this.sources.queue.stats(),
       feed: { lastSeq: this.sources.feed.lastSeq, oldestSeq: this.sources.feed.oldestSeq },
@@ -191,7 +216,7 @@ export class Sampler {
         loopMs: round(totals.loopMs - prev.loopMs, 1),
         poolRuns: totals.poolRuns - prev.poolRuns,
       },
-      memory: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed },
+      memory: this.readMemory(),
       cpu: { percent: round(((cpu.user + cpu.system) / 1000 / elapsedMs) * 100, 1) },
     };
     this.totals = totals;

@@ -9,6 +9,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { isLoopscopeError, LoopscopeError } from '../../../common/errors';
 import type { Route, ServerContext } from './context';
 import { Exchange } from './exchange';
+import { parseRequestTarget } from './request-target';
 import { aggregateRoutes } from './routes/aggregate';
 import { bcryptRoutes } from './routes/bcrypt';
 import { feedRoutes } from './routes/feed';
@@ -16,6 +17,7 @@ import { helloRoutes } from './routes/hello';
 import { jobRoutes } from './routes/jobs';
 import { observabilityRoutes } from './routes/observability';
 import { slowRoutes } from './routes/slow';
+import { capSockets, timeoutOptions, type SocketLimitOptions } from './socket-limits';
 import { serveFeed } from './sockets/feed';
 import { Heartbeat } from './sockets/heartbeat';
 import { servePrime } from './sockets/prime';
@@ -30,6 +32,9 @@ const ROUTES: Route[] = [
   ...bcryptRoutes,
   ...observabilityRoutes,
 ];
+
+/** Stands in for a request target that did not parse, so its 400 can use the usual Exchange. */
+const UNPARSED_TARGET = new URL('http://localhost/');
 
 /** Paths only reachable by a WebSocket upgrade; a plain request to them gets 426. */
 const WS_PATHS = new Set(['/ws/prime', '/ws/feed']);
@@ -48,7 +53,7 @@ function buildTable(routes: Route[]): Map<string, MethodTable> {
   return table;
 }
 
-export interface HttpServerOptions {
+export interface HttpServerOptions extends SocketLimitOptions {
   pingMs?: number;
   keepAliveMs?: number;
   /** How long close() lets in-flight requests finish before cutting their connections. */
@@ -67,7 +72,8 @@ export class DemoServer {
   constructor(ctx: ServerContext, options: HttpServerOptions = {}) {
     this.ctx = ctx;
     this.closeGraceMs = options.closeGraceMs ?? 5_000;
-    this.server = createServer((req, res) => this.onRequest(req, res));
+    this.server = createServer(timeoutOptions(options), (req, res) => this.onRequest(req, res));
+    capSockets(this.server, ctx.counters, options);
     // A frame over WS_FRAME_BYTES closes the socket with 1009 (ws enforces it while reading).
     this.wss = new WebSocketServer({ noServer: true, maxPayload: WS_FRAME_BYTES, perMessageDeflate: false });
     this.heartbeat = new Heartbeat(this.wss, ctx.sseStreams, options.pingMs, options.keepAliveMs);
@@ -131,7 +137,14 @@ export class DemoServer {
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let url: URL;
+    try {
+      url = parseRequestTarget(req.url);
+    } catch (err) {
+      // No route sees a target that does not parse; its 400 goes out like any other error.
+      new Exchange(req, res, UNPARSED_TARGET, this.ctx.counters).error(err as LoopscopeError);
+      return;
+    }
     const ex = new Exchange(req, res, url, this.ctx.counters);
     if (this.closing) {
       res.setHeader('connection', 'close');
@@ -192,8 +205,8 @@ export class DemoServer {
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const url = new URL(req.url ?? '/', 'http://localhost');
     try {
+      const url = parseRequestTarget(req.url);
       if (this.closing) throw new LoopscopeError('shutting_down', 'the server is shutting down');
       if (url.pathname === '/ws/prime') {
         this.wss.handleUpgrade(req, socket, head, (ws) => {
@@ -218,8 +231,17 @@ export class DemoServer {
         throw new LoopscopeError('not_found', `no WebSocket endpoint at ${url.pathname}`);
       }
     } catch (err) {
-      if (!isLoopscopeError(err)) throw err;
-      rejectUpgrade(socket, err);
+      if (isLoopscopeError(err)) {
+        rejectUpgrade(socket, err);
+        return;
+      }
+      // A bug, not bad input. Thrown from an 'upgrade' listener it would end the process, so it
+      // is reported the way onRequest reports one: 500 to this client, the evidence on stderr.
+      console.error('loopscope: unexpected error while upgrading', req.url, err);
+      rejectUpgrade(
+        socket,
+        new LoopscopeError('internal_error', 'the server failed to upgrade this request'),
+      );
     }
   }
 }
@@ -228,6 +250,7 @@ const REASONS: Record<number, string> = {
   400: 'Bad Request',
   404: 'Not Found',
   410: 'Gone',
+  500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
 

@@ -2,6 +2,7 @@
  * PROTOCOL.md §3: fan out K real HTTP requests to this server's own /slow, concurrently (E ≈ N)
  * or one after another (E ≈ K×N), like Tornado's AsyncHTTPClient in an async handler.
  */
+import { setMaxListeners } from 'node:events';
 import { request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { LoopscopeError } from '../../../../common/errors';
@@ -34,6 +35,9 @@ async function aggregate(ex: Exchange, ctx: ServerContext): Promise<void> {
   const sequential = seq === '1';
   // If our client leaves, its upstream calls are cancelled rather than left running.
   const abort = new AbortController();
+  // Each concurrent call adds one abort listener; at most AGGREGATE_CALLS.max at once is by design, not
+  // the leak Node's default limit of 10 listeners per signal warns about.
+  setMaxListeners(AGGREGATE_CALLS.max, abort.signal);
   ex.res.once('close', () => abort.abort());
   const start = performance.now();
   try {

@@ -47,6 +47,8 @@ export interface AppHost {
 type Handlers = { [K in CommandName]: (payload: ParsedCommandPayload<K>) => Promise<CommandReplies[K]> };
 
 const BCRYPT_PASSWORD = 'loopscope-demo-password';
+/** Refusals this far apart are separate episodes, each told once. */
+const REFUSAL_QUIET_MS = 10_000;
 
 export async function createAppHost(options: AppHostOptions): Promise<AppHost> {
   const hub = new EventHub();
@@ -220,7 +222,26 @@ class Host implements AppHost {
   }
 
   private watchEngine(engine: Engine): () => void {
-    return engine.metrics.subscribe((snapshot) => this.hub.emit('snapshot', snapshot));
+    let refused = engine.metrics.latest().sockets.refusedAccepts;
+    let lastRefusalAt = -Infinity;
+    return engine.metrics.subscribe((snapshot) => {
+      this.hub.emit('snapshot', snapshot);
+      // Said once per episode of refusals: when they start after a quiet spell, not every window.
+      const now = snapshot.sockets.refusedAccepts;
+      const grew = now > refused;
+      if (grew && snapshot.time - lastRefusalAt > REFUSAL_QUIET_MS) {
+        const cap = snapshot.sockets.max === null ? '' : ` (${snapshot.sockets.max} open sockets)`;
+        notice(
+          this.hub,
+          'warn',
+          'fd_limit',
+          `The demo server is refusing new connections: it is at its file-descriptor limit${cap}. ` +
+            'Raise it with `ulimit -n` before starting Loopscope, or spawn fewer clients.',
+        );
+      }
+      if (grew) lastRefusalAt = snapshot.time;
+      refused = now;
+    });
   }
 
   /** Starts a demo server on the new port first, so a port in use leaves the old one running. */

@@ -3,7 +3,7 @@
  * with a real engine on loopback: untrusted input never throws, a taken port falls back with a
  * notice that waits for its first listener, and an adopted engine is left to its creator.
  */
-import { createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ApiEvents } from '../../common/api';
@@ -110,5 +110,43 @@ describe('app host', () => {
     // (A generator_warning about CPU on this busy machine may come too; none may repeat the death.)
     expect(notices.filter((n) => n.message.includes(`pid ${generator})`))).toHaveLength(1);
     expect(notices.map((n) => n.code)).not.toContain('generator_restarted');
+  });
+
+  it('tells the user, once, naming ulimit -n, when the demo server refuses connections', async () => {
+    const h = await host({
+      shell: 'electron',
+      engineOptions: { port: 0, sampleIntervalMs: 250, maxSockets: 5 },
+    });
+    const notices: ApiEvents['notice'][] = [];
+    h.on('notice', (n) => notices.push(n));
+    const { port } = new URL(h.info().serverUrl);
+    const sockets: Socket[] = [];
+    // Twice the cap, held open: the server refuses the rest at accept and counts them.
+    for (let i = 0; i < 10; i++) {
+      const s = connect(Number(port), '127.0.0.1');
+      s.on('error', () => undefined);
+      sockets.push(s);
+    }
+    cleanup.push(async () => sockets.forEach((s) => s.destroy()));
+    const fdNotice = await until(
+      async () => notices.filter((n) => n.code === 'fd_limit'),
+      (found) => found.length > 0,
+      5_000,
+    );
+    expect(fdNotice[0]).toMatchObject({ level: 'warn' });
+    expect(fdNotice[0]!.message).toContain('ulimit -n');
+    // The same episode — refusals in each of the next windows — is not told again.
+    const windows = await new Promise<number>((resolve) => {
+      let n = 0;
+      const off = h.on('snapshot', (snap) => {
+        for (let i = 0; i < 3; i++) connect(Number(port), '127.0.0.1').on('error', () => undefined);
+        if (++n === 4) {
+          off();
+          resolve(snap.sockets.refusedAccepts);
+        }
+      });
+    });
+    expect(windows).toBeGreaterThan(10);
+    expect(notices.filter((n) => n.code === 'fd_limit')).toHaveLength(1);
   });
 });

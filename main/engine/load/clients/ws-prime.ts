@@ -1,8 +1,10 @@
 /**
  * ws-prime: each client sends an integer every intervalMs (0 = hold the connection idle) and checks
- * every answer against its own Miller–Rabin verdict and canonical form. Answers come back in send
- * order, so each connection keeps a FIFO of what it is waiting for; round trip is measured from the
- * moment a send was due, so a stalled server or generator cannot hide the stall.
+ * every answer against the verdict and canonical form known before it was sent (prime-check.ts's
+ * question pool, answered once by the engine's Miller–Rabin and tested against an independent one).
+ * Answers come back in send order, so each connection keeps a FIFO of what it is waiting for; round
+ * trip is measured from the moment a send was due, so a stalled server or generator cannot hide the
+ * stall.
  */
 import type { KindOptions } from '../../../../common/load';
 import { ConnectionPool } from '../connection-pool';

@@ -35,13 +35,18 @@ export function sendError(res: ServerResponse, status: number, code: string, mes
   res.end(JSON.stringify({ error: code, message }));
 }
 
-export async function serveStatic(root: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** `pathname` comes from the request target already checked by request-guard.ts. */
+export async function serveStatic(
+  root: string,
+  pathname: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('allow', 'GET, HEAD');
     sendError(res, 405, 'method_not_allowed', 'the dashboard only serves GET and HEAD');
     return;
   }
-  const pathname = new URL(req.url ?? '/', 'http://dashboard').pathname;
   let relative: string;
   try {
     relative = decodeURIComponent(pathname === '/' ? '/index.html' : pathname);

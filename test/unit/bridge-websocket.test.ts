@@ -15,6 +15,7 @@ import type { ReplyFrame, ServerFrame } from '../../common/bridge-frames';
 import type { EngineSnapshot, QueueStats } from '../../common/snapshot';
 import { createAppHost, type AppHost } from '../../main/control/app-host';
 import { startDashboard, type Dashboard } from '../../main/dashboard/dashboard';
+import { rawStatus, UPGRADE_HEADERS } from '../fixtures/raw-http';
 
 let host: AppHost;
 let dashboard: Dashboard;
@@ -49,6 +50,9 @@ async function refusal(url: string, origin: string | undefined): Promise<number>
   ])) as [unknown, { statusCode: number }];
   return res.statusCode;
 }
+
+/** Status of a raw request to the dashboard's port. */
+const statusOf = (text: string) => rawStatus(dashboard.port, text);
 
 class Client {
   private nextId = 1;
@@ -135,6 +139,49 @@ describe('bridge: who may connect', () => {
     expect((await get('/', `rebound.example:${dashboard.port}`)).status).toBe(403);
     expect((await get('/../package.json', own)).status).toBe(404);
     expect((await get('/%2e%2e/package.json', own)).status).toBe(404);
+  });
+});
+
+describe('bridge: requests it cannot parse, and Host on the upgrade path', () => {
+  // Targets node:http lets through but new URL() refuses (TypeError: Invalid URL). On the upgrade
+  // path that exception escaped the 'upgrade' listener, before the token check: anyone on the
+  // machine could kill the app with one line.
+  const BAD_TARGETS = ['http://[', 'http://a:99999/', 'http://[/bridge?token=x'];
+
+  it('answers 400 on both paths, before any token, and keeps serving', async () => {
+    const host = `127.0.0.1:${dashboard.port}`;
+    for (const target of BAD_TARGETS) {
+      expect(await statusOf(`GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`)).toBe(
+        400,
+      );
+      expect(await statusOf(`GET ${target} HTTP/1.1\r\nHost: ${host}\r\n${UPGRADE_HEADERS}\r\n`)).toBe(400);
+    }
+    // What node:http cannot parse at all is its own 400.
+    expect(await statusOf('GET / HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n')).toBe(400);
+    const client = await Client.connect();
+    expect(await client.call('getInfo', {})).toMatchObject({ ok: true });
+  });
+
+  it('checks Host before the target, on both paths alike', async () => {
+    for (const target of ['/', ...BAD_TARGETS]) {
+      expect(await statusOf(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)).toBe(403);
+      expect(await statusOf(`GET ${target} HTTP/1.1\r\nHost: x\r\n${UPGRADE_HEADERS}\r\n`)).toBe(403);
+    }
+  });
+
+  it('refuses an upgrade under a foreign Host even with the right token and Origin (DNS rebinding)', async () => {
+    const ws = new WebSocket(bridgeUrl(dashboard.token), {
+      origin: dashboard.origin,
+      headers: { host: `rebound.example:${dashboard.port}` },
+    });
+    open.push(ws);
+    const [, res] = (await Promise.race([
+      once(ws, 'unexpected-response'),
+      once(ws, 'open').then(() => {
+        throw new Error('the bridge accepted a foreign Host');
+      }),
+    ])) as [unknown, { statusCode: number }];
+    expect(res.statusCode).toBe(403);
   });
 });
 

@@ -15,7 +15,10 @@ import type { ReplyFrame, ServerFrame } from '../../common/bridge-frames';
 import type { EngineSnapshot, QueueStats } from '../../common/snapshot';
 import { createAppHost, type AppHost } from '../../main/control/app-host';
 import { startDashboard, type Dashboard } from '../../main/dashboard/dashboard';
-import { rawStatus, UPGRADE_HEADERS } from '../fixtures/raw-http';
+import { rawStatus, unreadByServer, UPGRADE_HEADERS } from '../fixtures/raw-http';
+import { MAX_QUEUED_BYTES } from '../../main/dashboard/bridge';
+import { MAX_ECHOED_CHARS } from '../../common/api';
+import { until } from '../fixtures/load-wait';
 
 let host: AppHost;
 let dashboard: Dashboard;
@@ -249,6 +252,50 @@ describe('bridge: the typed API', () => {
     offender.ws.send(JSON.stringify({ id: 1, name: 'getInfo', payload: { pad: 'x'.repeat(70 * 1024) } }));
     const [code] = (await once(offender.ws, 'close')) as [number];
     expect(code).toBe(1009);
+    expect(await bystander.call('getInfo', {})).toMatchObject({ ok: true });
+  });
+
+  it('echoes at most a bounded piece of an unknown command name or a bad key', async () => {
+    const client = await Client.connect();
+    const name = 'x'.repeat(60 * 1024);
+    const unknown = await client.call(name, {});
+    expect(unknown).toMatchObject({ ok: false, error: { code: 'unknown_command' } });
+    expect(JSON.stringify(unknown).length).toBeLessThan(MAX_ECHOED_CHARS + 200);
+    const badKey = await client.call('setWorkers', { workers: 1, [name]: 1 });
+    expect(badKey).toMatchObject({ ok: false, error: { code: 'bad_payload' } });
+    expect(JSON.stringify(badKey).length).toBeLessThan(MAX_ECHOED_CHARS + 200);
+  });
+
+  it('closes a client that does not read with 1013 once its queue passes the cap; others carry on', async () => {
+    const bystander = await Client.connect();
+    const slow = await Client.connect();
+    let replies = 0;
+    slow.ws.on('message', () => replies++);
+    // Stop reading: what the bridge sends now piles up in the kernel, then in the app.
+    slow.ws.pause();
+    // Each 1-byte frame is answered with a ~100-byte bad_frame reply: ~10 MB of replies, past the
+    // cap plus anything the kernel's socket buffers can take.
+    const frames = 100_000;
+    for (let i = 1; i < frames; i++) slow.ws.send('x');
+    await new Promise((resolve) => slow.ws.send('x', resolve));
+    await until(
+      async () => unreadByServer(dashboard.port),
+      (n) => n === 0,
+      20_000,
+    );
+    expect(await bystander.call('getInfo', {})).toMatchObject({ ok: true });
+    const closed = once(slow.ws, 'close') as Promise<[number]>;
+    slow.ws.resume();
+    const [code] = await Promise.race([
+      closed,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`not closed; ${replies} of ${frames} replies read`)), 10_000),
+      ),
+    ]);
+    expect(code).toBe(1013);
+    // It was cut off: far fewer replies than frames, about the cap's worth plus the kernel's.
+    expect(replies).toBeLessThan(frames);
+    expect(replies * 90).toBeGreaterThan(MAX_QUEUED_BYTES / 2);
     expect(await bystander.call('getInfo', {})).toMatchObject({ ok: true });
   });
 

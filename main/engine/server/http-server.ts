@@ -71,7 +71,7 @@ export class DemoServer {
     this.closeGraceMs = options.closeGraceMs ?? 5_000;
     this.server = createServer((req, res) => this.onRequest(req, res));
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
-    this.heartbeat = new Heartbeat(this.wss, ctx.sseStreams, options.pingMs, options.keepAliveMs);
+    this.heartbeat = new Heartbeat(ctx.sseStreams, options.pingMs, options.keepAliveMs);
     this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
     this.server.on('connection', (socket) => {
       ctx.counters.connectionsOpened++;

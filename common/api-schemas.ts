@@ -26,21 +26,35 @@ export type ParsedCommandPayload<K extends CommandName> = z.output<(typeof comma
 export type ValidationResult<K extends CommandName> =
   { ok: true; name: K; payload: ParsedCommandPayload<K> } | { ok: false; error: ApiErrorShape };
 
+/**
+ * Longest stretch of untrusted input an error message quotes back. A reply that echoed a 60 KB
+ * command name in full let a client that never reads its replies grow the app's memory by the
+ * size of everything it sent.
+ */
+export const MAX_ECHOED_CHARS = 200;
+
+function clip(text: string): string {
+  return text.length <= MAX_ECHOED_CHARS ? text : `${text.slice(0, MAX_ECHOED_CHARS)}…`;
+}
+
 /** Checks an untrusted (name, payload) pair; never throws. */
 export function validateCommand(name: unknown, payload: unknown): ValidationResult<CommandName> {
   if (!isCommandName(name)) {
-    return {
-      ok: false,
-      error: { code: 'unknown_command', message: `unknown command ${JSON.stringify(name)}` },
-    };
+    // Only a string is quoted: JSON.stringify would throw on a BigInt sent over IPC.
+    const shown = typeof name === 'string' ? JSON.stringify(clip(name)) : `of type ${typeof name}`;
+    return { ok: false, error: { code: 'unknown_command', message: `unknown command ${shown}` } };
   }
   const parsed = commandSchemas[name].safeParse(payload ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue && issue.path.length > 0 ? issue.path.join('.') : 'payload';
+    // Zod quotes offending keys ('Unrecognized key: "…"'), so the detail is clipped too.
     return {
       ok: false,
-      error: { code: 'bad_payload', message: `${name}: ${where} ${issue?.message ?? 'is invalid'}` },
+      error: {
+        code: 'bad_payload',
+        message: `${name}: ${clip(`${where} ${issue?.message ?? 'is invalid'}`)}`,
+      },
     };
   }
   return { ok: true, name, payload: parsed.data } as ValidationResult<CommandName>;

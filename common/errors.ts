@@ -50,7 +50,17 @@ export const ERRORS = {
   unknown_command: { status: 400, exit: EXIT.usage },
   bad_payload: { status: 400, exit: EXIT.usage },
   bad_frame: { status: 400, exit: EXIT.usage },
+  /** A message from outside the app's own window (Electron IPC). */
   forbidden: { status: 403, exit: EXIT.usage },
+
+  // ---- The browser dashboard's port ----
+  /** A Host header other than the dashboard's loopback address: DNS rebinding. */
+  forbidden_host: { status: 403, exit: EXIT.usage },
+  /** A bridge connection from a page that is not the dashboard's. */
+  forbidden_origin: { status: 403, exit: EXIT.usage },
+  /** A bridge connection without the token of this process's dashboard URL. */
+  unauthorized: { status: 401, exit: EXIT.usage },
+  too_many_clients: { status: 503, exit: EXIT.usage },
 
   // ---- The load generator and the `load` / `serve` CLIs ----
   usage: { status: 400, exit: EXIT.usage },

@@ -2,30 +2,40 @@
  * The browser-mode bridge: the typed API of common/api.ts over one WebSocket per dashboard tab.
  *
  * Guarded against cross-site WebSocket hijacking: the upgrade is refused unless it carries the
- * dashboard's random token and comes from the dashboard's own origin. Every frame is untrusted:
- * a malformed one gets an error reply and the bridge keeps serving.
+ * dashboard's Host (request-guard.ts, as for plain HTTP), the dashboard's random token and the
+ * dashboard's own Origin. Every frame is untrusted: a malformed one gets an error reply and the
+ * bridge keeps serving; a client that does not read what it is sent is closed, not buffered for.
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { LoopscopeError } from '../../common/errors';
 import { EVENT_NAMES } from '../../common/api';
 import { BRIDGE_PATH, type ReplyFrame, type ServerFrame } from '../../common/bridge-frames';
 import type { AppHost } from '../control/app-host';
+import { refuseUpgrade } from '../engine/server/refuse-upgrade';
+import { checkRequest } from './request-guard';
 
 export interface BridgeOptions {
   host: AppHost;
   token: string;
-  /** Origins the page may be served from, e.g. http://127.0.0.1:8890. */
-  allowedOrigins: () => readonly string[];
+  /** Host values the dashboard answers to, e.g. 127.0.0.1:8890; the allowed Origins are http:// + these. */
+  allowedHosts: () => readonly string[];
   /** Dashboard tabs at once; more are refused with 503. */
   maxClients?: number;
 }
 
-/** A frame is at most a command with a small payload. */
-const MAX_FRAME_BYTES = 64 * 1024;
-/** A tab that cannot keep up skips events rather than letting the app buffer without bound. */
-const MAX_BUFFERED_BYTES = 1024 * 1024;
+/** A frame is at most a command with a small payload; a bigger one closes its socket with 1009. */
+export const MAX_FRAME_BYTES = 64 * 1024;
+/**
+ * Bytes waiting to be sent to one client past which it is closed with 1013 (try again later; the
+ * page reconnects). Without it a client that sends commands but never reads their replies makes
+ * the app buffer without bound: 5,000 frames took the app from 133 to 444 MB.
+ */
+export const MAX_QUEUED_BYTES = 1024 * 1024;
+/** Default for BridgeOptions.maxClients. */
+export const DEFAULT_MAX_CLIENTS = 16;
 
 export interface Bridge {
   /** Hand an HTTP upgrade to the bridge; it answers 4xx/5xx itself when it refuses. */
@@ -37,44 +47,53 @@ export interface Bridge {
 export function createBridge(options: BridgeOptions): Bridge {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, clientTracking: true });
   const expectedToken = Buffer.from(options.token);
-  const maxClients = options.maxClients ?? 16;
+  const maxClients = options.maxClients ?? DEFAULT_MAX_CLIENTS;
 
   const broadcast = (frame: ServerFrame): void => {
     if (wss.clients.size === 0) return;
     const text = JSON.stringify(frame);
-    for (const client of wss.clients) {
-      if (client.readyState === client.OPEN && client.bufferedAmount < MAX_BUFFERED_BYTES) client.send(text);
-    }
+    for (const client of wss.clients) send(client, text);
   };
   const unsubscribers = EVENT_NAMES.map((event) =>
     options.host.on(event, (data) => broadcast({ type: 'event', event, data })),
   );
 
-  const refusal = (req: IncomingMessage): [number, string] | null => {
-    const url = new URL(req.url ?? '/', 'http://dashboard');
-    if (url.pathname !== BRIDGE_PATH) return [404, 'Not Found'];
-    const token = Buffer.from(url.searchParams.get('token') ?? '');
+  /** The checks in order: Host and a parseable target (as plain HTTP), path, token, Origin, room. */
+  const refusal = (req: IncomingMessage): LoopscopeError | null => {
+    const checked = checkRequest(req, options.allowedHosts());
+    if (!checked.ok) return checked.refusal;
+    if (checked.url.pathname !== BRIDGE_PATH) {
+      return new LoopscopeError('not_found', `no WebSocket endpoint at ${checked.url.pathname}`);
+    }
+    const token = Buffer.from(checked.url.searchParams.get('token') ?? '');
     if (token.length !== expectedToken.length || !timingSafeEqual(token, expectedToken)) {
-      return [401, 'Unauthorized'];
+      return new LoopscopeError('unauthorized', 'the bridge needs the token the dashboard URL carries');
     }
     const origin = req.headers.origin;
-    if (origin === undefined || !options.allowedOrigins().includes(origin)) return [403, 'Forbidden'];
-    if (wss.clients.size >= maxClients) return [503, 'Service Unavailable'];
+    const allowedOrigins = options.allowedHosts().map((h) => `http://${h}`);
+    if (origin === undefined || !allowedOrigins.includes(origin)) {
+      return new LoopscopeError('forbidden_origin', 'the bridge serves only pages of the dashboard');
+    }
+    if (wss.clients.size >= maxClients) {
+      return new LoopscopeError('too_many_clients', `at most ${maxClients} dashboard tabs at once`);
+    }
     return null;
   };
 
   const onMessage = (ws: WebSocket, data: RawData, isBinary: boolean): void => {
+    // A client closed for falling behind gets no more of the app's time.
+    if (ws.readyState !== ws.OPEN) return;
     const frame = readCommandFrame(data, isBinary);
     if (!frame.ok) {
-      send(ws, frame.reply);
+      send(ws, JSON.stringify(frame.reply));
       return;
     }
     const { id, name, payload } = frame;
     void options.host.handle(name, payload).then((result) => {
-      send(
-        ws,
-        result.ok ? { type: 'reply', id, ok: true, value: result.value } : { type: 'reply', id, ...result },
-      );
+      const reply: ReplyFrame = result.ok
+        ? { type: 'reply', id, ok: true, value: result.value }
+        : { type: 'reply', id, ...result };
+      send(ws, JSON.stringify(reply));
     });
   };
 
@@ -88,8 +107,7 @@ export function createBridge(options: BridgeOptions): Bridge {
     handleUpgrade(req, socket, head) {
       const refused = refusal(req);
       if (refused) {
-        const [status, text] = refused;
-        socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+        refuseUpgrade(socket, refused);
         return;
       }
       wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
@@ -105,8 +123,17 @@ export function createBridge(options: BridgeOptions): Bridge {
   };
 }
 
-function send(ws: WebSocket, frame: ReplyFrame): void {
-  if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
+/**
+ * Every frame to a client, reply or event, goes through here: one rule for all of them. A client
+ * with MAX_QUEUED_BYTES already waiting is closed with 1013 instead of being sent more.
+ */
+function send(ws: WebSocket, text: string): void {
+  if (ws.readyState !== ws.OPEN) return;
+  if (ws.bufferedAmount >= MAX_QUEUED_BYTES) {
+    ws.close(1013, `more than ${MAX_QUEUED_BYTES} bytes unread`);
+    return;
+  }
+  ws.send(text);
 }
 
 type ReadFrame = { ok: true; id: number; name: unknown; payload: unknown } | { ok: false; reply: ReplyFrame };

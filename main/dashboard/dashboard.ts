@@ -7,10 +7,12 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { AppHost } from '../control/app-host';
 import { LoopscopeError } from '../../common/errors';
 import { createBridge } from './bridge';
+import { checkRequest } from './request-guard';
 import { sendError, serveStatic } from './static-files';
 
 export const DEFAULT_DASHBOARD_PORT = 8890;
@@ -52,23 +54,26 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const bridge = createBridge({
     host: options.host,
     token,
-    allowedOrigins: () => allowedHosts().map((h) => `http://${h}`),
+    allowedHosts,
   });
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    // A page on another site that rebinds its DNS name to 127.0.0.1 still sends its own Host.
-    if (!allowedHosts().includes(req.headers.host ?? '')) {
-      sendError(res, 403, 'forbidden_host', 'the dashboard answers only on its loopback address');
+    const checked = checkRequest(req, allowedHosts());
+    if (!checked.ok) {
+      sendError(res, checked.refusal);
       return;
     }
-    serveStatic(rendererDir, req, res).catch((err: unknown) => {
+    serveStatic(rendererDir, checked.url.pathname, req, res).catch((err: unknown) => {
       console.error('dashboard: serving a file failed:', err);
-      if (!res.headersSent) sendError(res, 500, 'internal', 'could not read the file');
+      if (!res.headersSent) sendError(res, new LoopscopeError('internal_error', 'could not read the file'));
       else res.destroy();
     });
   });
-  server.on('upgrade', (req, socket, head) => bridge.handleUpgrade(req, socket, head));
-  server.on('clientError', (_err, socket) => socket.destroy());
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+    bridge.handleUpgrade(req, socket, head),
+  );
+  // No 'clientError' listener on purpose: for what node:http cannot parse at all, its default
+  // answers 400 (431 for oversized headers) and hangs up, without a log line.
 
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {

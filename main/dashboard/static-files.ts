@@ -2,6 +2,7 @@
  * Serves the built renderer (out/renderer) read-only: GET/HEAD only, no directory listings, no
  * path escapes, every response under the strict CSP and with no referrer (the URL carries the token).
  */
+import { LoopscopeError } from '../../common/errors';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -30,33 +31,38 @@ export const SECURITY_HEADERS: Record<string, string> = {
   'cache-control': 'no-store',
 };
 
-export function sendError(res: ServerResponse, status: number, code: string, message: string): void {
-  res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/json' });
-  res.end(JSON.stringify({ error: code, message }));
+export function sendError(res: ServerResponse, err: LoopscopeError): void {
+  res.writeHead(err.status, { ...SECURITY_HEADERS, 'content-type': 'application/json' });
+  res.end(JSON.stringify({ error: err.code, message: err.message }));
 }
 
-export async function serveStatic(root: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** `pathname` comes from the request target already checked by request-guard.ts. */
+export async function serveStatic(
+  root: string,
+  pathname: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('allow', 'GET, HEAD');
-    sendError(res, 405, 'method_not_allowed', 'the dashboard only serves GET and HEAD');
+    sendError(res, new LoopscopeError('method_not_allowed', 'the dashboard only serves GET and HEAD'));
     return;
   }
-  const pathname = new URL(req.url ?? '/', 'http://dashboard').pathname;
   let relative: string;
   try {
     relative = decodeURIComponent(pathname === '/' ? '/index.html' : pathname);
   } catch {
-    sendError(res, 400, 'bad_request', 'malformed path');
+    sendError(res, new LoopscopeError('bad_request', 'malformed path'));
     return;
   }
   const file = resolve(root, '.' + relative);
   if (!file.startsWith(root + sep) || relative.includes('\0')) {
-    sendError(res, 404, 'not_found', 'no such file');
+    sendError(res, new LoopscopeError('not_found', 'no such file'));
     return;
   }
   const info = await stat(file).catch(() => null);
   if (!info?.isFile()) {
-    sendError(res, 404, 'not_found', 'no such file');
+    sendError(res, new LoopscopeError('not_found', 'no such file'));
     return;
   }
   res.writeHead(200, {

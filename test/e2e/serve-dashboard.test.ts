@@ -1,13 +1,15 @@
 /**
  * How `serve` starts the dashboard beside the demo server: --no-dashboard skips it, and a dashboard
- * port that is taken costs one line on stderr while the demo server runs on.
+ * port that is taken costs one line on stderr while the demo server runs on, and a request the URL
+ * parser refuses costs a 400, not the app.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { expect, it } from 'vitest';
-import { ROOT, waitFor } from './harness';
+import { rawStatus, UPGRADE_HEADERS } from '../fixtures/raw-http';
+import { alive, ROOT, startServe, waitFor } from './harness';
 
 async function runServe(args: string[]): Promise<{ stdout: string[]; stderr: string; code: number | null }> {
   const child = spawn(
@@ -74,4 +76,29 @@ it('rejects a malformed --dashboard-port with the usage line', async () => {
   const [code] = (await once(child, 'exit')) as [number];
   expect(code).toBe(2);
   expect(stderr).toContain('--dashboard-port must be an integer');
+});
+
+it('a request target the URL parser refuses is a 400 on the dashboard port, not a dead app', async () => {
+  const serve = await startServe();
+  let exitCode: number | null = null;
+  try {
+    const url = new URL(serve.dashboardUrl);
+    const port = Number(url.port);
+    for (const target of ['http://[', 'http://a:99999/']) {
+      // Upgrade first: before the fix this one threw in the 'upgrade' listener and killed `serve`.
+      expect(
+        await rawStatus(port, `GET ${target} HTTP/1.1\r\nHost: ${url.host}\r\n${UPGRADE_HEADERS}\r\n`),
+      ).toBe(400);
+      expect(
+        await rawStatus(port, `GET ${target} HTTP/1.1\r\nHost: ${url.host}\r\nConnection: close\r\n\r\n`),
+      ).toBe(400);
+    }
+    expect(alive(serve.child.pid!)).toBe(true);
+    expect((await fetch(serve.dashboardUrl)).status).toBe(200);
+    // Bad input is the peer's fault: no stack trace in the log.
+    expect(serve.output.join('\n')).not.toMatch(/Invalid URL|TypeError|\n\s+at /);
+  } finally {
+    exitCode = await serve.stop();
+  }
+  expect(exitCode).toBe(0);
 });

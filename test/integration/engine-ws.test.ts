@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../main/engine/engine';
 import { isPrime } from '../../main/engine/prime';
-import { closeCode, openWs, request, stats, until, wsUrl } from './engine-client';
+import { closeCode, openSse, openWs, request, stats, until, wsUrl } from './engine-client';
 
 let engine: Engine;
 let base: string;
@@ -178,5 +178,78 @@ describe('§4 /ws/prime', () => {
     socket.destroy();
     await until(async () => (await stats(base)).connections!.wsPrime === 0, 'gauge back to 0');
     await quiet.close();
+  });
+});
+
+describe('heartbeat: once per period, dead peers gone within two', () => {
+  // Its own engine, so no other test's sockets share the slices. A whole second, because on a
+  // shared two-core machine timers and 'ping' events were seen up to 350 ms late.
+  const PERIOD = 1000;
+  // Lateness allowed. The sweep this replaced pinged a lone socket every 67 ms at this period and
+  // dropped the last of 300 silent peers after 3.8 periods: far outside either side.
+  const SLACK = 0.5 * PERIOD;
+  let hb: Engine;
+  beforeAll(async () => {
+    hb = await createEngine({ port: 0, heartbeatMs: PERIOD, sseKeepAliveMs: PERIOD, sampler: false });
+  });
+  afterAll(() => hb.close());
+  const url = () => wsUrl(hb.url, '/ws/prime');
+
+  /** A silent peer: never answers pings. Resolves with its open, ping and close times. */
+  async function silentPeer(): Promise<{ opened: number; pings: number[]; closed: Promise<number> }> {
+    const ws = new WebSocket(url(), { autoPong: false });
+    const pings: number[] = [];
+    // Listening before 'open': a ping that arrives with the handshake is emitted before an
+    // `await once(ws, 'open')` would resume.
+    ws.on('ping', () => pings.push(performance.now()));
+    const closed = new Promise<number>((resolve) => ws.once('close', () => resolve(performance.now())));
+    await once(ws, 'open');
+    return { opened: performance.now(), pings, closed };
+  }
+
+  it('pings a lone socket once per period, not more often', async () => {
+    const ws = new WebSocket(url());
+    const pings: number[] = [];
+    ws.on('ping', () => pings.push(performance.now()));
+    await once(ws, 'open');
+    await until(() => pings.length >= 4, 'four pings', 8 * PERIOD);
+    const gaps = pings.slice(1).map((t, i) => t - pings[i]!);
+    for (const gap of gaps) {
+      expect(gap).toBeGreaterThan(PERIOD - SLACK);
+      expect(gap).toBeLessThan(PERIOD + SLACK);
+    }
+    ws.close();
+  });
+
+  it('terminates a peer that never answers one period after its ping, two periods at most after it opened', async () => {
+    const peer = await silentPeer();
+    let closedAt = 0;
+    void peer.closed.then((t) => (closedAt = t));
+    await until(() => closedAt > 0, 'the silent peer to be dropped', 5 * PERIOD);
+    expect(peer.pings).toHaveLength(1);
+    expect(closedAt - peer.pings[0]!).toBeGreaterThan(PERIOD - SLACK);
+    expect(closedAt - peer.opened).toBeLessThan(2 * PERIOD + SLACK);
+  });
+
+  it('drops every one of 300 silent peers within two periods, each after one unanswered ping', async () => {
+    const peers = await Promise.all(Array.from({ length: 300 }, () => silentPeer()));
+    const closedAt = new Array<number>(peers.length).fill(0);
+    peers.forEach((p, i) => void p.closed.then((t) => (closedAt[i] = t)));
+    await until(() => closedAt.every((t) => t > 0), 'every silent peer to be dropped', 5 * PERIOD);
+    const late = peers.map((p, i) => closedAt[i]! - p.opened).filter((ms) => ms >= 2 * PERIOD + SLACK);
+    expect(late).toEqual([]);
+    for (const p of peers) expect(p.pings).toHaveLength(1);
+  });
+
+  it('sends an SSE stream one keep-alive per period', async () => {
+    const sse = openSse(`${hb.url}/feed/events`);
+    await sse.ready;
+    await until(() => sse.comments.length >= 1, 'the first keep-alive', 3 * PERIOD);
+    const first = performance.now();
+    await until(() => sse.comments.length >= 4, 'three more keep-alives', 6 * PERIOD);
+    // Three more in three periods: sent once a period, not once every tick or two.
+    expect(performance.now() - first).toBeGreaterThan(3 * PERIOD - SLACK);
+    expect(sse.comments.every((c) => c === ': keep-alive')).toBe(true);
+    sse.close();
   });
 });

@@ -15,6 +15,10 @@ import type { ReplyFrame, ServerFrame } from '../../common/bridge-frames';
 import type { EngineSnapshot, QueueStats } from '../../common/snapshot';
 import { createAppHost, type AppHost } from '../../main/control/app-host';
 import { startDashboard, type Dashboard } from '../../main/dashboard/dashboard';
+import { rawStatus, unreadByServer, UPGRADE_HEADERS } from '../fixtures/raw-http';
+import { MAX_QUEUED_BYTES } from '../../main/dashboard/bridge';
+import { MAX_ECHOED_CHARS } from '../../common/api-schemas';
+import { until } from '../fixtures/load-wait';
 
 let host: AppHost;
 let dashboard: Dashboard;
@@ -49,6 +53,9 @@ async function refusal(url: string, origin: string | undefined): Promise<number>
   ])) as [unknown, { statusCode: number }];
   return res.statusCode;
 }
+
+/** Status of a raw request to the dashboard's port. */
+const statusOf = (text: string) => rawStatus(dashboard.port, text);
 
 class Client {
   private nextId = 1;
@@ -138,6 +145,49 @@ describe('bridge: who may connect', () => {
   });
 });
 
+describe('bridge: requests it cannot parse, and Host on the upgrade path', () => {
+  // Targets node:http lets through but new URL() refuses (TypeError: Invalid URL). On the upgrade
+  // path that exception escaped the 'upgrade' listener, before the token check: anyone on the
+  // machine could kill the app with one line.
+  const BAD_TARGETS = ['http://[', 'http://a:99999/', 'http://[/bridge?token=x'];
+
+  it('answers 400 on both paths, before any token, and keeps serving', async () => {
+    const host = `127.0.0.1:${dashboard.port}`;
+    for (const target of BAD_TARGETS) {
+      expect(await statusOf(`GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`)).toBe(
+        400,
+      );
+      expect(await statusOf(`GET ${target} HTTP/1.1\r\nHost: ${host}\r\n${UPGRADE_HEADERS}\r\n`)).toBe(400);
+    }
+    // What node:http cannot parse at all is its own 400.
+    expect(await statusOf('GET / HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n')).toBe(400);
+    const client = await Client.connect();
+    expect(await client.call('getInfo', {})).toMatchObject({ ok: true });
+  });
+
+  it('checks Host before the target, on both paths alike', async () => {
+    for (const target of ['/', ...BAD_TARGETS]) {
+      expect(await statusOf(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)).toBe(403);
+      expect(await statusOf(`GET ${target} HTTP/1.1\r\nHost: x\r\n${UPGRADE_HEADERS}\r\n`)).toBe(403);
+    }
+  });
+
+  it('refuses an upgrade under a foreign Host even with the right token and Origin (DNS rebinding)', async () => {
+    const ws = new WebSocket(bridgeUrl(dashboard.token), {
+      origin: dashboard.origin,
+      headers: { host: `rebound.example:${dashboard.port}` },
+    });
+    open.push(ws);
+    const [, res] = (await Promise.race([
+      once(ws, 'unexpected-response'),
+      once(ws, 'open').then(() => {
+        throw new Error('the bridge accepted a foreign Host');
+      }),
+    ])) as [unknown, { statusCode: number }];
+    expect(res.statusCode).toBe(403);
+  });
+});
+
 describe('bridge: the typed API', () => {
   it('answers commands with typed replies', async () => {
     const client = await Client.connect();
@@ -202,6 +252,50 @@ describe('bridge: the typed API', () => {
     offender.ws.send(JSON.stringify({ id: 1, name: 'getInfo', payload: { pad: 'x'.repeat(70 * 1024) } }));
     const [code] = (await once(offender.ws, 'close')) as [number];
     expect(code).toBe(1009);
+    expect(await bystander.call('getInfo', {})).toMatchObject({ ok: true });
+  });
+
+  it('echoes at most a bounded piece of an unknown command name or a bad key', async () => {
+    const client = await Client.connect();
+    const name = 'x'.repeat(60 * 1024);
+    const unknown = await client.call(name, {});
+    expect(unknown).toMatchObject({ ok: false, error: { code: 'unknown_command' } });
+    expect(JSON.stringify(unknown).length).toBeLessThan(MAX_ECHOED_CHARS + 200);
+    const badKey = await client.call('setWorkers', { workers: 1, [name]: 1 });
+    expect(badKey).toMatchObject({ ok: false, error: { code: 'bad_payload' } });
+    expect(JSON.stringify(badKey).length).toBeLessThan(MAX_ECHOED_CHARS + 200);
+  });
+
+  it('closes a client that does not read with 1013 once its queue passes the cap; others carry on', async () => {
+    const bystander = await Client.connect();
+    const slow = await Client.connect();
+    let replies = 0;
+    slow.ws.on('message', () => replies++);
+    // Stop reading: what the bridge sends now piles up in the kernel, then in the app.
+    slow.ws.pause();
+    // Each 1-byte frame is answered with a ~100-byte bad_frame reply: ~10 MB of replies, past the
+    // cap plus anything the kernel's socket buffers can take.
+    const frames = 100_000;
+    for (let i = 1; i < frames; i++) slow.ws.send('x');
+    await new Promise((resolve) => slow.ws.send('x', resolve));
+    await until(
+      async () => unreadByServer(dashboard.port),
+      (n) => n === 0,
+      20_000,
+    );
+    expect(await bystander.call('getInfo', {})).toMatchObject({ ok: true });
+    const closed = once(slow.ws, 'close') as Promise<[number]>;
+    slow.ws.resume();
+    const [code] = await Promise.race([
+      closed,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`not closed; ${replies} of ${frames} replies read`)), 10_000),
+      ),
+    ]);
+    expect(code).toBe(1013);
+    // It was cut off: far fewer replies than frames, about the cap's worth plus the kernel's.
+    expect(replies).toBeLessThan(frames);
+    expect(replies * 90).toBeGreaterThan(MAX_QUEUED_BYTES / 2);
     expect(await bystander.call('getInfo', {})).toMatchObject({ ok: true });
   });
 

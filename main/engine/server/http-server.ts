@@ -10,6 +10,7 @@ import { isLoopscopeError, LoopscopeError } from '../../../common/errors';
 import type { Route, ServerContext } from './context';
 import { Exchange } from './exchange';
 import { parseRequestTarget } from './request-target';
+import { refuseUpgrade } from './refuse-upgrade';
 import { aggregateRoutes } from './routes/aggregate';
 import { bcryptRoutes } from './routes/bcrypt';
 import { feedRoutes } from './routes/feed';
@@ -76,7 +77,7 @@ export class DemoServer {
     capSockets(this.server, ctx.counters, options);
     // A frame over WS_FRAME_BYTES closes the socket with 1009 (ws enforces it while reading).
     this.wss = new WebSocketServer({ noServer: true, maxPayload: WS_FRAME_BYTES, perMessageDeflate: false });
-    this.heartbeat = new Heartbeat(this.wss, ctx.sseStreams, options.pingMs, options.keepAliveMs);
+    this.heartbeat = new Heartbeat(ctx.sseStreams, options.pingMs, options.keepAliveMs);
     this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
     this.server.on('connection', (socket) => {
       ctx.counters.connectionsOpened++;
@@ -232,38 +233,16 @@ export class DemoServer {
       }
     } catch (err) {
       if (isLoopscopeError(err)) {
-        rejectUpgrade(socket, err);
+        refuseUpgrade(socket, err);
         return;
       }
       // A bug, not bad input. Thrown from an 'upgrade' listener it would end the process, so it
       // is reported the way onRequest reports one: 500 to this client, the evidence on stderr.
       console.error('loopscope: unexpected error while upgrading', req.url, err);
-      rejectUpgrade(
+      refuseUpgrade(
         socket,
         new LoopscopeError('internal_error', 'the server failed to upgrade this request'),
       );
     }
   }
-}
-
-const REASONS: Record<number, string> = {
-  400: 'Bad Request',
-  404: 'Not Found',
-  410: 'Gone',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
-
-/** Answers a refused upgrade with the same JSON error a plain request would get, then hangs up. */
-function rejectUpgrade(socket: Duplex, err: LoopscopeError): void {
-  // A peer that resets while being refused is no server error; the socket is dropped either way.
-  socket.on('error', () => socket.destroy());
-  const body = JSON.stringify({ error: err.code, message: err.message, ...err.details });
-  socket.end(
-    `HTTP/1.1 ${err.status} ${REASONS[err.status] ?? 'Error'}\r\n` +
-      'Content-Type: application/json\r\n' +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-      'Connection: close\r\n\r\n' +
-      body,
-  );
 }

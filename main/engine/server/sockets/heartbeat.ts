@@ -1,49 +1,68 @@
 /**
  * Liveness for long-lived connections, with one interval per concern over all of them (never a
- * timer per connection): WebSocket pings every 30 s, terminating peers that did not answer the
- * previous ping, and an SSE `: keep-alive` comment every 15 s so proxies keep idle streams open.
+ * timer per connection): each WebSocket is pinged once every 30 s and terminated at its next
+ * ping if it did not answer the previous one, so a dead peer is gone within two periods; each SSE
+ * stream gets a `: keep-alive` comment once every 15 s so proxies keep idle streams open.
  *
- * Each period is swept in slices: a tick every period/SLICES visits the next 1/SLICES of the set.
- * Pinging 10,000 sockets in one tick is 10,000 writes in a row — a loop stall of well over 100 ms
- * every 30 s that the event-loop chart would show as the server's own doing. Every connection is
- * still visited once per period.
+ * Each period is swept in slices: every connection belongs to one of SLICES slices, and a tick
+ * every period/SLICES visits the next slice. Pinging 10,000 sockets in one tick is 10,000 writes
+ * in a row — a loop stall of well over 100 ms every 30 s that the event-loop chart would show as
+ * the server's own doing. A connection stays in its slice, so it is visited exactly once per
+ * period however many come and go (a sweep that walked the live set with a per-tick budget of
+ * size/SLICES visited a lone socket every other tick, 15 times a period, and let churn push
+ * others past two periods).
  */
 import type { ServerResponse } from 'node:http';
-import type { WebSocket, WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
 
 export const DEFAULT_PING_MS = 30_000;
 export const DEFAULT_KEEPALIVE_MS = 15_000;
-const SLICES = 30;
+/** Slices per period; the period is rounded to a whole number of milliseconds per slice. */
+export const SLICES = 30;
 
 const KEEPALIVE = Buffer.from(': keep-alive\n\n');
 
-/**
- * Visits every member of a live Set once per period, a slice per tick. The Set's own iterator is
- * kept between ticks: it skips members deleted meanwhile and reaches members added meanwhile.
- */
-class SlicedSweep<T> {
+/** Visits each member once per period, in SLICES fixed slices, one slice per tick. */
+class SlicedSchedule<T> {
+  private readonly slices: Set<T>[] = Array.from({ length: SLICES }, () => new Set<T>());
+  private readonly sliceOf = new Map<T, Set<T>>();
   private readonly timer: NodeJS.Timeout;
-  private cursor: Iterator<T> | null = null;
+  private next = 0;
 
-  constructor(items: Set<T>, periodMs: number, visit: (item: T) => void) {
+  constructor(periodMs: number, visit: (item: T) => void, beforeTick: () => void = () => undefined) {
     this.timer = setInterval(
       () => {
-        let budget = Math.ceil(items.size / SLICES);
-        while (budget-- > 0) {
-          this.cursor ??= items.values();
-          const next = this.cursor.next();
-          if (next.done) {
-            // A pass ends here; the next one starts on the next tick, one period after this one began.
-            this.cursor = null;
-            return;
-          }
-          visit(next.value);
-        }
+        beforeTick();
+        const slice = this.slices[this.next]!;
+        this.next = (this.next + 1) % SLICES;
+        for (const item of slice) visit(item);
       },
-      Math.max(1, Math.floor(periodMs / SLICES)),
+      Math.max(1, Math.round(periodMs / SLICES)),
     );
     // Liveness checks alone must not keep a process alive.
     this.timer.unref();
+  }
+
+  get size(): number {
+    return this.sliceOf.size;
+  }
+
+  has(item: T): boolean {
+    return this.sliceOf.has(item);
+  }
+
+  /** Into the smallest slice, so the work per tick stays even however connections arrive. */
+  add(item: T): void {
+    if (this.sliceOf.has(item)) return;
+    let smallest = this.slices[0]!;
+    for (const slice of this.slices) if (slice.size < smallest.size) smallest = slice;
+    smallest.add(item);
+    this.sliceOf.set(item, smallest);
+  }
+
+  delete(item: T): void {
+    this.sliceOf.get(item)?.delete(item);
+    this.sliceOf.delete(item);
   }
 
   stop(): void {
@@ -53,16 +72,11 @@ class SlicedSweep<T> {
 
 export class Heartbeat {
   private readonly unanswered = new Set<WebSocket>();
-  private readonly pings: SlicedSweep<WebSocket>;
-  private readonly keepAlives: SlicedSweep<ServerResponse>;
+  private readonly pings: SlicedSchedule<WebSocket>;
+  private readonly keepAlives: SlicedSchedule<ServerResponse>;
 
-  constructor(
-    wss: WebSocketServer,
-    sseStreams: Set<ServerResponse>,
-    pingMs = DEFAULT_PING_MS,
-    keepAliveMs = DEFAULT_KEEPALIVE_MS,
-  ) {
-    this.pings = new SlicedSweep(wss.clients, pingMs, (ws) => {
+  constructor(sseStreams: Set<ServerResponse>, pingMs = DEFAULT_PING_MS, keepAliveMs = DEFAULT_KEEPALIVE_MS) {
+    this.pings = new SlicedSchedule(pingMs, (ws) => {
       if (this.unanswered.has(ws)) {
         this.unanswered.delete(ws);
         ws.terminate();
@@ -71,13 +85,30 @@ export class Heartbeat {
       this.unanswered.add(ws);
       ws.ping();
     });
-    this.keepAlives = new SlicedSweep(sseStreams, keepAliveMs, (res) => res.write(KEEPALIVE));
+    this.keepAlives = new SlicedSchedule(
+      keepAliveMs,
+      (res) => res.write(KEEPALIVE),
+      () => {
+        // The SSE route registers its streams in sseStreams only; the ones added since the last
+        // tick are taken into a slice here. A stream leaves its slice when it closes.
+        if (sseStreams.size <= this.keepAlives.size) return;
+        for (const res of sseStreams) {
+          if (this.keepAlives.has(res)) continue;
+          this.keepAlives.add(res);
+          res.once('close', () => this.keepAlives.delete(res));
+        }
+      },
+    );
   }
 
-  /** Registers a socket's pong; call once per accepted socket. */
+  /** Starts pinging a socket; call once per accepted socket. */
   watch(ws: WebSocket): void {
+    this.pings.add(ws);
     ws.on('pong', () => this.unanswered.delete(ws));
-    ws.once('close', () => this.unanswered.delete(ws));
+    ws.once('close', () => {
+      this.pings.delete(ws);
+      this.unanswered.delete(ws);
+    });
   }
 
   stop(): void {

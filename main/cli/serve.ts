@@ -1,17 +1,28 @@
 /**
- * `npm run serve -- [--port N] [--host H] [--sample-ms N] [--no-sampler]`: the demo server, headless.
+ * `npm run serve -- [--port N] [--host H] [--sample-ms N] [--no-sampler] [--stall-ms N] [--log-stalls]
+ * [--no-stalls]`: the demo server, headless.
  * Prints one line with the real URL, runs until SIGINT/SIGTERM, then closes gracefully and exits 0.
  */
+import { relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { culpritFrame, type Stall } from '../../common/stalls';
 import { createEngine, type Engine } from '../engine/engine';
 import { isLoopscopeError } from '../engine/errors';
+import {
+  DEFAULT_STALL_THRESHOLD_MS,
+  MAX_STALL_THRESHOLD_MS,
+  MIN_STALL_THRESHOLD_MS,
+} from '../engine/stalls/limits';
 import { dashboardExtension } from '../dashboard/serve-extension';
 
 export const SERVE_USAGE =
   'usage: npm run serve -- [--port N (0..65535, default 8888; 0 picks a free port)] ' +
   '[--host H (default 127.0.0.1)] [--sample-ms N (250..60000, default 1000)] ' +
   '[--no-sampler (no periodic sampling; /stats samples on request)] ' +
-  '[--dashboard-port N (default 8890; 0 picks a free port)] [--no-dashboard]';
+  '[--dashboard-port N (default 8890; 0 picks a free port)] [--no-dashboard] ' +
+  `[--stall-ms N (stall threshold, ${MIN_STALL_THRESHOLD_MS}..${MAX_STALL_THRESHOLD_MS}, default ${DEFAULT_STALL_THRESHOLD_MS})] ` +
+  '[--log-stalls (one line per stall on stdout)] [--no-stalls (no stall explorer)]';
 
 export interface ServeFlags {
   host: string;
@@ -21,6 +32,10 @@ export interface ServeFlags {
   sampler: boolean;
   /** The browser dashboard's port; null with --no-dashboard. */
   dashboardPort: number | null;
+  stallMs: number;
+  logStalls: boolean;
+  /** false with --no-stalls: what the explorer costs is measured against this. */
+  stalls: boolean;
 }
 
 /**
@@ -55,6 +70,9 @@ export function parseServeFlags(argv: string[]): ServeFlags {
         'no-sampler': { type: 'boolean' },
         'dashboard-port': { type: 'string' },
         'no-dashboard': { type: 'boolean' },
+        'stall-ms': { type: 'string' },
+        'log-stalls': { type: 'boolean' },
+        'no-stalls': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -75,7 +93,29 @@ export function parseServeFlags(argv: string[]): ServeFlags {
       values['no-dashboard'] === true
         ? null
         : intFlag('dashboard-port', values['dashboard-port'] as string | undefined, 0, 65_535, 8890),
+    stallMs: intFlag(
+      'stall-ms',
+      values['stall-ms'] as string | undefined,
+      MIN_STALL_THRESHOLD_MS,
+      MAX_STALL_THRESHOLD_MS,
+      DEFAULT_STALL_THRESHOLD_MS,
+    ),
+    logStalls: values['log-stalls'] === true,
+    stalls: values['no-stalls'] !== true,
   };
+}
+
+/** `function file:line` with the file relative to where serve runs, for a terminal. */
+export function stallLine(stall: Stall): string {
+  const frame = culpritFrame(stall);
+  let where = '(no frame)';
+  if (frame) {
+    const file = frame.url.startsWith('file:')
+      ? relative(process.cwd(), fileURLToPath(frame.url))
+      : frame.url;
+    where = file ? `${frame.functionName} ${file}:${frame.lineNumber}` : frame.functionName;
+  }
+  return `stall ${stall.durationMs.toFixed(1)} ms: ${where} (stack from ${stall.stackFrom})`;
 }
 
 function untilSignal(): Promise<NodeJS.Signals> {
@@ -110,6 +150,7 @@ export async function run(argv: string[]): Promise<number> {
       port: flags.port,
       sampleIntervalMs: flags.sampleMs,
       sampler: flags.sampler,
+      stalls: flags.stalls ? { thresholdMs: flags.stallMs } : false,
     });
   } catch (err) {
     if (isLoopscopeError(err) && err.code === 'port_in_use') {
@@ -124,6 +165,7 @@ export async function run(argv: string[]): Promise<number> {
   const started = [];
   for (const extension of extensions) started.push(await extension(engine, flags));
   console.log(`demo server listening on ${engine.url}`);
+  if (flags.logStalls) engine.stalls.subscribe((stall) => console.log(stallLine(stall)));
   await signal;
   for (const extra of started.reverse()) await extra.close();
   await engine.close();

@@ -16,6 +16,7 @@ import { helloRoutes } from './routes/hello';
 import { jobRoutes } from './routes/jobs';
 import { observabilityRoutes } from './routes/observability';
 import { slowRoutes } from './routes/slow';
+import { stallRoutes } from './routes/stalls';
 import { serveFeed } from './sockets/feed';
 import { Heartbeat } from './sockets/heartbeat';
 import { servePrime } from './sockets/prime';
@@ -31,6 +32,7 @@ const ROUTES: Route[] = [
   ...jobRoutes,
   ...bcryptRoutes,
   ...observabilityRoutes,
+  ...stallRoutes,
 ];
 
 /** Paths only reachable by a WebSocket upgrade; a plain request to them gets 426. */

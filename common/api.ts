@@ -4,9 +4,11 @@
  * tell which one it talks to. Every payload is validated on the receiving side with these schemas.
  */
 import { z } from 'zod';
+import { MAX_STALL_THRESHOLD_MS, MIN_STALL_THRESHOLD_MS } from '../main/engine/stalls/limits';
 import { loadCommandSchema } from './load';
 import type { LoadReport } from './load';
 import type { EngineSnapshot, QueueStats } from './snapshot';
+import type { Stall } from './stalls';
 
 export interface AppInfo {
   /** The demo server's base URL, e.g. http://127.0.0.1:8888 */
@@ -34,6 +36,10 @@ export const commandSchemas = {
   setWorkers: z.object({ workers: z.number().int().min(1).max(1_000) }).strict(),
   runBcrypt: z.object({ cost: z.number().int().min(4).max(14), mode: z.enum(['loop', 'pool']) }).strict(),
   setSampleInterval: z.object({ ms: z.number().int().min(250).max(10_000) }).strict(),
+  /** PROTOCOL.md §9: what counts as a stall of the demo server's loop. */
+  setStallThreshold: z
+    .object({ thresholdMs: z.number().int().min(MIN_STALL_THRESHOLD_MS).max(MAX_STALL_THRESHOLD_MS) })
+    .strict(),
 } as const;
 
 export type CommandName = keyof typeof commandSchemas;
@@ -48,6 +54,7 @@ export interface CommandReplies {
   setWorkers: QueueStats;
   runBcrypt: { mode: 'loop' | 'pool'; ms: number; cost: number };
   setSampleInterval: { ms: number };
+  setStallThreshold: { thresholdMs: number };
 }
 
 export type CommandPayload<K extends CommandName> = z.input<(typeof commandSchemas)[K]>;
@@ -57,11 +64,16 @@ export type ParsedCommandPayload<K extends CommandName> = z.output<(typeof comma
 export interface ApiEvents {
   snapshot: EngineSnapshot;
   loadReport: LoadReport;
+  /**
+   * A stall of the demo server's loop, as soon as it is listed (snapshots carry it too, up to a
+   * second later). Bounded by nature: each one is at least the threshold (≥ 20 ms) of blocked loop.
+   */
+  stall: Stall;
   /** Something the user should see: the generator died, a port was in use, a limit was hit. */
   notice: { level: 'info' | 'warn' | 'error'; code: string; message: string; time: number };
 }
 export type EventName = keyof ApiEvents;
-export const EVENT_NAMES: readonly EventName[] = ['snapshot', 'loadReport', 'notice'];
+export const EVENT_NAMES: readonly EventName[] = ['snapshot', 'loadReport', 'notice', 'stall'];
 
 /** A failed command, as the renderer receives it: a stable code plus a message for people. */
 export interface ApiErrorShape {

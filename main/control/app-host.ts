@@ -150,6 +150,10 @@ class Host implements AppHost {
       this.engine.metrics.setIntervalMs(ms);
       return { ms: this.engine.metrics.intervalMs };
     },
+    setStallThreshold: async ({ thresholdMs }) => {
+      this.engine.stalls.thresholdMs = thresholdMs;
+      return { thresholdMs: this.engine.stalls.thresholdMs };
+    },
   };
 
   /** Forks the load generator on first use; a failed start is retried by the next command. */
@@ -195,7 +199,12 @@ class Host implements AppHost {
   }
 
   private watchEngine(engine: Engine): () => void {
-    return engine.metrics.subscribe((snapshot) => this.hub.emit('snapshot', snapshot));
+    const offSnapshots = engine.metrics.subscribe((snapshot) => this.hub.emit('snapshot', snapshot));
+    const offStalls = engine.stalls.subscribe((stall) => this.hub.emit('stall', stall));
+    return () => {
+      offSnapshots();
+      offStalls();
+    };
   }
 
   /** Starts a demo server on the new port first, so a port in use leaves the old one running. */
@@ -210,6 +219,7 @@ class Host implements AppHost {
       sampleIntervalMs: old.metrics.intervalMs,
       queueCapacity: queue.capacity,
       workers: queue.workers,
+      stalls: this.options.engineOptions?.stalls === false ? false : { thresholdMs: old.stalls.thresholdMs },
     });
     this.unsubscribeSnapshots();
     this.engine = next;

@@ -38,6 +38,7 @@ const GOOD: Record<CommandName, unknown[]> = {
     { cost: 14, mode: 'pool' },
   ],
   setSampleInterval: [{ ms: 250 }, { ms: 10_000 }],
+  setStallThreshold: [{ thresholdMs: 20 }, { thresholdMs: 5_000 }],
 };
 
 const BAD: Record<CommandName, unknown[]> = {
@@ -70,6 +71,7 @@ const BAD: Record<CommandName, unknown[]> = {
   setWorkers: [{ workers: 0 }, { workers: 1001 }, { workers: 'four' }],
   runBcrypt: [{ cost: 3, mode: 'loop' }, { cost: 15, mode: 'pool' }, { cost: 10, mode: 'gpu' }, { cost: 10 }],
   setSampleInterval: [{ ms: 249 }, { ms: 10_001 }, { ms: 500.5 }],
+  setStallThreshold: [{ thresholdMs: 19 }, { thresholdMs: 5_001 }, { thresholdMs: 100.5 }, {}],
 };
 
 describe('API declaration', () => {

@@ -189,6 +189,35 @@ describe('stall explorer over a real serve', () => {
     expect(metrics).toContain(`loopscope_stall_duration_seconds_count ${all.length}`);
   });
 
+  it("load reports the generator process's own stalls in its summary", async () => {
+    const load = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'main/cli/index.ts',
+        'load',
+        '--target',
+        s.base,
+        '--ws',
+        '5',
+        '--duration',
+        '1',
+        '--json',
+      ],
+      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    load.stdout!.on('data', (c) => (out += c));
+    const [code] = await once(load, 'exit');
+    expect(code).toBe(0);
+    const doc = JSON.parse(out) as { report: { generator: { stalls?: Record<string, unknown> } } };
+    expect(doc.report.generator.stalls).toMatchObject({
+      count: expect.any(Number),
+      maxMs: expect.any(Number),
+    });
+  });
+
   it('exits within 1 s of SIGTERM with the explorer running', async () => {
     const t0 = performance.now();
     s.proc.kill('SIGTERM');

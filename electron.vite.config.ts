@@ -14,6 +14,7 @@ export default defineConfig({
           index: resolve(root, 'main/index.ts'),
           'load-generator': resolve(root, 'main/engine/load/child.ts'),
           'bcrypt-worker': resolve(root, 'main/engine/bcrypt/worker.ts'),
+          'stall-watchdog': resolve(root, 'main/engine/stalls/watchdog-worker.ts'),
         },
         // Keep shared chunks in the same folder as the entries so relative lookups hold.
         output: { entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },

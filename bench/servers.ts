@@ -19,6 +19,10 @@ const STOP_MS = 10_000;
 export interface ServerOptions {
   /** Loopscope only: false runs `serve --no-sampler` (the overhead scenario). */
   sampler?: boolean;
+  /** Loopscope only: false runs `serve --no-stalls` (the stall explorer's overhead). */
+  stalls?: boolean;
+  /** Loopscope only: modules to preload (`node --import`), e.g. the stall bench's blocker. */
+  preload?: string[];
 }
 
 export interface LoopStats {
@@ -44,8 +48,10 @@ function command(name: ServerName, options: ServerOptions): { file: string; args
         file: process.execPath,
         // No dashboard: the browser UI on its fixed port is not what is measured, and it may be taken.
         args: [
-          ...['--import', 'tsx', 'main/cli/index.ts', 'serve', '--port', '0', '--no-dashboard'],
+          ...['--import', 'tsx', ...(options.preload ?? []).flatMap((m) => ['--import', m])],
+          ...['main/cli/index.ts', 'serve', '--port', '0', '--no-dashboard'],
           ...(options.sampler === false ? ['--no-sampler'] : []),
+          ...(options.stalls === false ? ['--no-stalls'] : []),
         ],
       };
     case 'baseline':

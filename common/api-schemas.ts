@@ -6,7 +6,15 @@
 import { z } from 'zod';
 import { isCommandName, type ApiErrorShape, type CommandName } from './api';
 import { loadCommandSchema } from './load-commands';
-import { BCRYPT_COST, JOB_COUNT, JOB_WORK_MS, PORT, QUEUE_WORKERS, SAMPLE_INTERVAL_MS } from './limits';
+import {
+  BCRYPT_COST,
+  JOB_COUNT,
+  JOB_WORK_MS,
+  PORT,
+  QUEUE_WORKERS,
+  SAMPLE_INTERVAL_MS,
+  STALL_THRESHOLD_MS,
+} from './limits';
 import { intIn } from './zod-ranges';
 
 export const commandSchemas = {
@@ -18,6 +26,7 @@ export const commandSchemas = {
   setWorkers: z.object({ workers: intIn(QUEUE_WORKERS) }).strict(),
   runBcrypt: z.object({ cost: intIn(BCRYPT_COST), mode: z.enum(['loop', 'pool']) }).strict(),
   setSampleInterval: z.object({ ms: intIn(SAMPLE_INTERVAL_MS) }).strict(),
+  setStallThreshold: z.object({ thresholdMs: intIn(STALL_THRESHOLD_MS) }).strict(),
 } as const satisfies Record<CommandName, z.ZodType>;
 
 export type CommandPayload<K extends CommandName> = z.input<(typeof commandSchemas)[K]>;

@@ -9,6 +9,7 @@ import type { CommandPayload } from './api-schemas';
 import type { ErrorShape, NoticeCode } from './errors';
 import type { LoadReport } from './load';
 import type { EngineSnapshot, QueueStats } from './snapshot';
+import type { Stall } from './stalls';
 
 export type { CommandPayload, ParsedCommandPayload } from './api-schemas';
 
@@ -33,6 +34,8 @@ export const COMMAND_NAMES = [
   'setWorkers',
   'runBcrypt',
   'setSampleInterval',
+  /** PROTOCOL.md §9: what counts as a stall of the demo server's loop. */
+  'setStallThreshold',
 ] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
@@ -45,6 +48,7 @@ export interface CommandReplies {
   setWorkers: QueueStats;
   runBcrypt: { mode: 'loop' | 'pool'; ms: number; cost: number };
   setSampleInterval: { ms: number };
+  setStallThreshold: { thresholdMs: number };
 }
 
 /** Pushed from the app to the renderer; each at most once per interval. */
@@ -53,9 +57,19 @@ export interface ApiEvents {
   loadReport: LoadReport;
   /** Something the user should see: the generator died, a port was in use, a limit was hit. */
   notice: { level: 'info' | 'warn' | 'error'; code: NoticeCode; message: string; time: number };
+  /**
+   * A stall of the demo server's loop, as soon as it is listed (snapshots carry it too, up to a
+   * few per window): the Stalls panel should not wait for the next snapshot to show it.
+   */
+  stall: Stall;
 }
 export type EventName = keyof ApiEvents;
-export const EVENT_NAMES = ['snapshot', 'loadReport', 'notice'] as const satisfies readonly EventName[];
+export const EVENT_NAMES = [
+  'snapshot',
+  'loadReport',
+  'notice',
+  'stall',
+] as const satisfies readonly EventName[];
 
 /** A failed command, as the renderer receives it: a stable code plus a message for people. */
 export type ApiErrorShape = ErrorShape;

@@ -56,6 +56,10 @@ export const BCRYPT_COST = range(4, 14, 10);
 export const BCRYPT_PASSWORD_BYTES = range(1, 72);
 /** Protocol §9: stall threshold. */
 export const STALL_THRESHOLD_MS = range(20, 5_000, 100);
+/** Protocol §9: GET /stalls lists at most this many, the newest. */
+export const STALL_LIST_MAX = 100;
+/** A snapshot carries at most this many new stalls, so its size stays fixed. */
+export const SNAPSHOT_STALLS_MAX = 10;
 
 // ---- Slow and silent clients, and the descriptor budget (main/engine/server/socket-limits.ts) ----
 

@@ -64,12 +64,23 @@ export interface KindReport {
   cumulative?: { rtt: LatencySummary; delivery: LatencySummary };
 }
 
+/** The generator's own stalls (PROTOCOL.md §9 watched in the generator process), since it started. */
+export interface GeneratorStalls {
+  count: number;
+  totalMs: number;
+  maxMs: number;
+  /** The longest one's innermost project frame, `function file:line`; null before any. */
+  worst: string | null;
+}
+
 export interface GeneratorHealth {
   processes: number;
   eventLoopP99Ms: number;
   cpuPercent: number;
   /** Set when the generator itself, not the server, is likely the bottleneck. */
   warning: string | null;
+  /** Absent where the generator runs without a stall watchdog. */
+  stalls?: GeneratorStalls;
 }
 
 export interface LoadReport {

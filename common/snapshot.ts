@@ -1,3 +1,5 @@
+import type { StallWindow } from './stalls';
+
 /**
  * The engine's fixed-size view of itself, published once per sampling interval.
  * Its size never depends on how many clients are connected: the renderer, /stats and
@@ -88,4 +90,6 @@ export interface EngineSnapshot {
   bcrypt: BcryptWindowStats;
   memory: { rssBytes: number; heapUsedBytes: number };
   cpu: { percent: number };
+  /** PROTOCOL.md §9 totals plus the stalls new since the previous snapshot (capped); absent where no one watches. */
+  stalls?: StallWindow;
 }

@@ -19,6 +19,7 @@ import { Notices } from './panels/notices';
 import { PrimeBox } from './panels/prime-box';
 import { Readouts } from './panels/readouts';
 import { ServerControls } from './panels/server-controls';
+import { StallsPanel } from './panels/stalls';
 import { WorkControls } from './panels/work-controls';
 import { SampleStore } from './state/samples';
 import './styles.css';
@@ -129,6 +130,7 @@ function start(): void {
   const server = new ServerControls(ctx);
   const integrity = new IntegrityPanel();
   const charts = new ChartCards();
+  const stalls = new StallsPanel(ctx);
 
   app.replaceChildren(
     header,
@@ -137,7 +139,7 @@ function start(): void {
       'div',
       { class: 'layout' },
       h('aside', { class: 'sidebar' }, load.root, work.root, prime.root, server.root),
-      h('main', { class: 'grid' }, ...charts.cards, integrity.root),
+      h('main', { class: 'grid' }, ...charts.cards, stalls.root, integrity.root),
     ),
     notices.root,
   );
@@ -154,8 +156,14 @@ function start(): void {
     latestSnapshot = snapshot;
     snapshotCount++;
     store.add(snapshot, latestReport);
+    if (stalls.update(snapshot.stalls)) charts.setStallTimes(stalls.times());
     chartsDirty = true;
     readoutsDirty = true;
+    schedule();
+  });
+  api.on('stall', (stall) => {
+    if (stalls.add(stall)) charts.setStallTimes(stalls.times());
+    chartsDirty = true;
     schedule();
   });
   api.on('loadReport', (report) => {

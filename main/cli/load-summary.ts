@@ -124,6 +124,12 @@ export function summaryTable(r: LoadReport): string {
   return (
     table([header, ...rows]) +
     `\ngenerator: ${g.processes} process(es), event-loop p99 ${ms(g.eventLoopP99Ms)} ms, cpu ${g.cpuPercent.toFixed(0)}%` +
+    (g.stalls
+      ? `\ngenerator stalls: ${g.stalls.count}` +
+        (g.stalls.count > 0
+          ? ` (${ms(g.stalls.totalMs)} ms in all, worst ${ms(g.stalls.maxMs)} ms in ${g.stalls.worst ?? '?'})`
+          : '')
+      : '') +
     (g.warning ? `\nwarning: ${g.warning}` : '')
   );
 }

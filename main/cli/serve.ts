@@ -1,7 +1,10 @@
 /**
- * `npm run serve -- [--port N] [--host H] [--sample-ms N] [--no-sampler]`: the demo server, headless.
+ * `npm run serve -- [--port N] [--host H] [--sample-ms N] [--no-sampler] [--stall-ms N] [--log-stalls]
+ * [--no-stalls]`: the demo server, headless.
  * Prints one line with the real URL, runs until SIGINT/SIGTERM, then closes gracefully and exits 0.
  */
+import { relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { hasCode, LoopscopeError } from '../../common/errors';
 import {
   DEFAULT_DASHBOARD_PORT,
@@ -9,7 +12,9 @@ import {
   MAX_SOCKETS,
   PORT,
   SAMPLE_INTERVAL_MS,
+  STALL_THRESHOLD_MS,
 } from '../../common/limits';
+import { culpritFrame, type Stall } from '../../common/stalls';
 import { startBrowserMode } from '../dashboard/browser-mode';
 import { createEngine, type EngineOptions } from '../engine/engine';
 import { intFlag, parseFlags } from './flags';
@@ -19,7 +24,9 @@ export const SERVE_USAGE =
   `[--host H (default 127.0.0.1)] [--sample-ms N (${SAMPLE_INTERVAL_MS.min}..${SAMPLE_INTERVAL_MS.max}, default ${SAMPLE_INTERVAL_MS.default})] ` +
   '[--no-sampler (no periodic sampling; /stats samples on request)] ' +
   '[--max-sockets N (open-socket cap; default: ulimit -n minus a reserve; 0: none)] ' +
-  `[--dashboard-port N (default ${DEFAULT_DASHBOARD_PORT}; 0 picks a free port)] [--no-dashboard]`;
+  `[--dashboard-port N (default ${DEFAULT_DASHBOARD_PORT}; 0 picks a free port)] [--no-dashboard] ` +
+  `[--stall-ms N (stall threshold, ${STALL_THRESHOLD_MS.min}..${STALL_THRESHOLD_MS.max}, default ${STALL_THRESHOLD_MS.default})] ` +
+  '[--log-stalls (one line per stall on stdout)] [--no-stalls (no stall explorer)]';
 
 export interface ServeFlags {
   host: string;
@@ -31,6 +38,10 @@ export interface ServeFlags {
   maxSockets: number | undefined;
   /** The browser dashboard's port; null with --no-dashboard. */
   dashboardPort: number | null;
+  stallMs: number;
+  logStalls: boolean;
+  /** false with --no-stalls: what the explorer costs is measured against this. */
+  stalls: boolean;
 }
 
 class HelpRequested extends Error {}
@@ -43,6 +54,9 @@ const OPTIONS = {
   'max-sockets': { type: 'string' },
   'dashboard-port': { type: 'string' },
   'no-dashboard': { type: 'boolean' },
+  'stall-ms': { type: 'string' },
+  'log-stalls': { type: 'boolean' },
+  'no-stalls': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -60,7 +74,23 @@ export function parseServeFlags(argv: string[]): ServeFlags {
       values['no-dashboard'] === true
         ? null
         : (intFlag(values, 'dashboard-port', PORT) ?? DEFAULT_DASHBOARD_PORT),
+    stallMs: intFlag(values, 'stall-ms', STALL_THRESHOLD_MS) ?? STALL_THRESHOLD_MS.default!,
+    logStalls: values['log-stalls'] === true,
+    stalls: values['no-stalls'] !== true,
   };
+}
+
+/** `function file:line` with the file relative to where serve runs, for a terminal. */
+export function stallLine(stall: Stall): string {
+  const frame = culpritFrame(stall);
+  let where = '(no frame)';
+  if (frame) {
+    const file = frame.url.startsWith('file:')
+      ? relative(process.cwd(), fileURLToPath(frame.url))
+      : frame.url;
+    where = file ? `${frame.functionName} ${file}:${frame.lineNumber}` : frame.functionName;
+  }
+  return `stall ${stall.durationMs.toFixed(1)} ms: ${where} (stack from ${stall.stackFrom})`;
 }
 
 function untilSignal(): Promise<NodeJS.Signals> {
@@ -78,6 +108,8 @@ function untilSignal(): Promise<NodeJS.Signals> {
 /** What `serve` runs until a signal: the demo server alone, or the app host with the dashboard. */
 interface Running {
   url: string;
+  /** Stalls of the demo server, whichever engine currently runs it. */
+  onStall(listener: (stall: Stall) => void): void;
   close(): Promise<void>;
 }
 
@@ -88,16 +120,25 @@ async function start(flags: ServeFlags): Promise<Running> {
     sampleIntervalMs: flags.sampleMs,
     sampler: flags.sampler,
     maxSockets: flags.maxSockets,
+    stalls: flags.stalls ? { thresholdMs: flags.stallMs } : false,
   };
   if (flags.dashboardPort === null) {
     const engine = await createEngine(engineOptions);
-    return { url: engine.url, close: () => engine.close() };
+    return {
+      url: engine.url,
+      onStall: (listener) => void engine.stalls.subscribe(listener),
+      close: () => engine.close(),
+    };
   }
   const mode = await startBrowserMode({ engineOptions, port: flags.dashboardPort });
   if (mode.dashboard) console.log(`dashboard: ${mode.dashboard.url}`);
   else console.error(`serve: no dashboard: ${mode.problem}`);
   // The host owns the engine (and moves it when the dashboard asks for another port).
-  return { url: mode.host.info().serverUrl, close: () => mode.close() };
+  return {
+    url: mode.host.info().serverUrl,
+    onStall: (listener) => void mode.host.on('stall', listener),
+    close: () => mode.close(),
+  };
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -128,6 +169,7 @@ export async function run(argv: string[]): Promise<number> {
     throw err;
   }
   console.log(`demo server listening on ${running.url}`);
+  if (flags.logStalls) running.onStall((stall) => console.log(stallLine(stall)));
   await signal;
   await running.close();
   return 0;

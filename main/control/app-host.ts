@@ -147,6 +147,10 @@ class Host implements AppHost {
       this.engine.metrics.setIntervalMs(ms);
       return { ms: this.engine.metrics.intervalMs };
     },
+    setStallThreshold: async ({ thresholdMs }) => {
+      this.engine.stalls.thresholdMs = thresholdMs;
+      return { thresholdMs: this.engine.stalls.thresholdMs };
+    },
   };
 
   /** Forks the load generator on first use; a failed start is retried by the next command. */
@@ -224,7 +228,7 @@ class Host implements AppHost {
   private watchEngine(engine: Engine): () => void {
     let refused = engine.metrics.latest().sockets.refusedAccepts;
     let lastRefusalAt = -Infinity;
-    return engine.metrics.subscribe((snapshot) => {
+    const offSnapshots = engine.metrics.subscribe((snapshot) => {
       this.hub.emit('snapshot', snapshot);
       // Said once per episode of refusals: when they start after a quiet spell, not every window.
       const now = snapshot.sockets.refusedAccepts;
@@ -242,6 +246,11 @@ class Host implements AppHost {
       if (grew) lastRefusalAt = snapshot.time;
       refused = now;
     });
+    const offStalls = engine.stalls.subscribe((stall) => this.hub.emit('stall', stall));
+    return () => {
+      offSnapshots();
+      offStalls();
+    };
   }
 
   /** Starts a demo server on the new port first, so a port in use leaves the old one running. */
@@ -256,6 +265,7 @@ class Host implements AppHost {
       sampleIntervalMs: old.metrics.intervalMs,
       queueCapacity: queue.capacity,
       workers: queue.workers,
+      stalls: this.options.engineOptions?.stalls === false ? false : { thresholdMs: old.stalls.thresholdMs },
     });
     this.unsubscribeSnapshots();
     this.engine = next;

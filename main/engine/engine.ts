@@ -17,6 +17,9 @@ import type { ServerContext } from './server/context';
 import { DemoServer } from './server/http-server';
 import { LongPolls } from './server/long-polls';
 import type { SocketLimitOptions } from './server/socket-limits';
+import { stallMetrics } from './stalls/metrics';
+import { StallLog } from './stalls/stall-log';
+import { startStallWatch, type StallWatch } from './stalls/watchdog';
 import { DEFAULT_KEEPALIVE_MS, DEFAULT_PING_MS } from './server/sockets/heartbeat';
 
 /** Timeouts and the socket cap: see server/socket-limits.ts for each default. */
@@ -41,6 +44,11 @@ export interface EngineOptions extends SocketLimitOptions {
   closeGraceMs?: number;
   /** Messages the feed retains; the protocol's 10,000 unless a test needs a small window. */
   feedCapacity?: number;
+  /**
+   * The stall explorer (PROTOCOL.md §9): a watchdog thread and an in-process inspector session.
+   * Default on with the default threshold; false runs without it (/stalls then lists nothing).
+   */
+  stalls?: { thresholdMs?: number } | false;
 }
 
 export interface EngineMetrics {
@@ -68,6 +76,8 @@ export interface Engine {
   readonly metrics: EngineMetrics;
   readonly jobs: EngineJobs;
   readonly bcrypt: EngineBcrypt;
+  /** This server's stalls and the stall threshold. */
+  readonly stalls: StallLog;
   /** Graceful: held polls answered, sockets closed with 1001, SSE ended, pool destroyed. */
   close(): Promise<void>;
 }
@@ -94,6 +104,17 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     { intervalMs: options.sampleIntervalMs, enabled: options.sampler ?? true },
   );
   const agent = new Agent({ keepAlive: true });
+  const stalls = new StallLog(options.stalls ? options.stalls.thresholdMs : undefined);
+  // Started beside the server: the watchdog thread boots while the port is bound.
+  const watching: Promise<StallWatch | null> =
+    options.stalls === false
+      ? Promise.resolve(null)
+      : startStallWatch({ processName: 'server', log: stalls }).catch((err: unknown) => {
+          // The demo server is still worth running without the explorer; say why it is off.
+          console.error(`loopscope: stall explorer off: ${err instanceof Error ? err.message : String(err)}`);
+          return null;
+        });
+  let watch: StallWatch | null = null;
   let port = 0;
   const ctx: ServerContext = {
     counters,
@@ -101,7 +122,8 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     queue,
     bcrypt,
     sampler,
-    prometheus: createPrometheusExport(sampler, counters),
+    stalls,
+    prometheus: createPrometheusExport(sampler, counters, stallMetrics(stalls)),
     longPolls: new LongPolls(feed),
     sseStreams: new Set<ServerResponse>(),
     agent,
@@ -118,6 +140,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     maxSockets: options.maxSockets,
   });
   const stopAll = async (): Promise<void> => {
+    await watch?.close();
     sampler.stop();
     queue.close();
     agent.destroy();
@@ -125,19 +148,29 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   };
   try {
     port = await server.listen(host, options.port ?? 8888);
+    watch = await watching;
   } catch (err) {
+    watch = await watching.catch(() => null);
     await server.close();
     await stopAll();
     throw err;
   }
+  // Each snapshot carries the stalls new since the previous one; one window per snapshot, however
+  // many listeners read it.
+  let windowed: { from: EngineSnapshot; to: EngineSnapshot } | null = null;
+  const withStalls = (snapshot: EngineSnapshot): EngineSnapshot => {
+    if (windowed?.from !== snapshot)
+      windowed = { from: snapshot, to: { ...snapshot, stalls: stalls.window() } };
+    return windowed.to;
+  };
   let closing: Promise<void> | null = null;
   return {
     host,
     port,
     url: `http://${urlHost(host)}:${port}`,
     metrics: {
-      latest: () => sampler.latest(),
-      subscribe: (listener) => sampler.subscribe(listener),
+      latest: () => withStalls(sampler.latest()),
+      subscribe: (listener) => sampler.subscribe((snapshot) => listener(withStalls(snapshot))),
       setIntervalMs: (ms) => sampler.setIntervalMs(ms),
       get intervalMs() {
         return sampler.intervalMs;
@@ -149,6 +182,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       stats: () => queue.stats(),
     },
     bcrypt: { hash: (password, cost, mode) => bcrypt.hash(password, cost, mode) },
+    stalls,
     close() {
       closing ??= server.close().then(stopAll);
       return closing;

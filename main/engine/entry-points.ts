@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 const SOURCES = {
   'bcrypt-worker': './bcrypt/worker.ts',
   'load-generator': './load/child.ts',
+  'stall-watchdog': './stalls/watchdog-worker.ts',
 } as const;
 
 export type EntryName = keyof typeof SOURCES;

@@ -22,6 +22,7 @@ export const THEME = {
   muted: '#7d8aa0',
   grid: 'rgba(125, 138, 160, 0.16)',
   marker: '#ff9f43',
+  stall: '#ff4d6d',
   card: '#141b25',
 };
 

@@ -27,6 +27,7 @@ export const CHART_SPECS: ChartSpec[] = [
     y2Title: 'utilization %',
     y2Max: 100,
     markColumn: 'bcrypt_loop_runs',
+    stallMarks: true,
     series: [
       { column: 'loop_p50_ms', label: 'p50', color: COLORS.p50 },
       { column: 'loop_p99_ms', label: 'p99', color: COLORS.p99 },

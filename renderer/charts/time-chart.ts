@@ -7,6 +7,7 @@ import type { SampleRing } from '../state/ring-buffer';
 import type { SampleColumn } from '../state/samples';
 import { bcryptMarkers } from './bcrypt-markers';
 import { setupCharts, THEME } from './setup';
+import { timeMarkers } from './time-markers';
 
 export interface SeriesSpec {
   column: SampleColumn;
@@ -32,6 +33,8 @@ export interface ChartSpec {
   stacked?: boolean;
   /** Marks the rows where this column is > 0 (bcrypt on the loop). */
   markColumn?: SampleColumn;
+  /** Marks each stall of the loop where it began (setStallTimes). */
+  stallMarks?: boolean;
 }
 
 type Point = { x: number; y: number };
@@ -57,6 +60,7 @@ const opaqueBackground: Plugin<'line'> = {
 export class TimeChart {
   readonly chart: Chart<'line', Point[]>;
   private markerTimes: number[] = [];
+  private stallTimes: readonly number[] = [];
 
   constructor(
     readonly spec: ChartSpec,
@@ -65,6 +69,10 @@ export class TimeChart {
     setupCharts();
     const plugins: Plugin<'line'>[] = [opaqueBackground];
     if (spec.markColumn) plugins.push(bcryptMarkers(() => this.markerTimes));
+    if (spec.stallMarks) {
+      const style = { id: 'stallMarkers', label: 'stall', color: THEME.stall, labelY: 20 };
+      plugins.push(timeMarkers(style, () => this.stallTimes));
+    }
     const datasets: ChartDataset<'line', Point[]>[] = spec.series.map((s) => ({
       label: s.label,
       data: [],
@@ -153,6 +161,11 @@ export class TimeChart {
       x.max = end;
     }
     this.chart.update('none');
+  }
+
+  /** Start times of the stalls the dashboard holds (bounded by the Stalls panel's list). */
+  setStallTimes(times: readonly number[]): void {
+    this.stallTimes = times;
   }
 
   toPng(): string {

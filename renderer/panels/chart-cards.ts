@@ -57,6 +57,10 @@ export class ChartCards {
     );
   }
 
+  setStallTimes(times: readonly number[]): void {
+    for (const chart of this.charts) if (chart.spec.stallMarks) chart.setStallTimes(times);
+  }
+
   redraw(store: SampleStore, windowMs: number): void {
     for (const chart of this.charts) chart.update(store.ring, windowMs);
   }

@@ -32,6 +32,7 @@ const GOOD: Record<CommandName, unknown[]> = {
     { cost: 14, mode: 'pool' },
   ],
   setSampleInterval: [{ ms: SAMPLE_INTERVAL_MS.min }, { ms: SAMPLE_INTERVAL_MS.max }],
+  setStallThreshold: [{ thresholdMs: 20 }, { thresholdMs: 5_000 }],
 };
 
 const BAD: Record<CommandName, unknown[]> = {
@@ -64,6 +65,7 @@ const BAD: Record<CommandName, unknown[]> = {
   setWorkers: [{ workers: 0 }, { workers: 1001 }, { workers: 'four' }],
   runBcrypt: [{ cost: 3, mode: 'loop' }, { cost: 15, mode: 'pool' }, { cost: 10, mode: 'gpu' }, { cost: 10 }],
   setSampleInterval: [{ ms: SAMPLE_INTERVAL_MS.min - 1 }, { ms: SAMPLE_INTERVAL_MS.max + 1 }, { ms: 500.5 }],
+  setStallThreshold: [{ thresholdMs: 19 }, { thresholdMs: 5_001 }, { thresholdMs: 100.5 }, {}],
 };
 
 describe('API declaration', () => {

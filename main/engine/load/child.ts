@@ -4,11 +4,21 @@
  * It exits when told to, or when the parent goes away, so no generator outlives its app.
  */
 import { isLoopscopeError } from '../../../common/errors';
+import type { GeneratorStalls } from '../../../common/load';
+import { culpritFrame, frameText } from '../../../common/stalls';
+import { startStallWatch, type StallWatch } from '../stalls/watchdog';
 import { questions } from './clients/ws-prime';
 import { Generator } from './generator';
 import { fromChildSchema, toChildSchema, type ErrorShape, type FromChild } from './messages';
 
 let generator: Generator | null = null;
+/** The generator's own stalls: when the measuring side stalls, its latencies include that. */
+let watch: StallWatch | null = null;
+let worst: string | null = null;
+
+function ownStalls(): GeneratorStalls {
+  return { ...watch!.log.summary(), worst };
+}
 let shuttingDown = false;
 
 function send(msg: FromChild): void {
@@ -28,6 +38,7 @@ async function shutdown(code: number): Promise<void> {
   if (shuttingDown) return;
   shuttingDown = true;
   await generator?.close();
+  await watch?.close();
   process.exit(code);
 }
 
@@ -42,12 +53,22 @@ async function handle(raw: unknown): Promise<void> {
     // Pay for the prime question pool now, not as a stall in the first report.
     questions();
     try {
+      watch = await startStallWatch({ processName: 'generator' });
+      watch.log.subscribe((stall) => {
+        if (stall.durationMs >= watch!.log.summary().maxMs) worst = frameText(culpritFrame(stall));
+      });
+    } catch (err) {
+      // Load still runs without it; the report then has no stalls block.
+      process.stderr.write(`load-generator: stall explorer off: ${String(err)}\n`);
+    }
+    try {
       generator = new Generator({
         target: msg.target,
         reportIntervalMs: msg.reportIntervalMs,
         allowNonLoopback: msg.allowNonLoopback,
         connectTimeoutMs: msg.connectTimeoutMs,
         onReport: (report, fd) => send({ type: 'report', report, fd }),
+        ...(watch ? { stalls: ownStalls } : {}),
       });
     } catch (err) {
       send({ type: 'fatal', error: errorShape(err) });

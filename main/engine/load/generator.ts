@@ -5,6 +5,7 @@
 import {
   CLIENT_KINDS,
   type ClientKind,
+  type GeneratorStalls,
   type KindReport,
   type LoadReport,
   type ParsedLoadCommand,
@@ -28,6 +29,8 @@ export interface GeneratorOptions {
   connectTimeoutMs: number;
   /** Receives one report per interval plus this process's fd figures. */
   onReport(report: LoadReport, fd: FdStatus): void;
+  /** This process's own stalls, when a watchdog watches it. */
+  stalls?: () => GeneratorStalls;
 }
 
 export interface FdStatus {
@@ -132,7 +135,11 @@ export class Generator {
         intervalMs: this.options.reportIntervalMs,
         target: this.targetUrl,
         kinds,
-        generator: { processes: 1, ...health },
+        generator: {
+          processes: 1,
+          ...health,
+          ...(this.options.stalls ? { stalls: this.options.stalls() } : {}),
+        },
       },
       this.fdStatus(),
     );

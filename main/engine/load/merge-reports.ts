@@ -61,10 +61,22 @@ export function mergeReports(reports: readonly LoadReport[], extraWarning: strin
   const kinds = { ...first.kinds } as Record<ClientKind, KindReport>;
   let loop = first.generator.eventLoopP99Ms;
   let cpu = first.generator.cpuPercent;
+  let stalls = first.generator.stalls;
   for (const r of rest) {
     for (const kind of CLIENT_KINDS) kinds[kind] = mergeKind(kinds[kind], r.kinds[kind]);
     loop = Math.max(loop, r.generator.eventLoopP99Ms);
     cpu = Math.max(cpu, r.generator.cpuPercent);
+    const s = r.generator.stalls;
+    if (s && stalls) {
+      stalls = {
+        count: stalls.count + s.count,
+        totalMs: stalls.totalMs + s.totalMs,
+        maxMs: Math.max(stalls.maxMs, s.maxMs),
+        worst: s.maxMs > stalls.maxMs ? s.worst : stalls.worst,
+      };
+    } else {
+      stalls ??= s;
+    }
   }
   const warnings = [healthWarning(loop, cpu), extraWarning].filter((w): w is string => w !== null);
   return {
@@ -78,6 +90,7 @@ export function mergeReports(reports: readonly LoadReport[], extraWarning: strin
       eventLoopP99Ms: loop,
       cpuPercent: cpu,
       warning: warnings.length > 0 ? warnings.join('; ') : null,
+      ...(stalls ? { stalls } : {}),
     },
   };
 }

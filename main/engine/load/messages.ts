@@ -56,6 +56,10 @@ export const loadReportSchema = z
         eventLoopP99Ms: z.number(),
         cpuPercent: z.number(),
         warning: z.string().nullable(),
+        stalls: z
+          .object({ count: z.number(), totalMs: z.number(), maxMs: z.number(), worst: z.string().nullable() })
+          .strict()
+          .optional(),
       })
       .strict(),
   })

@@ -4,7 +4,7 @@
  * in one process, as in the tests, do not clash. Built on the first scrape so an engine nobody
  * scrapes pays nothing for it.
  */
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
 import type { EngineSnapshot } from '../../../common/snapshot';
 import type { EngineCounters } from './counters';
 import type { Sampler } from './sampler';
@@ -34,7 +34,12 @@ export interface PrometheusExport {
   render(): Promise<string>;
 }
 
-export function createPrometheusExport(sampler: Sampler, counters: EngineCounters): PrometheusExport {
+/** `extra`: metrics kept elsewhere (the stalls' counter and histogram), registered as they are. */
+export function createPrometheusExport(
+  sampler: Sampler,
+  counters: EngineCounters,
+  extra: readonly Metric[] = [],
+): PrometheusExport {
   let registry: Registry | null = null;
   // Read once per scrape; every metric's collect() below looks at this one object.
   let snap: EngineSnapshot = sampler.current();
@@ -171,6 +176,7 @@ export function createPrometheusExport(sampler: Sampler, counters: EngineCounter
       'bcrypt hashes run on the worker pool',
       () => counters.bcrypt.poolRuns,
     );
+    for (const metric of extra) reg.registerMetric(metric);
     return reg;
   };
 

@@ -9,6 +9,7 @@ import type { JobQueue } from '../job-queue';
 import type { EngineCounters } from '../metrics/counters';
 import type { PrometheusExport } from '../metrics/prometheus';
 import type { Sampler } from '../metrics/sampler';
+import type { StallLog } from '../stalls/stall-log';
 import type { Exchange } from './exchange';
 import type { LongPolls } from './long-polls';
 
@@ -19,6 +20,8 @@ export interface ServerContext {
   readonly bcrypt: BcryptService;
   readonly sampler: Sampler;
   readonly prometheus: PrometheusExport;
+  /** PROTOCOL.md §9: this process's stalls and the threshold. */
+  readonly stalls: StallLog;
   readonly longPolls: LongPolls;
   /** Open /feed/events streams: the keep-alive heartbeat and shutdown walk this one set. */
   readonly sseStreams: Set<ServerResponse>;

@@ -19,6 +19,7 @@ import { jobRoutes } from './routes/jobs';
 import { observabilityRoutes } from './routes/observability';
 import { slowRoutes } from './routes/slow';
 import { capSockets, timeoutOptions, type SocketLimitOptions } from './socket-limits';
+import { stallRoutes } from './routes/stalls';
 import { serveFeed } from './sockets/feed';
 import { Heartbeat } from './sockets/heartbeat';
 import { servePrime } from './sockets/prime';
@@ -32,6 +33,7 @@ const ROUTES: Route[] = [
   ...jobRoutes,
   ...bcryptRoutes,
   ...observabilityRoutes,
+  ...stallRoutes,
 ];
 
 /** Stands in for a request target that did not parse, so its 400 can use the usual Exchange. */

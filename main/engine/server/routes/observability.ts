@@ -1,8 +1,15 @@
-/** PROTOCOL.md §8: the engine snapshot as JSON (/stats) and as Prometheus text (/metrics). */
+/**
+ * PROTOCOL.md §8: the engine snapshot as JSON (/stats) and as Prometheus text (/metrics); §9 adds
+ * the stall totals to /stats.
+ */
 import type { Route } from '../context';
 
 export const observabilityRoutes: Route[] = [
-  { method: 'GET', path: '/stats', handle: (ex, ctx) => ex.json(200, ctx.sampler.current()) },
+  {
+    method: 'GET',
+    path: '/stats',
+    handle: (ex, ctx) => ex.json(200, { ...ctx.sampler.current(), stalls: ctx.stalls.summary() }),
+  },
   {
     method: 'GET',
     path: '/metrics',

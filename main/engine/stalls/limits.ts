@@ -1,0 +1,27 @@
+/**
+ * The stall explorer's own tuning: how the watchdog and the profiler work. What users see and set
+ * (the threshold range, the list caps) is in common/limits.ts with every other limit.
+ */
+
+/** How often the loop writes its heartbeat, and how often the watchdog reads it (ms). */
+export const HEARTBEAT_MS = 5;
+export const WATCH_POLL_MS = 5;
+
+/**
+ * V8's CPU profiler runs all the time at this sampling interval (µs). It must already be running
+ * when a stall begins: a `Profiler.start` sent on detection is served only when JavaScript runs,
+ * so it would miss a native call (bcrypt's hashSync) entirely. 10 ms costs nothing measurable
+ * (bench/RESULTS.md, "stalls") and still gives 20 samples to a 200 ms stall.
+ */
+export const PROFILE_INTERVAL_US = 10_000;
+/** Without a stall the profile is restarted this often, so what it buffers stays small (ms). */
+export const PROFILE_ROTATE_MS = 10_000;
+
+/**
+ * A pause served later than this after it was asked for was not served while the stall ran
+ * JavaScript (V8 serves it by interrupt within a few ms then): its stack is not the culprit (ms).
+ */
+export const PAUSE_PROMPT_MS = 50;
+
+/** How long close() waits for the watchdog to disconnect before terminating it (ms). */
+export const WATCHDOG_CLOSE_MS = 500;

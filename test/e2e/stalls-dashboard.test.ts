@@ -1,0 +1,75 @@
+/**
+ * The Stalls panel end to end: `serve` as a real child process, Debian's Chromium on its
+ * dashboard, bcrypt on the loop pressed in the page; the stall must show up in the panel, named
+ * by a TypeScript source line, within 2 s.
+ */
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, requireChromium, startServe, waitFor, type ServeProcess } from './harness';
+
+let serve: ServeProcess | null = null;
+let context: BrowserContext | null = null;
+let page: Page;
+
+beforeAll(async () => {
+  requireChromium();
+  serve = await startServe();
+  context = await launchChromium();
+  page = context.pages()[0] ?? (await context.newPage());
+  await page.goto(serve.dashboardUrl);
+  await waitFor(
+    'the bridge to connect',
+    () => page.getByTestId('bridge-status').textContent(),
+    (t) => t === 'connected',
+  );
+  await waitFor(
+    'a first snapshot',
+    () => page.getByTestId('stalls-summary').textContent(),
+    (t) => !!t?.includes('no stalls over 100 ms'),
+  );
+}, 60_000);
+
+afterAll(async () => {
+  await context?.close();
+  if (serve) expect(await serve.stop()).toBe(0);
+});
+
+describe('Stalls panel (Chromium, serve as a child process)', () => {
+  it('bcrypt on the loop: within 2 s the panel lists the stall at a .ts line, with its stack', async () => {
+    await page.getByTestId('bcrypt-cost').selectOption('12');
+    await page.getByTestId('bcrypt-runs').fill('1');
+    const clicked = Date.now();
+    await page.getByTestId('bcrypt-loop').click();
+    const frame = await waitFor(
+      'the stall in the panel',
+      () =>
+        page
+          .getByTestId('stall-frame')
+          .first()
+          .textContent({ timeout: 100 })
+          .catch(() => null),
+      (t) => t !== null,
+      2_000,
+    );
+    expect(Date.now() - clicked).toBeLessThanOrEqual(2_000);
+    expect(frame).toMatch(/^hash \S*engine\/bcrypt\/service\.ts:\d+$/);
+
+    await page.getByTestId('stall-row').first().click();
+    const detail = await page.getByTestId('stall-detail').textContent();
+    expect(detail).toContain('hashSync');
+    expect(detail).toContain('stack from profile');
+    expect(await page.getByTestId('stall-blockers').textContent()).toContain('service.ts');
+  });
+
+  it('the threshold can be changed from the panel', async () => {
+    await page.getByTestId('stall-threshold').fill('300');
+    await page.getByTestId('stall-threshold-apply').click();
+    await waitFor(
+      'the server to take the threshold',
+      async () =>
+        ((await (await fetch(`${serve!.serverUrl}/stalls`)).json()) as { thresholdMs: number }).thresholdMs,
+      (ms) => ms === 300,
+      5_000,
+    );
+  });
+});

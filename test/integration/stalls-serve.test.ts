@@ -1,0 +1,227 @@
+/**
+ * The stall explorer over a real `serve` process (PROTOCOL.md §9): a fixture preloaded into it
+ * blocks the loop in a known function on SIGUSR2, bcrypt blocks it in native code, and every
+ * check reads what the server itself reports over HTTP.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { culpritFrame, type Stall } from '../../common/stalls';
+import { post, request, until } from './engine-client';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const FIXTURE = join(root, 'test/fixtures/stall-blocker.ts');
+/** 1-based line of the fixture's busy loop, read from the file so an edit cannot desync the test. */
+const STALL_LINE =
+  readFileSync(FIXTURE, 'utf8')
+    .split('\n')
+    .findIndex((l) => l.includes('// STALL-LINE')) + 1;
+
+interface Serve {
+  proc: ChildProcess;
+  base: string;
+  stdout: () => string;
+  exit: Promise<number | null>;
+  /** Blocks the server's loop in busyWait() for `ms`. */
+  block(ms: number): void;
+}
+
+async function serve(...args: string[]): Promise<Serve> {
+  const msFile = join(mkdtempSync(join(tmpdir(), 'loopscope-stall-')), 'ms');
+  const proc = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--import',
+      FIXTURE,
+      'main/cli/index.ts',
+      'serve',
+      '--no-dashboard',
+      '--port',
+      '0',
+      ...args,
+    ],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, STALL_FIXTURE_FILE: msFile } },
+  );
+  let out = '';
+  let err = '';
+  proc.stdout!.on('data', (c) => (out += c));
+  proc.stderr!.on('data', (c) => (err += c));
+  const exit = once(proc, 'exit').then(([code]) => code as number | null);
+  await until(
+    () => /listening on (http:\S+)/.test(out) || proc.exitCode !== null,
+    'the listening line',
+    20_000,
+  );
+  const base = /listening on (http:\S+)/.exec(out)?.[1];
+  if (!base) throw new Error(`serve did not start:\n${out}\n${err}`);
+  return {
+    proc,
+    base,
+    stdout: () => out,
+    exit,
+    block(ms) {
+      writeFileSync(msFile, String(ms));
+      proc.kill('SIGUSR2');
+    },
+  };
+}
+
+async function stallsSince(base: string, since: number): Promise<{ thresholdMs: number; stalls: Stall[] }> {
+  return (await request(`${base}/stalls?since=${since}`)).json();
+}
+
+async function lastId(base: string): Promise<number> {
+  const { stalls } = await stallsSince(base, 0);
+  return stalls.at(-1)?.id ?? 0;
+}
+
+/** Waits for the next `n` stalls after `since`. */
+async function nextStalls(base: string, since: number, n = 1, ms = 5_000): Promise<Stall[]> {
+  let got: Stall[] = [];
+  await until(
+    async () => (got = (await stallsSince(base, since)).stalls).length >= n,
+    `${n} stall(s) after #${since}`,
+    ms,
+  );
+  return got;
+}
+
+describe('stall explorer over a real serve', () => {
+  let s: Serve;
+  beforeAll(async () => {
+    s = await serve('--log-stalls');
+  });
+  afterAll(() => {
+    s?.proc.kill('SIGKILL');
+  });
+
+  it('names the blocking function and its line in the fixture, caught mid-stall, listed ≤ 250 ms after the loop is free', async () => {
+    const since = await lastId(s.base);
+    s.block(300);
+    // Queued behind the stall: answered the moment the loop is free again.
+    await request(`${s.base}/`);
+    const freeAt = performance.now();
+    const [stall] = await nextStalls(s.base, since);
+    const listedAfterMs = performance.now() - freeAt;
+    expect(stall!.process).toBe('server');
+    expect(stall!.stackFrom).toBe('pause');
+    expect(stall!.durationMs).toBeGreaterThanOrEqual(290);
+    expect(stall!.detectedAfterMs).toBeGreaterThanOrEqual(100);
+    expect(stall!.detectedAfterMs).toBeLessThan(250);
+    // Named by the innermost frame in project code (the pause may land inside performance.now).
+    expect(culpritFrame(stall!)).toMatchObject({ functionName: 'busyWait', lineNumber: STALL_LINE });
+    expect(culpritFrame(stall!)!.url).toBe(`file://${FIXTURE}`);
+    // Where the time went, from the samples: most of the 300 ms.
+    expect(stall!.hot.reduce((sum, h) => sum + h.selfMs, 0)).toBeGreaterThan(200);
+    expect(listedAfterMs).toBeLessThanOrEqual(250);
+    await until(
+      () => s.stdout().includes(`busyWait test/fixtures/stall-blocker.ts:${STALL_LINE}`),
+      'the --log-stalls line',
+    );
+  });
+
+  it('bcrypt on the loop is named in the bcrypt service from CPU samples, not in the code that ran after it', async () => {
+    const since = await lastId(s.base);
+    const reply = await post(`${s.base}/bcrypt?mode=loop&cost=12`, 'hunter2');
+    expect(reply.status).toBe(200);
+    const [stall] = await nextStalls(s.base, since);
+    expect(stall!.stackFrom).toBe('profile');
+    expect(stall!.frames[0]!.functionName).toBe('(native)');
+    expect(stall!.frames.map((f) => f.functionName)).toContain('hashSync');
+    const culprit = culpritFrame(stall!)!;
+    expect(culprit.url).toMatch(/\/main\/engine\/bcrypt\/service\.ts$/);
+    expect(culprit.functionName).toBe('hash');
+    expect(culprit.lineNumber).toBeGreaterThan(0);
+    expect(stall!.hot[0]?.functionName).toBe('(native)');
+  });
+
+  it('bcrypt on the pool is no stall of the loop', async () => {
+    const since = await lastId(s.base);
+    const reply = await post(`${s.base}/bcrypt?mode=pool&cost=12`, 'hunter2');
+    expect(reply.status).toBe(200);
+    // A marker stall after it: once the marker is listed, a stall before it would be too.
+    s.block(200);
+    const stalls = await nextStalls(s.base, since);
+    expect(stalls).toHaveLength(1);
+    expect(culpritFrame(stalls[0]!)?.functionName).toBe('busyWait');
+  });
+
+  it('the threshold decides what counts; out of range is a bad_request naming the range', async () => {
+    const bad = await request(`${s.base}/stalls/threshold`, { method: 'PUT', body: '{"thresholdMs": 10}' });
+    expect(bad.status).toBe(400);
+    expect(bad.json()).toMatchObject({ error: 'bad_request' });
+    expect(bad.json<{ message: string }>().message).toMatch(/thresholdMs.*20 to 5000/);
+    const set = await request(`${s.base}/stalls/threshold`, { method: 'PUT', body: '{"thresholdMs": 400}' });
+    expect(set.status).toBe(200);
+    expect(set.json()).toEqual({ thresholdMs: 400 });
+    try {
+      const since = await lastId(s.base);
+      s.block(200); // under 400 ms: not a stall now
+      await request(`${s.base}/`);
+      s.block(600); // the marker
+      const stalls = await nextStalls(s.base, since);
+      expect(stalls).toHaveLength(1);
+      expect(stalls[0]!.durationMs).toBeGreaterThanOrEqual(590);
+      expect((await stallsSince(s.base, 0)).thresholdMs).toBe(400);
+    } finally {
+      await request(`${s.base}/stalls/threshold`, { method: 'PUT', body: '{"thresholdMs": 100}' });
+    }
+    const since = await lastId(s.base);
+    s.block(200); // over 100 ms again
+    expect(await nextStalls(s.base, since)).toHaveLength(1);
+  });
+
+  it('/stats and /metrics count the stalls', async () => {
+    const all = (await stallsSince(s.base, 0)).stalls;
+    const stats = (await request(`${s.base}/stats`)).json<{
+      stalls: { count: number; totalMs: number; maxMs: number };
+    }>();
+    expect(stats.stalls.count).toBe(all.length);
+    expect(stats.stalls.maxMs).toBe(Math.max(...all.map((x) => x.durationMs)));
+    const metrics = (await request(`${s.base}/metrics`)).text;
+    expect(metrics).toContain(`loopscope_stalls_total ${all.length}`);
+    expect(metrics).toContain(`loopscope_stall_duration_seconds_count ${all.length}`);
+  });
+
+  it("load reports the generator process's own stalls in its summary", async () => {
+    const load = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'main/cli/index.ts',
+        'load',
+        '--target',
+        s.base,
+        '--ws',
+        '5',
+        '--duration',
+        '1',
+        '--json',
+      ],
+      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    load.stdout!.on('data', (c) => (out += c));
+    const [code] = await once(load, 'exit');
+    expect(code).toBe(0);
+    const doc = JSON.parse(out) as { report: { generator: { stalls?: Record<string, unknown> } } };
+    expect(doc.report.generator.stalls).toMatchObject({
+      count: expect.any(Number),
+      maxMs: expect.any(Number),
+    });
+  });
+
+  it('exits within 1 s of SIGTERM with the explorer running', async () => {
+    const t0 = performance.now();
+    s.proc.kill('SIGTERM');
+    expect(await s.exit).toBe(0);
+    expect(performance.now() - t0).toBeLessThan(1_000);
+  });
+});

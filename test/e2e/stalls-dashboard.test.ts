@@ -25,7 +25,8 @@ beforeAll(async () => {
   await waitFor(
     'a first snapshot',
     () => page.getByTestId('stalls-summary').textContent(),
-    (t) => !!t?.includes('no stalls over 100 ms'),
+    // Any snapshot will do: a loaded machine may show stalls of serve's own start-up already.
+    (t) => !!t && t !== 'no stalls yet',
   );
 }, 60_000);
 
@@ -40,21 +41,19 @@ describe('Stalls panel (Chromium, serve as a child process)', () => {
     await page.getByTestId('bcrypt-runs').fill('1');
     const clicked = Date.now();
     await page.getByTestId('bcrypt-loop').click();
+    // Stalls of serve's own start-up may be listed already: the one looked for is bcrypt's.
     const frame = await waitFor(
       'the stall in the panel',
-      () =>
-        page
-          .getByTestId('stall-frame')
-          .first()
-          .textContent({ timeout: 100 })
-          .catch(() => null),
-      (t) => t !== null,
+      async () =>
+        (await page.getByTestId('stall-frame').allTextContents()).find((t) => t.startsWith('hash ')),
+      (t) => t !== undefined,
       2_000,
     );
     expect(Date.now() - clicked).toBeLessThanOrEqual(2_000);
     expect(frame).toMatch(/^hash \S*engine\/bcrypt\/service\.ts:\d+$/);
 
-    await page.getByTestId('stall-row').first().click();
+    const hashFrame = page.getByTestId('stall-frame').filter({ hasText: /^hash / });
+    await page.getByTestId('stall-row').filter({ has: hashFrame }).first().click();
     const detail = await page.getByTestId('stall-detail').textContent();
     expect(detail).toContain('hashSync');
     expect(detail).toContain('stack from profile');

@@ -159,7 +159,7 @@ describe('load CLI', () => {
     ]);
     expect(noTarget.code).toBe(2);
     expect(noTarget.stderr.split('\n')[0]).toBe(
-      'load: --target URL is required, e.g. --target http://127.0.0.1:8888 for `npm run serve`.',
+      'load: --target URL is required, e.g. --target http://127.0.0.1:8888 for `npm run serve`',
     );
     expect(noTarget.stderr).toContain('Usage: npm run load');
     expect(nonLoopback.code).toBe(2);

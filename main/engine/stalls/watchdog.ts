@@ -34,24 +34,35 @@ function startWorker(data: WatchdogData): Worker {
   return new Worker(bootstrap, { eval: true, workerData: data });
 }
 
-/** Resolves once the watchdog is connected and the profiler runs, so the first stall is caught. */
-export async function startStallWatch(options: StallWatchOptions): Promise<StallWatch> {
+/**
+ * The process's one watchdog. A process has one event loop, so one thread watches it for every
+ * engine the process hosts (tests and the app's port move run two at once). Two inspector sessions
+ * pausing and resuming the same thread independently were seen to starve its timers under load.
+ */
+interface SharedWatch {
+  heartbeat: SharedHeartbeat;
+  worker: Worker;
+  beat: NodeJS.Timeout;
+  logs: Set<StallLog>;
+}
+
+let current: Promise<SharedWatch> | null = null;
+
+async function startShared(processName: string): Promise<SharedWatch> {
   const heartbeat = new SharedHeartbeat();
-  const log = options.log ?? new StallLog();
-  log.followThreshold((ms) => {
-    heartbeat.thresholdMs = ms;
-  });
   heartbeat.beat();
   const beat = setInterval(() => heartbeat.beat(), HEARTBEAT_MS);
   // Watching must never be what keeps the process alive.
   beat.unref();
-
-  const worker = startWorker({ buffer: heartbeat.buffer, processName: options.processName });
+  const logs = new Set<StallLog>();
+  const worker = startWorker({ buffer: heartbeat.buffer, processName });
   const ready = new Promise<void>((resolve, reject) => {
     worker.on('message', (msg: FromWatchdog) => {
       if (msg.type === 'ready') resolve();
-      else if (msg.type === 'stall') log.add(msg.stall);
-      else console.error(`loopscope: stall watchdog: ${msg.message}`);
+      else if (msg.type === 'stall') {
+        // Watched at the lowest threshold of all; each log keeps what passes its own.
+        for (const log of logs) if (msg.stall.durationMs >= log.thresholdMs) log.add(msg.stall);
+      } else console.error(`loopscope: stall watchdog: ${msg.message}`);
     });
     worker.once('error', reject);
     worker.once('exit', (code) =>
@@ -66,15 +77,43 @@ export async function startStallWatch(options: StallWatchOptions): Promise<Stall
     throw err;
   }
   worker.unref();
+  return { heartbeat, worker, beat, logs };
+}
+
+async function stopShared(shared: SharedWatch): Promise<void> {
+  clearInterval(shared.beat);
+  const exited = once(shared.worker, 'exit');
+  shared.worker.postMessage({ type: 'close' } satisfies ToWatchdog);
+  const timer = setTimeout(() => void shared.worker.terminate(), WATCHDOG_CLOSE_MS);
+  await exited;
+  clearTimeout(timer);
+}
+
+function watchLowest(shared: SharedWatch): void {
+  if (shared.logs.size === 0) return;
+  shared.heartbeat.thresholdMs = Math.min(...[...shared.logs].map((l) => l.thresholdMs));
+}
+
+/** Resolves once the watchdog is connected and the profiler runs, so the first stall is caught. */
+export async function startStallWatch(options: StallWatchOptions): Promise<StallWatch> {
+  const log = options.log ?? new StallLog();
+  current ??= startShared(options.processName).catch((err: unknown) => {
+    current = null;
+    throw err;
+  });
+  const mine = current;
+  const shared = await mine;
+  shared.logs.add(log);
+  log.followThreshold(() => watchLowest(shared));
 
   let closing: Promise<void> | null = null;
   const shutdown = async (): Promise<void> => {
-    clearInterval(beat);
-    const exited = once(worker, 'exit');
-    worker.postMessage({ type: 'close' } satisfies ToWatchdog);
-    const timer = setTimeout(() => void worker.terminate(), WATCHDOG_CLOSE_MS);
-    await exited;
-    clearTimeout(timer);
+    shared.logs.delete(log);
+    watchLowest(shared);
+    if (shared.logs.size > 0) return;
+    // The last one out stops the thread; a later start makes a new one.
+    if (current === mine) current = null;
+    await stopShared(shared);
   };
   return {
     log,

@@ -20,6 +20,44 @@ export function checkInt(name: string, value: unknown, r: IntRange, code: ErrorC
   return value;
 }
 
+interface TextRule {
+  /** How the range reads in a message: "an integer from 1 to 50". */
+  words(r: IntRange): string;
+  /** The number the text holds, or NaN. */
+  parse(raw: string): number;
+  accepts(value: number): boolean;
+}
+
+const INTEGER: TextRule = {
+  words: describeRange,
+  parse: (raw) => (INTEGER_TEXT.test(raw) ? Number(raw) : NaN),
+  accepts: Number.isSafeInteger,
+};
+
+const DECIMAL: TextRule = {
+  words: (r) => `a number from ${r.min} to ${r.max}`,
+  parse: (raw) => (raw.trim() === '' ? NaN : Number(raw)),
+  accepts: Number.isFinite,
+};
+
+function parseText(
+  rule: TextRule,
+  name: string,
+  raw: string | null | undefined,
+  r: IntRange,
+  code: ErrorCode,
+): number {
+  if (raw === null || raw === undefined) {
+    if (r.default !== undefined) return r.default;
+    throw new LoopscopeError(code, `${name} is required: ${name} must be ${rule.words(r)}`);
+  }
+  const value = rule.parse(raw);
+  if (!rule.accepts(value) || value < r.min || value > r.max) {
+    throw new LoopscopeError(code, `${name} must be ${rule.words(r)}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
 /** A value written as text (a query parameter, a flag); absent takes the default or is an error. */
 export function parseIntText(
   name: string,
@@ -27,15 +65,7 @@ export function parseIntText(
   r: IntRange,
   code: ErrorCode = 'bad_request',
 ): number {
-  if (raw === null || raw === undefined) {
-    if (r.default !== undefined) return r.default;
-    throw new LoopscopeError(code, `${name} is required: ${name} must be ${describeRange(r)}`);
-  }
-  const value = INTEGER_TEXT.test(raw) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(value) || value < r.min || value > r.max) {
-    throw outOfRange(code, name, r, JSON.stringify(raw));
-  }
-  return value;
+  return parseText(INTEGER, name, raw, r, code);
 }
 
 /** A value written as text that may be fractional (a rate, a threshold in ms). */
@@ -45,16 +75,5 @@ export function parseNumberText(
   r: IntRange,
   code: ErrorCode = 'bad_request',
 ): number {
-  if (raw === null || raw === undefined) {
-    if (r.default !== undefined) return r.default;
-    throw new LoopscopeError(code, `${name} is required: ${name} must be a number from ${r.min} to ${r.max}`);
-  }
-  const value = raw.trim() === '' ? NaN : Number(raw);
-  if (!Number.isFinite(value) || value < r.min || value > r.max) {
-    throw new LoopscopeError(
-      code,
-      `${name} must be a number from ${r.min} to ${r.max}, got ${JSON.stringify(raw)}`,
-    );
-  }
-  return value;
+  return parseText(DECIMAL, name, raw, r, code);
 }

@@ -72,14 +72,11 @@ describe('/aggregate with the largest fan-out', () => {
 describe('slow and silent clients', () => {
   const HEADERS_MS = 300;
   const REQUEST_MS = 800;
+  const shortTimeouts = () =>
+    createEngine({ port: 0, headersTimeoutMs: HEADERS_MS, requestTimeoutMs: REQUEST_MS, timeoutCheckMs: 50 });
 
   it('time out: partial headers and silent sockets after headersTimeout, a partial body after requestTimeout', async () => {
-    const engine = await createEngine({
-      port: 0,
-      headersTimeoutMs: HEADERS_MS,
-      requestTimeoutMs: REQUEST_MS,
-      timeoutCheckMs: 50,
-    });
+    const engine = await shortTimeouts();
     try {
       const partialHeader = holdSocket(engine.url, 'GET / HTTP/1.1\r\nHost: x\r\n');
       const silent = holdSocket(engine.url);
@@ -102,12 +99,7 @@ describe('slow and silent clients', () => {
   });
 
   it('a long poll held longer than requestTimeout, and an SSE stream, are not cut', async () => {
-    const engine = await createEngine({
-      port: 0,
-      headersTimeoutMs: HEADERS_MS,
-      requestTimeoutMs: REQUEST_MS,
-      timeoutCheckMs: 50,
-    });
+    const engine = await shortTimeouts();
     try {
       const sse = openSse(`${engine.url}/feed/events`);
       await sse.ready;

@@ -79,7 +79,7 @@ export class GeneratorProcess {
 
   command(command: ParsedLoadCommand): Promise<void> {
     if (this.exited) {
-      return Promise.reject(new LoopscopeError('generator_exited', 'The load generator process has exited.'));
+      return Promise.reject(new LoopscopeError('generator_exited', 'the load generator process has exited'));
     }
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -107,12 +107,12 @@ export class GeneratorProcess {
     const timer = setTimeout(
       () =>
         this.readyReject?.(
-          new LoopscopeError('generator_start_failed', 'The load generator did not start in time.'),
+          new LoopscopeError('generator_start_failed', 'the load generator did not start in time'),
         ),
       START_TIMEOUT_MS,
     );
     const early = this.exitPromise.then(() => {
-      throw new LoopscopeError('generator_start_failed', 'The load generator process exited while starting.');
+      throw new LoopscopeError('generator_start_failed', 'the load generator process exited while starting');
     });
     this.send({
       type: 'init',

@@ -7,6 +7,8 @@ export default defineConfig({
   main: {
     build: {
       outDir: 'out/main',
+      // The stall explorer maps the frames it catches back to the TypeScript a person edits.
+      sourcemap: true,
       rollupOptions: {
         // Worker thread and child process entries are bundled beside the shell so the engine can
         // find them next to itself (see main/engine/entry-points.ts).

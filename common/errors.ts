@@ -14,7 +14,7 @@ export const EXIT = {
   /** What was under test failed: a threshold was breached, the server could not take its port. */
   failed: 1,
   /** The tool could not run or finish as asked: a bad flag, target or limit, a dead generator. */
-  usage: 2,
+  notRun: 2,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
@@ -26,14 +26,14 @@ interface ErrorEntry {
 
 export const ERRORS = {
   // ---- Wire protocol (PROTOCOL.md): the codes other programs see ----
-  bad_request: { status: 400, exit: EXIT.usage },
-  bad_cursor: { status: 400, exit: EXIT.usage },
-  bad_integer: { status: 400, exit: EXIT.usage },
-  not_found: { status: 404, exit: EXIT.usage },
-  method_not_allowed: { status: 405, exit: EXIT.usage },
+  bad_request: { status: 400, exit: EXIT.notRun },
+  bad_cursor: { status: 400, exit: EXIT.notRun },
+  bad_integer: { status: 400, exit: EXIT.notRun },
+  not_found: { status: 404, exit: EXIT.notRun },
+  method_not_allowed: { status: 405, exit: EXIT.notRun },
   cursor_expired: { status: 410, exit: EXIT.failed },
-  payload_too_large: { status: 413, exit: EXIT.usage },
-  upgrade_required: { status: 426, exit: EXIT.usage },
+  payload_too_large: { status: 413, exit: EXIT.notRun },
+  upgrade_required: { status: 426, exit: EXIT.notRun },
   internal_error: { status: 500, exit: EXIT.failed },
   upstream_failed: { status: 502, exit: EXIT.failed },
   /** The server (or the app) is closing: nothing new is taken. */
@@ -47,32 +47,32 @@ export const ERRORS = {
   renderer_not_built: { status: 500, exit: EXIT.failed },
 
   // ---- The typed API (IPC and the browser bridge) ----
-  unknown_command: { status: 400, exit: EXIT.usage },
-  bad_payload: { status: 400, exit: EXIT.usage },
-  bad_frame: { status: 400, exit: EXIT.usage },
+  unknown_command: { status: 400, exit: EXIT.notRun },
+  bad_payload: { status: 400, exit: EXIT.notRun },
+  bad_frame: { status: 400, exit: EXIT.notRun },
   /** A message from outside the app's own window (Electron IPC). */
-  forbidden: { status: 403, exit: EXIT.usage },
+  forbidden: { status: 403, exit: EXIT.notRun },
 
   // ---- The browser dashboard's port ----
   /** A Host header other than the dashboard's loopback address: DNS rebinding. */
-  forbidden_host: { status: 403, exit: EXIT.usage },
+  forbidden_host: { status: 403, exit: EXIT.notRun },
   /** A bridge connection from a page that is not the dashboard's. */
-  forbidden_origin: { status: 403, exit: EXIT.usage },
+  forbidden_origin: { status: 403, exit: EXIT.notRun },
   /** A bridge connection without the token of this process's dashboard URL. */
-  unauthorized: { status: 401, exit: EXIT.usage },
-  too_many_clients: { status: 503, exit: EXIT.usage },
+  unauthorized: { status: 401, exit: EXIT.notRun },
+  too_many_clients: { status: 503, exit: EXIT.notRun },
 
   // ---- The load generator and the `load` / `serve` CLIs ----
-  usage: { status: 400, exit: EXIT.usage },
-  bad_target: { status: 400, exit: EXIT.usage },
+  usage: { status: 400, exit: EXIT.notRun },
+  bad_target: { status: 400, exit: EXIT.notRun },
   /** Only loopback targets unless the user says otherwise: the generator is no attack tool. */
-  non_loopback_target: { status: 400, exit: EXIT.usage },
-  bad_option: { status: 400, exit: EXIT.usage },
-  bad_command: { status: 400, exit: EXIT.usage },
-  fd_limit: { status: 503, exit: EXIT.usage },
+  non_loopback_target: { status: 400, exit: EXIT.notRun },
+  bad_option: { status: 400, exit: EXIT.notRun },
+  bad_command: { status: 400, exit: EXIT.notRun },
+  fd_limit: { status: 503, exit: EXIT.notRun },
   not_ready: { status: 503, exit: EXIT.failed },
-  generator_start_failed: { status: 500, exit: EXIT.usage },
-  generator_exited: { status: 500, exit: EXIT.usage },
+  generator_start_failed: { status: 500, exit: EXIT.notRun },
+  generator_exited: { status: 500, exit: EXIT.notRun },
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -122,7 +122,7 @@ export async function run(argv: string[]): Promise<number> {
   await lg.close();
   if (!final) {
     process.stderr.write('load: the generator sent no report\n');
-    return EXIT.usage;
+    return EXIT.notRun;
   }
   const results = checkThresholds(final, plan.thresholds);
   const breached = results.filter((t) => !t.ok);

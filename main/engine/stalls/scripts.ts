@@ -6,8 +6,7 @@
  * Scripts are learnt from `Debugger.scriptParsed`, not from the frames: ESM frames carry an empty
  * `url`, and only scriptParsed says where a script's source map is (tsx inlines it as a data: URL;
  * electron-vite writes a .map file beside the bundle). A map is decoded the first time a stall
- * needs it, or earlier, one at a time while the loop is free (warmOne): decoding a large map on
- * the first stall was what delayed that stall's listing.
+ * needs it, never while nothing stalls.
  */
 import { readFileSync } from 'node:fs';
 import { SourceMap, type SourceMapPayload } from 'node:module';
@@ -54,21 +53,9 @@ function sourceUrl(source: string, scriptUrl: string): string {
 
 export class ScriptCatalog {
   private readonly scripts = new Map<string, ScriptInfo>();
-  /** Scripts with a map not decoded yet, in the order V8 parsed them. */
-  private readonly cold: ScriptInfo[] = [];
 
   add(scriptId: string, url: string, sourceMapURL: string | undefined): void {
-    const script: ScriptInfo = { url, sourceMapURL: sourceMapURL ?? '' };
-    this.scripts.set(scriptId, script);
-    if (script.sourceMapURL && !url.includes('/node_modules/')) this.cold.push(script);
-  }
-
-  /** Decodes one project script's map ahead of need; false when none is left. */
-  warmOne(): boolean {
-    const script = this.cold.shift();
-    if (!script) return false;
-    this.mapOf(script);
-    return true;
+    this.scripts.set(scriptId, { url, sourceMapURL: sourceMapURL ?? '' });
   }
 
   url(scriptId: string): string {

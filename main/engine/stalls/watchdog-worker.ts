@@ -162,8 +162,6 @@ function watch(): void {
     post('Debugger.pause').catch(() => undefined);
     return;
   }
-  // While the loop is free, decode a source map ahead of the stall that will need it.
-  catalog.warmOne();
   // Only while the loop looks free: a stop queued behind a stall would split its samples.
   if (
     (now - profileStartedUs) / 1000 > PROFILE_ROTATE_MS &&

@@ -118,6 +118,7 @@ export abstract class ConnectionPool<C extends Connection> implements KindDriver
     c.state = 'open';
     this.connecting.delete(c);
     this.stats.opened++;
+    this.stats.recordConnect(performance.now() - c.startedAt);
     if (this.closing.has(c)) {
       c.close();
       return;
@@ -139,6 +140,14 @@ export abstract class ConnectionPool<C extends Connection> implements KindDriver
     if (cause !== null && !stopping) this.stats.fail(cause);
     this.checkIdle();
     this.pump();
+  }
+
+  /**
+   * True while handshakes are in flight: connecting is its own phase, and a request sent meanwhile
+   * measures the generator's and server's connect work, not a round trip (it is not put in the RTT).
+   */
+  protected connectPhase(): boolean {
+    return this.connecting.size > 0;
   }
 
   protected isStopping(c: C): boolean {

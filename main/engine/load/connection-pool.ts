@@ -36,6 +36,8 @@ export abstract class ConnectionPool<C extends Connection> implements KindDriver
   private readonly connecting = new Set<C>();
   private readonly closing = new Set<C>();
   private readonly ramp = new Ramp();
+  /** performance.now() when the last handshake in flight finished (the connect phase ended). */
+  private connectedAt = 0;
   private timer: NodeJS.Timeout | null = null;
   private drainWaiters: Array<() => void> = [];
 
@@ -117,6 +119,7 @@ export abstract class ConnectionPool<C extends Connection> implements KindDriver
     if (c.state !== 'connecting') return;
     c.state = 'open';
     this.connecting.delete(c);
+    if (this.connecting.size === 0) this.connectedAt = performance.now();
     this.stats.opened++;
     this.stats.recordConnect(performance.now() - c.startedAt);
     if (this.closing.has(c)) {
@@ -133,7 +136,7 @@ export abstract class ConnectionPool<C extends Connection> implements KindDriver
     if (c.state === 'closed') return;
     const wasOpen = c.state === 'open';
     c.state = 'closed';
-    this.connecting.delete(c);
+    if (this.connecting.delete(c) && this.connecting.size === 0) this.connectedAt = performance.now();
     this.open.delete(c);
     const stopping = this.closing.delete(c);
     if (wasOpen) this.stats.closed++;
@@ -143,11 +146,12 @@ export abstract class ConnectionPool<C extends Connection> implements KindDriver
   }
 
   /**
-   * True while handshakes are in flight: connecting is its own phase, and a request sent meanwhile
-   * measures the generator's and server's connect work, not a round trip (it is not put in the RTT).
+   * Whether a request due at `due` is a round trip worth reporting. Connecting is its own phase: a
+   * request due while handshakes were in flight (or before the last of them finished) measures the
+   * generator's and server's connect work, not a round trip, so it is kept out of `rtt`.
    */
-  protected connectPhase(): boolean {
-    return this.connecting.size > 0;
+  protected measures(due: number): boolean {
+    return this.connecting.size === 0 && due >= this.connectedAt;
   }
 
   protected isStopping(c: C): boolean {

@@ -294,7 +294,7 @@ export abstract class RequestKind extends ConnectionPool<RequestClient> {
       return;
     }
     c.waiting.push(due);
-    c.measured.push(!this.connectPhase());
+    c.measured.push(this.measures(due));
     this.stats.sent++;
     c.conn.send(this.request(c.rate, due));
   }

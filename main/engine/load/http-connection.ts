@@ -130,7 +130,7 @@ export class HttpConnection {
           if (buf.length - off > MAX_HEAD_BYTES) return this.finish('bad_reply');
           break;
         }
-        if (!this.head(buf.toString('latin1', off, end))) return this.finish('bad_reply');
+        if (!this.head(buf, off, end)) return this.finish('bad_reply');
         off = end + 4;
         continue;
       }
@@ -172,33 +172,42 @@ export class HttpConnection {
     if (this.closeAfter && this.outstanding === 0 && this.state === 'head') this.finish('server_closed');
   }
 
-  /** Parses a reply head; false if it is not HTTP/1.x. */
-  private head(text: string): boolean {
-    if (!text.startsWith('HTTP/1.')) return false;
-    this.status = Number(text.slice(9, 12));
-    if (!Number.isInteger(this.status)) return false;
+  /**
+   * Parses the reply head in buf[start, end); false if it is not HTTP/1.x. Only the three framing
+   * headers are turned into strings: a header line is looked at only if it starts with c or t.
+   */
+  private head(buf: Buffer, start: number, end: number): boolean {
+    // "HTTP/1.x NNN"
+    if (end - start < 12 || buf[start] !== 0x48 || buf[start + 5] !== 0x31 || buf[start + 6] !== 0x2e)
+      return false;
+    const status = (buf[start + 9]! - 48) * 100 + (buf[start + 10]! - 48) * 10 + (buf[start + 11]! - 48);
+    if (!(status >= 100 && status <= 999)) return false;
+    this.status = status;
     let length = -1;
     let chunked = false;
-    let close = text.startsWith('HTTP/1.0');
-    let at = text.indexOf('\r\n');
-    while (at !== -1) {
-      const next = text.indexOf('\r\n', at + 2);
-      const line = text.slice(at + 2, next === -1 ? undefined : next);
-      const colon = line.indexOf(':');
-      if (colon > 0) {
-        const name = line.slice(0, colon).toLowerCase();
-        if (name === 'content-length') length = Number(line.slice(colon + 1).trim());
-        else if (name === 'transfer-encoding') chunked = /chunked/i.test(line);
-        else if (name === 'connection') close = /close/i.test(line);
+    let close = buf[start + 7] === 0x30; // HTTP/1.0 closes unless told otherwise
+    let at = buf.indexOf(CRLF, start);
+    while (at !== -1 && at < end) {
+      const line = at + 2;
+      const next = buf.indexOf(CRLF, line);
+      const lineEnd = next === -1 || next > end ? end : next;
+      const first = buf[line]! | 0x20; // lower case
+      if (first === 0x63 || first === 0x74) {
+        const text = buf.toString('latin1', line, lineEnd);
+        const colon = text.indexOf(':');
+        const name = colon > 0 ? text.slice(0, colon).toLowerCase() : '';
+        if (name === 'content-length') length = Number(text.slice(colon + 1).trim());
+        else if (name === 'transfer-encoding') chunked = /chunked/i.test(text);
+        else if (name === 'connection') close = /close/i.test(text);
       }
-      at = next;
+      at = next === -1 || next >= end ? -1 : next;
     }
     this.closeAfter = close;
     this.bodySize = 0;
     this.parts = [];
     if (chunked) {
       this.state = 'chunk-size';
-    } else if (length >= 0 || this.status === 204 || this.status === 304 || this.status < 200) {
+    } else if (length >= 0 || status === 204 || status === 304 || status < 200) {
       this.remaining = Math.max(0, length);
       this.state = 'length';
       if (this.remaining === 0) this.complete();

@@ -69,6 +69,23 @@ describe('http client kinds', () => {
     );
   });
 
+  test('configure moves running clients from the open to the closed loop and back', async () => {
+    const engine: Engine = await createEngine({ port: 0, sampleIntervalMs: 250 });
+    cleanups.push(() => engine.close());
+    lg = await startLoadGenerator({ target: engine.url, reportIntervalMs: 100 });
+    // One request every 10 minutes each: nearly idle until the loop closes.
+    await lg.command({ type: 'spawn', kind: 'http', count: 2, options: { intervalMs: 600_000 } });
+    await waitForReport(lg, (r) => r.kinds.http.active === 2);
+    await lg.command({ type: 'configure', kind: 'http', options: { intervalMs: 0, inFlight: 2 } });
+    const closed = await waitForReport(lg, (r) => r.kinds.http.received > 500);
+    await lg.command({ type: 'configure', kind: 'http', options: { intervalMs: 600_000 } });
+    // Back to one every 10 minutes: after the in-flight replies, the count stops growing.
+    const settled = await waitForReport(lg, (r) => r.kinds.http.receivedPerS === 0 && r.time > closed.time);
+    const later = await waitForReport(lg, (r) => r.time > settled.time + 300);
+    expect(later.kinds.http.received).toBe(settled.kinds.http.received);
+    expect(later.kinds.http.failures).toEqual({});
+  });
+
   test('inFlight is honoured: each connection carries exactly that many requests at a time', async () => {
     // A raw server that answers every request 20 ms after it arrives and tracks, per socket, how
     // many requests it holds unanswered.

@@ -87,8 +87,19 @@ export abstract class RequestKind extends ConnectionPool<RequestClient> {
 
   /** Reads the options every request kind shares. */
   protected configureCommon(options: KindOptions): void {
+    const wasClosedLoop = this.intervalMs === 0;
     if (options.intervalMs !== undefined) this.intervalMs = options.intervalMs;
     if (options.inFlight !== undefined) this.inFlight = options.inFlight;
+    // Switching between the open and the closed loop moves the running clients along with it.
+    if (wasClosedLoop !== (this.intervalMs === 0)) {
+      // Going closed drops every client's pending send, so going open again cannot schedule one twice.
+      if (this.intervalMs === 0) {
+        this.schedule.clear();
+        if (this.rateSender) this.schedule.push(performance.now(), this.rateSender);
+      }
+      for (const c of this.open) this.onOpened(c);
+      this.arm();
+    }
   }
 
   /** A request's bytes: head and body in one string, so it goes out in one write. */

@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { appendResults, checks, machine, RESULTS_FILE, table, type ScenarioResult } from './report';
 import { block } from './scenarios/block';
 import { fanout } from './scenarios/fanout';
+import { generator } from './scenarios/generator';
 import { hello } from './scenarios/hello';
 import { hold } from './scenarios/hold';
 import { overhead } from './scenarios/overhead';
@@ -23,7 +24,7 @@ import {
 } from './scenarios/scenario';
 import { ensureTornado, pythonVersion, SERVER_NAMES, startServer, type RunningServer } from './servers';
 
-const SCENARIOS: Scenario[] = [hold, prime, fanout, hello, overhead, block];
+const SCENARIOS: Scenario[] = [hold, prime, fanout, hello, overhead, block, generator];
 
 function log(line: string): void {
   console.log(line);
@@ -56,6 +57,7 @@ async function runScenario(
         server = await startServer(variant.server, variant.options);
         const ctx: ScenarioContext = {
           server,
+          variant,
           quick,
           log,
           async fresh() {

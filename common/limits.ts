@@ -89,6 +89,8 @@ export const CLIENT_COUNT = range(0, 100_000);
 export const RAMP_PER_S = range(0, 100_000, 0);
 /** Per-client interval between requests or numbers; 0 holds a ws-prime connection idle. */
 export const CLIENT_INTERVAL_MS = range(0, 600_000);
+/** Requests one http/publisher/job-producer client keeps outstanding on its connection (pipelined beyond 1). */
+export const IN_FLIGHT = range(1, 1_024, 1);
 /** Feed publishes per second across all publishers. */
 export const PUBLISH_RATE_PER_S = range(0, 10_000);
 /** POST /jobs requests per second. */

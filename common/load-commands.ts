@@ -9,6 +9,7 @@ import { intIn, numberIn } from './zod-ranges';
 import {
   CLIENT_COUNT,
   CLIENT_INTERVAL_MS,
+  IN_FLIGHT,
   JOB_COUNT,
   JOB_RATE_PER_S,
   JOB_WORK_MS,
@@ -25,9 +26,12 @@ export const kindOptionsSchema = z
   .object({
     /**
      * ws-prime: ms between numbers per client; 0 holds the connection idle.
-     * http/publisher/job-producer: ms between requests per client.
+     * http/publisher/job-producer: ms between requests per client; 0 is a closed loop (the next
+     * request as soon as a reply arrives).
      */
     intervalMs: intIn(CLIENT_INTERVAL_MS).optional(),
+    /** http/publisher/job-producer: requests each client (one connection) keeps outstanding. */
+    inFlight: intIn(IN_FLIGHT).optional(),
     /** http: which path to request. */
     path: z.enum(['/', '/slow', '/aggregate']).optional(),
     /** http /slow and /aggregate: the ms parameter. */

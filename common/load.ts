@@ -59,9 +59,14 @@ export interface KindReport {
   rtt: LatencySummary;
   /** Feed kinds: publish-to-delivery latency, last interval. */
   delivery: LatencySummary;
+  /**
+   * Time to connect (TCP, plus the upgrade for ws), last interval: connecting is its own phase, and
+   * requests sent while a kind's clients are still connecting are not in `rtt`. Set by the generator.
+   */
+  connect?: LatencySummary;
   integrity: IntegrityCounters;
   /** rtt and delivery since the generator started (for end-of-run summaries). Added by the load generator. */
-  cumulative?: { rtt: LatencySummary; delivery: LatencySummary };
+  cumulative?: { rtt: LatencySummary; delivery: LatencySummary; connect?: LatencySummary };
 }
 
 /** The generator's own stalls (PROTOCOL.md §9 watched in the generator process), since it started. */

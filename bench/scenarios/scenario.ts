@@ -25,6 +25,8 @@ export interface Variant {
 
 export interface ScenarioContext {
   server: RunningServer;
+  /** The variant being run (a scenario whose variants differ in the client, not the server, reads it). */
+  variant: Variant;
   /** Stops `server` and starts the same variant afresh (a phase that must not inherit memory). */
   fresh(): Promise<RunningServer>;
   quick: boolean;

@@ -8,6 +8,7 @@ import {
   CLIENT_INTERVAL_MS,
   CONNECT_TIMEOUT_MS,
   GENERATOR_PROCESSES,
+  IN_FLIGHT,
   JOB_COUNT,
   JOB_RATE_PER_S,
   JOB_WORK_MS,
@@ -35,7 +36,8 @@ Simulated clients (counts, spawned at --ramp per second per kind; 0 = as fast as
   --long-poll N          long-polling followers (/feed/poll)
   --http N               http clients, one GET every --http-interval ms
   --http-path PATH       /, /slow or /aggregate (default /)
-  --http-interval MS     default 1000
+  --http-interval MS     default 1000; 0 = closed loop (next request as soon as a reply arrives)
+  --in-flight N          requests each http client keeps outstanding on its connection (default 1)
   --slow-ms N            ms parameter for /slow and /aggregate (default 100)
   --publish-rate N       POST /feed N times per second in total
   --job-rate N           POST /jobs N times per second in total
@@ -103,6 +105,7 @@ const OPTIONS = {
   http: { type: 'string' },
   'http-path': { type: 'string' },
   'http-interval': { type: 'string' },
+  'in-flight': { type: 'string' },
   'slow-ms': { type: 'string' },
   'publish-rate': { type: 'string' },
   'job-rate': { type: 'string' },
@@ -134,7 +137,8 @@ export function parsePlan(argv: string[]): Plan | 'help' {
   }
   spawn('http', 'http', {
     path: httpPath,
-    intervalMs: intFlag(values, 'http-interval', { ...CLIENT_INTERVAL_MS, min: 1 }) ?? 1000,
+    intervalMs: intFlag(values, 'http-interval', CLIENT_INTERVAL_MS) ?? 1000,
+    inFlight: intFlag(values, 'in-flight', IN_FLIGHT) ?? IN_FLIGHT.default!,
     slowMs: intFlag(values, 'slow-ms', SLOW_MS) ?? SLOW_MS.default!,
   });
   const publishRate = numberFlag(values, 'publish-rate', PUBLISH_RATE_PER_S);

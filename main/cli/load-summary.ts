@@ -86,6 +86,7 @@ export function summaryTable(r: LoadReport): string {
     'opened',
     'sent',
     'recv',
+    'connect p50/p99 ms',
     'rtt p50/p99/max ms',
     'delivery p50/p99 ms',
     'wrong',
@@ -99,6 +100,7 @@ export function summaryTable(r: LoadReport): string {
     const k = r.kinds[kind];
     const rtt = (k.cumulative ?? k).rtt;
     const delivery = (k.cumulative ?? k).delivery;
+    const connect = (k.cumulative ?? k).connect;
     const failures = Object.entries(k.failures)
       .map(([cause, n]) => `${cause}:${n}`)
       .join(' ');
@@ -109,6 +111,7 @@ export function summaryTable(r: LoadReport): string {
       String(k.opened),
       String(k.sent),
       String(k.received),
+      connect?.count ? `${ms(connect.p50Ms)}/${ms(connect.p99Ms)}` : '-',
       rtt.count ? `${ms(rtt.p50Ms)}/${ms(rtt.p99Ms)}/${ms(rtt.maxMs)}` : '-',
       delivery.count ? `${ms(delivery.p50Ms)}/${ms(delivery.p99Ms)}` : '-',
       String(k.integrity.wrong),

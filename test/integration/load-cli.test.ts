@@ -69,8 +69,9 @@ describe('load CLI', () => {
       '5',
       '--ws-interval',
       '50',
+      // Two seconds: rtt counts only sends due after connecting, which a busy machine can stretch.
       '--duration',
-      '1',
+      '2',
       '--max-p99-rtt-ms',
       '0',
     ]);

@@ -36,6 +36,8 @@ export abstract class ConnectionPool<C extends Connection> implements KindDriver
   private readonly connecting = new Set<C>();
   private readonly closing = new Set<C>();
   private readonly ramp = new Ramp();
+  /** performance.now() when the last handshake in flight finished (the connect phase ended). */
+  private connectedAt = 0;
   private timer: NodeJS.Timeout | null = null;
   private drainWaiters: Array<() => void> = [];
 
@@ -117,7 +119,9 @@ export abstract class ConnectionPool<C extends Connection> implements KindDriver
     if (c.state !== 'connecting') return;
     c.state = 'open';
     this.connecting.delete(c);
+    if (this.connecting.size === 0) this.connectedAt = performance.now();
     this.stats.opened++;
+    this.stats.recordConnect(performance.now() - c.startedAt);
     if (this.closing.has(c)) {
       c.close();
       return;
@@ -132,13 +136,22 @@ export abstract class ConnectionPool<C extends Connection> implements KindDriver
     if (c.state === 'closed') return;
     const wasOpen = c.state === 'open';
     c.state = 'closed';
-    this.connecting.delete(c);
+    if (this.connecting.delete(c) && this.connecting.size === 0) this.connectedAt = performance.now();
     this.open.delete(c);
     const stopping = this.closing.delete(c);
     if (wasOpen) this.stats.closed++;
     if (cause !== null && !stopping) this.stats.fail(cause);
     this.checkIdle();
     this.pump();
+  }
+
+  /**
+   * Whether a request due at `due` is a round trip worth reporting. Connecting is its own phase: a
+   * request due while handshakes were in flight (or before the last of them finished) measures the
+   * generator's and server's connect work, not a round trip, so it is kept out of `rtt`.
+   */
+  protected measures(due: number): boolean {
+    return this.connecting.size === 0 && due >= this.connectedAt;
   }
 
   protected isStopping(c: C): boolean {

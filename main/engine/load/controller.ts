@@ -36,6 +36,8 @@ export interface LoadController {
    */
   onGeneratorExit(listener: (err: LoopscopeError) => void): () => void;
   latest(): LoadReport | null;
+  /** The generator processes' pids (the bench reads their CPU from /proc). */
+  pids(): number[];
   close(): Promise<void>;
 }
 
@@ -95,6 +97,11 @@ class Controller implements LoadController {
 
   get target(): string {
     return this.currentTarget;
+  }
+
+  /** The generator processes' pids (the bench reads their CPU from /proc). */
+  pids(): number[] {
+    return this.procs.map((p) => p.pid).filter((pid): pid is number => pid !== undefined);
   }
 
   async start(count: number): Promise<void> {

@@ -14,8 +14,9 @@ export function epochNow(): number {
   return performance.timeOrigin + performance.now();
 }
 
-export function publisherPayload(n: number): string {
-  return `{"t":${epochNow().toFixed(3)},"n":${n},"g":${process.pid}}`;
+/** `t` is when the message was due to be published (epoch ms), not when its request was built. */
+export function publisherPayload(n: number, t: number = epochNow()): string {
+  return `{"t":${t.toFixed(3)},"n":${n},"g":${process.pid}}`;
 }
 
 export class FeedTracker {

@@ -54,14 +54,14 @@ export class Generator {
   constructor(private readonly options: GeneratorOptions) {
     const target = parseTarget(options.target, options.allowNonLoopback);
     this.targetUrl = options.target;
-    this.publisher = new PublisherKind(target);
-    this.jobs = new JobProducerKind(target);
+    this.publisher = new PublisherKind(target, options.connectTimeoutMs);
+    this.jobs = new JobProducerKind(target, options.connectTimeoutMs);
     this.drivers = {
       'ws-prime': new WsPrimeKind(target, options.connectTimeoutMs),
       'ws-feed': new WsFeedKind(target, options.connectTimeoutMs),
       sse: new SseKind(target, options.connectTimeoutMs),
       'long-poll': new LongPollKind(target, options.connectTimeoutMs),
-      http: new HttpKind(target),
+      http: new HttpKind(target, options.connectTimeoutMs),
       publisher: this.publisher,
       'job-producer': this.jobs,
     };

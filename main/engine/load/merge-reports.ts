@@ -45,11 +45,15 @@ function mergeKind(a: KindReport, b: KindReport): KindReport {
       expiredLost: a.integrity.expiredLost + b.integrity.expiredLost,
     },
   };
+  if (a.connect && b.connect) merged.connect = mergeLatency(a.connect, b.connect);
   if (a.cumulative && b.cumulative) {
     merged.cumulative = {
       rtt: mergeLatency(a.cumulative.rtt, b.cumulative.rtt),
       delivery: mergeLatency(a.cumulative.delivery, b.cumulative.delivery),
     };
+    if (a.cumulative.connect && b.cumulative.connect) {
+      merged.cumulative.connect = mergeLatency(a.cumulative.connect, b.cumulative.connect);
+    }
   }
   return merged;
 }
@@ -113,6 +117,7 @@ export function retiredReport(r: LoadReport): LoadReport {
       receivedPerS: 0,
       rtt: NO_LATENCY,
       delivery: NO_LATENCY,
+      connect: NO_LATENCY,
     };
   }
   return { ...r, kinds, generator: { ...r.generator, eventLoopP99Ms: 0, cpuPercent: 0, warning: null } };

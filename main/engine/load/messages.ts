@@ -26,6 +26,7 @@ const kindReport = z
     receivedPerS: z.number(),
     rtt: latency,
     delivery: latency,
+    connect: latency.optional(),
     integrity: z
       .object({
         wrong: z.number(),
@@ -35,7 +36,10 @@ const kindReport = z
         expiredLost: z.number(),
       })
       .strict(),
-    cumulative: z.object({ rtt: latency, delivery: latency }).strict().optional(),
+    cumulative: z
+      .object({ rtt: latency, delivery: latency, connect: latency.optional() })
+      .strict()
+      .optional(),
   })
   .strict() satisfies z.ZodType<KindReport>;
 

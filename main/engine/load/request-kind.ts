@@ -1,100 +1,123 @@
 /**
- * The shared engine of request/response kinds (http, publisher, job-producer): N virtual users,
- * each firing one request every intervalMs, plus an optional aggregate rate sender. Open model: a
- * request goes out when it is due even if the previous one is still waiting, and latency counts
- * from the due time (no coordinated omission). One timer per kind drives every user.
+ * The shared engine of request/response kinds (http, publisher, job-producer). Each client is one
+ * keep-alive connection (ConnectionPool: N clients = N connections, ramped, with connect timeouts)
+ * carrying at most `inFlight` requests at once, written as ready-made bytes (http-connection.ts).
+ *
+ * Open model: a request is due every intervalMs whether or not the last one was answered; a due
+ * request that finds its connection full waits in the client's backlog and its latency still counts
+ * from the due time (no coordinated omission). intervalMs 0 is the closed model instead: each
+ * connection keeps `inFlight` requests outstanding, the next one written as a reply arrives.
+ * The aggregate rate sender (publishRate / jobRate) has lanes of its own, opened as its rate needs.
+ * One timer per kind drives every client.
  */
-import http from 'node:http';
 import type { ClientKind, KindOptions } from '../../../common/load';
+import { ConnectionPool, type Connection } from './connection-pool';
 import { DueQueue } from './due-queue';
-import { STOP_GRACE_MS, type KindDriver } from './kind-driver';
-import { Ramp } from './ramp';
-import { KindStats, causeOf } from './stats';
-import { SourceAddresses, type Target } from './target';
+import { STOP_GRACE_MS } from './kind-driver';
+import { HttpConnection, requestHead } from './http-connection';
+import type { Target } from './target';
 
-/** Sockets one kind may hold at once; beyond that requests wait in the agent (and their latency shows it). */
-export const MAX_SOCKETS_PER_KIND = 1024;
-/** Requests in flight before due sends are skipped (counted as skipped_backlog). */
-const MAX_IN_FLIGHT = 4 * MAX_SOCKETS_PER_KIND;
-const MAX_REPLY_BYTES = 1024 * 1024;
+/** Due requests a client holds while its connection is full; beyond that sends are skipped (skipped_backlog). */
+const MAX_BACKLOG = 1000;
+/** Connections the aggregate rate sender may open (each with `inFlight` requests outstanding). */
+const MAX_RATE_LANES = 64;
+/** A connection idle this long is replaced before use: a Node server drops idle ones after 5 s. */
 export const KEEP_ALIVE_IDLE_MS = 4000;
-const MAX_SENDS_PER_TICK = 2000;
-const RAMP_TICK_MS = 20;
+const MAX_SENDS_PER_TICK = 5000;
+const MAX_REPLY_BYTES = 1024 * 1024;
 
-interface Sender {
-  stopped: boolean;
-  intervalMs: number;
-  localAddress: string | undefined;
-  /** The aggregate rate sender (publishRate / jobRate) rather than a spawned user. */
-  rate: boolean;
-}
-
-export interface RequestSpec {
-  method: 'GET' | 'POST';
-  path: string;
-  body?: string;
-  contentType?: string;
-  expectStatus: number;
-}
-
-export abstract class RequestKind implements KindDriver {
-  readonly stats: KindStats;
-  protected intervalMs = 1000;
-  private target: Target;
-  private sources: SourceAddresses;
-  private agent = newAgent();
-  private readonly users: Sender[] = [];
-  private rateSender: Sender | null = null;
-  private readonly ramp = new Ramp();
-  private readonly schedule = new DueQueue<Sender>();
-  private timer: NodeJS.Timeout | null = null;
-  private rampTimer: NodeJS.Timeout | null = null;
-  private inFlight = 0;
-  private drainWaiters: Array<() => void> = [];
+export class RequestClient implements Connection {
+  state: Connection['state'] = 'connecting';
+  readonly startedAt = performance.now();
+  conn!: HttpConnection;
+  /** Requests written and not yet answered, oldest first: their due times, and whether RTT counts them. */
+  readonly waiting: number[] = [];
+  readonly measured: boolean[] = [];
+  /** Due times of requests waiting for room on the connection. */
+  readonly backlog: number[] = [];
+  replies = 0;
+  closing = false;
 
   constructor(
-    readonly kind: ClientKind,
-    target: Target,
-  ) {
-    this.stats = new KindStats(kind);
-    this.target = target;
-    this.sources = new SourceAddresses(target);
+    /** A lane of the aggregate rate sender rather than a spawned client. */
+    readonly rate: boolean,
+    readonly localAddress: string | undefined,
+  ) {}
+
+  close(): void {
+    this.closing = true;
+    this.conn.close();
   }
 
-  /** The request a spawned user (rate = false) or the rate sender (rate = true) makes next. */
-  protected abstract request(rate: boolean): RequestSpec;
-  abstract configure(options: KindOptions): void;
+  destroy(): void {
+    this.closing = true;
+    this.conn.destroy();
+  }
+}
 
-  spawn(count: number, rampPerS: number, options: KindOptions | undefined): void {
-    if (options) this.configure(options);
-    this.ramp.add(count, rampPerS);
-    this.startQueued();
+interface RateSender {
+  stopped: boolean;
+  intervalMs: number;
+}
+
+type Scheduled = RequestClient | RateSender;
+
+export abstract class RequestKind extends ConnectionPool<RequestClient> {
+  protected intervalMs = 1000;
+  protected inFlight = 1;
+  /** The status a reply must have to count as received; anything else is counted as http_<status>. */
+  protected expectStatus = 200;
+  /** host[:port] for the Host header. */
+  protected hostHeader: string;
+  private readonly schedule = new DueQueue<Scheduled>();
+  private sendTimer: NodeJS.Timeout | null = null;
+  private rateSender: RateSender | null = null;
+  private readonly lanes: RequestClient[] = [];
+  private nextLane = 0;
+  private laneWaiters: Array<() => void> = [];
+
+  constructor(kind: ClientKind, target: Target, connectTimeoutMs: number) {
+    super(kind, target, connectTimeoutMs);
+    this.hostHeader = hostHeader(target);
   }
 
-  stop(count: number): void {
-    const left = count - this.ramp.remove(count);
-    // Oldest first; one splice rather than a shift per user (stopping 10,000 must not be quadratic).
-    for (const user of this.users.splice(0, Math.max(0, left))) {
-      user.stopped = true;
-      this.stats.closed++;
+  /** The bytes of the request a client (rate = false) or the rate sender makes next, due at `due`. */
+  protected abstract request(rate: boolean, due: number): string | Buffer;
+  abstract override configure(options: KindOptions): void;
+
+  /** Reads the options every request kind shares. */
+  protected configureCommon(options: KindOptions): void {
+    const wasClosedLoop = this.intervalMs === 0;
+    if (options.intervalMs !== undefined) this.intervalMs = options.intervalMs;
+    if (options.inFlight !== undefined) this.inFlight = options.inFlight;
+    // Switching between the open and the closed loop moves the running clients along with it.
+    if (wasClosedLoop !== (this.intervalMs === 0)) {
+      // Going closed drops every client's pending send, so going open again cannot schedule one twice.
+      if (this.intervalMs === 0) {
+        this.schedule.clear();
+        if (this.rateSender) this.schedule.push(performance.now(), this.rateSender);
+      }
+      for (const c of this.open) this.onOpened(c);
+      this.arm();
     }
-    this.checkIdle();
   }
 
-  stopAll(): Promise<void> {
-    this.stop(this.ramp.queued + this.users.length);
-    this.setRate(0);
-    if (this.inFlight === 0) {
-      this.checkIdle();
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const grace = setTimeout(() => this.agent.destroy(), STOP_GRACE_MS);
-      this.drainWaiters.push(() => {
-        clearTimeout(grace);
-        resolve();
-      });
-    });
+  /** A request's bytes: head and body in one string, so it goes out in one write. */
+  protected build(method: 'GET' | 'POST', path: string, body?: string, contentType?: string): string {
+    const head = requestHead(
+      method,
+      `${this.target.basePath}${path}`,
+      this.hostHeader,
+      body === undefined
+        ? undefined
+        : { length: Buffer.byteLength(body), contentType: contentType ?? 'text/plain; charset=utf-8' },
+    );
+    return body === undefined ? head : head + body;
+  }
+
+  override setTarget(target: Target): void {
+    super.setTarget(target);
+    this.hostHeader = hostHeader(target);
   }
 
   /** Runs the aggregate sender at perS requests per second (0 stops it). */
@@ -102,167 +125,226 @@ export abstract class RequestKind implements KindDriver {
     if (this.rateSender) this.rateSender.stopped = true;
     this.rateSender = null;
     if (perS > 0) {
-      const sender: Sender = {
-        stopped: false,
-        intervalMs: 1000 / perS,
-        localAddress: this.sources.take(),
-        rate: true,
-      };
-      this.rateSender = sender;
-      this.schedule.push(performance.now(), sender);
+      this.rateSender = { stopped: false, intervalMs: 1000 / perS };
+      this.schedule.push(performance.now(), this.rateSender);
       this.arm();
+    } else {
+      for (const lane of this.lanes) if (!lane.closing) lane.close();
     }
-    this.checkIdle();
   }
 
-  setTarget(target: Target): void {
-    this.target = target;
-    this.sources = new SourceAddresses(target);
+  override stopAll(): Promise<void> {
+    this.setRate(0);
+    const lanesGone =
+      this.lanes.length === 0
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            const grace = setTimeout(() => {
+              for (const lane of this.lanes) lane.destroy();
+            }, STOP_GRACE_MS);
+            this.laneWaiters.push(() => {
+              clearTimeout(grace);
+              resolve();
+            });
+          });
+    return Promise.all([super.stopAll(), lanesGone]).then(() => undefined);
   }
 
-  fdDemand(): number {
-    return Math.min(MAX_SOCKETS_PER_KIND, this.users.length + this.ramp.queued + (this.rateSender ? 1 : 0));
+  override fdDemand(): number {
+    return super.fdDemand() + (this.rateSender ? Math.max(1, this.lanes.length) : this.lanes.length);
   }
 
-  /** Spawned users running, plus the rate sender when one is set. */
-  active(): number {
-    return this.users.length + (this.rateSender ? 1 : 0);
+  /** Spawned clients connected, plus the rate sender when one is set. */
+  override active(): number {
+    return super.active() + (this.rateSender ? 1 : 0);
   }
 
-  pending(): number {
-    return this.ramp.queued;
+  protected connect(localAddress: string | undefined): RequestClient {
+    const c = new RequestClient(false, localAddress);
+    this.dial(c);
+    return c;
   }
 
-  private startQueued(): void {
-    const n = this.ramp.take(Number.MAX_SAFE_INTEGER);
-    const now = performance.now();
-    for (let i = 0; i < n; i++) {
-      const user: Sender = {
-        stopped: false,
-        intervalMs: this.intervalMs,
-        localAddress: this.sources.take(),
-        rate: false,
-      };
-      this.users.push(user);
-      this.stats.opened++;
-      this.schedule.push(now + Math.random() * this.intervalMs, user);
+  protected override onOpened(c: RequestClient): void {
+    if (this.intervalMs === 0) {
+      this.fill(c);
+      return;
     }
-    if (n > 0) this.arm();
-    if (this.ramp.queued > 0 && this.rampTimer === null) {
-      this.rampTimer = setInterval(() => this.startQueued(), RAMP_TICK_MS);
-    } else if (this.ramp.queued === 0 && this.rampTimer !== null) {
-      clearInterval(this.rampTimer);
-      this.rampTimer = null;
+    // A random phase spreads the clients' requests evenly over the interval.
+    this.schedule.push(performance.now() + Math.random() * this.intervalMs, c);
+    this.arm();
+  }
+
+  /** Opens (or reopens) the client's connection; events from a replaced connection are ignored. */
+  private dial(c: RequestClient): void {
+    const conn: HttpConnection = new HttpConnection(
+      {
+        host: this.target.hostname,
+        port: this.target.port,
+        localAddress: c.localAddress,
+        keepBody: false,
+        maxBodyBytes: MAX_REPLY_BYTES,
+      },
+      {
+        connected: () => {
+          if (c.conn !== conn) return;
+          if (c.state === 'connecting') {
+            if (c.rate) c.state = 'open';
+            else this.opened(c);
+          }
+          this.flush(c);
+        },
+        reply: (status) => {
+          if (c.conn === conn) this.reply(c, status);
+        },
+        ended: (cause) => {
+          if (c.conn === conn) this.connectionEnded(c, conn, cause);
+        },
+      },
+    );
+    c.conn = conn;
+  }
+
+  private connectionEnded(c: RequestClient, conn: HttpConnection, cause: string | null): void {
+    // A server closing a keep-alive connection that had done its work is not a failure: reconnect.
+    if (
+      cause === 'server_closed' &&
+      !c.closing &&
+      c.state === 'open' &&
+      c.waiting.length === 0 &&
+      conn.connected &&
+      c.replies > 0
+    ) {
+      c.replies = 0;
+      this.dial(c);
+      return;
     }
+    c.waiting.length = 0;
+    c.measured.length = 0;
+    c.backlog.length = 0;
+    if (c.rate) {
+      c.state = 'closed';
+      this.lanes.splice(this.lanes.indexOf(c), 1);
+      if (cause !== null && !c.closing) this.stats.fail(cause);
+      if (this.lanes.length === 0) {
+        const waiters = this.laneWaiters;
+        this.laneWaiters = [];
+        for (const w of waiters) w();
+      }
+      return;
+    }
+    this.ended(c, c.closing ? null : cause);
   }
 
   private arm(): void {
-    if (this.timer !== null) return;
+    if (this.sendTimer !== null) return;
     const next = this.schedule.peekDue();
     if (next === undefined) return;
-    this.timer = setTimeout(() => this.tick(), Math.max(0, next - performance.now()));
+    this.sendTimer = setTimeout(() => this.sendDue(), Math.max(0, next - performance.now()));
   }
 
-  private tick(): void {
-    this.timer = null;
+  private sendDue(): void {
+    this.sendTimer = null;
     const now = performance.now();
     for (let sent = 0; sent < MAX_SENDS_PER_TICK; sent++) {
       const entry = this.schedule.popDue(now);
       if (!entry) break;
-      const sender = entry.item;
-      if (sender.stopped) continue;
-      // Users pick up a changed interval at their next send.
-      if (!sender.rate) sender.intervalMs = this.intervalMs;
-      this.schedule.push(entry.due + sender.intervalMs, sender);
-      this.send(entry.due, sender);
+      const item = entry.item;
+      if (item instanceof RequestClient) {
+        if (item.state !== 'open' || item.closing || this.intervalMs === 0) continue;
+        // Clients pick up a changed interval at their next request.
+        this.schedule.push(entry.due + this.intervalMs, item);
+        this.dueNow(item, entry.due);
+      } else {
+        if (item.stopped) continue;
+        this.schedule.push(entry.due + item.intervalMs, item);
+        this.dueNow(this.lane(), entry.due);
+      }
     }
     this.arm();
   }
 
-  private send(due: number, sender: Sender, retry = true): void {
-    if (this.inFlight >= MAX_IN_FLIGHT) {
-      this.stats.fail('skipped_backlog');
-      return;
+  /** The rate sender's lane for its next request: one with room, else a new one, else round robin. */
+  private lane(): RequestClient {
+    for (const lane of this.lanes) {
+      if (lane.state === 'open' && lane.waiting.length < this.inFlight && lane.backlog.length === 0)
+        return lane;
     }
-    const spec = this.request(sender.rate);
-    const headers: http.OutgoingHttpHeaders = {};
-    if (spec.body !== undefined) {
-      headers['content-type'] = spec.contentType ?? 'text/plain; charset=utf-8';
-      headers['content-length'] = Buffer.byteLength(spec.body);
+    if (this.lanes.length < MAX_RATE_LANES) {
+      const lane = new RequestClient(true, this.sources.take());
+      this.lanes.push(lane);
+      this.dial(lane);
+      return lane;
     }
-    this.inFlight++;
-    this.stats.sent++;
-    let done = false;
-    const finish = (cause: string | null): void => {
-      if (done) return;
-      done = true;
-      this.inFlight--;
-      if (cause === null) {
-        this.stats.received++;
-        this.stats.recordRtt(performance.now() - due);
-      } else {
-        this.stats.fail(cause);
-      }
-      if (this.inFlight === 0) this.checkIdle();
-    };
-    const req = http.request({
-      host: this.target.hostname,
-      port: this.target.port,
-      path: `${this.target.basePath}${spec.path}`,
-      method: spec.method,
-      agent: this.agent,
-      localAddress: sender.localAddress,
-      headers,
-    });
-    req.on('error', (err) => {
-      // The server closed a reused keep-alive socket just as we sent: an idempotent GET is simply
-      // sent again (as Node's docs advise); the latency still counts from the original due time.
-      if (retry && spec.method === 'GET' && req.reusedSocket && causeOf(err) === 'ECONNRESET' && !done) {
-        done = true;
-        this.inFlight--;
-        this.stats.sent--;
-        this.send(due, sender, false);
-        return;
-      }
-      finish(causeOf(err));
-    });
-    req.on('response', (res) => {
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > MAX_REPLY_BYTES) {
-          finish('body_too_large');
-          req.destroy();
-        }
-      });
-      res.on('error', (err) => finish(causeOf(err)));
-      res.on('end', () =>
-        finish(res.statusCode === spec.expectStatus ? null : `http_${res.statusCode ?? 0}`),
-      );
-    });
-    req.end(spec.body);
+    this.nextLane = (this.nextLane + 1) % this.lanes.length;
+    return this.lanes[this.nextLane]!;
   }
 
-  private checkIdle(): void {
-    if (this.inFlight > 0) return;
-    if (this.users.length === 0 && this.ramp.queued === 0 && this.rateSender === null) {
-      // Idle keep-alive sockets would keep the server's connection gauge above zero.
-      this.agent.destroy();
-      this.agent = newAgent();
+  private dueNow(c: RequestClient, due: number): void {
+    if (
+      c.state === 'open' &&
+      c.conn.connected &&
+      c.backlog.length === 0 &&
+      c.waiting.length < this.inFlight
+    ) {
+      this.write(c, due);
+    } else if (c.backlog.length >= MAX_BACKLOG) {
+      this.stats.fail('skipped_backlog');
+    } else {
+      c.backlog.push(due);
     }
-    const waiters = this.drainWaiters;
-    this.drainWaiters = [];
-    for (const w of waiters) w();
+  }
+
+  private write(c: RequestClient, due: number): void {
+    // Replace a connection the server may be about to drop for idleness, rather than race it.
+    if (c.waiting.length === 0 && performance.now() - c.conn.lastActive > KEEP_ALIVE_IDLE_MS) {
+      const old = c.conn;
+      this.dial(c);
+      old.destroy();
+      c.backlog.unshift(due);
+      return;
+    }
+    c.waiting.push(due);
+    c.measured.push(this.measures(due));
+    this.stats.sent++;
+    c.conn.send(this.request(c.rate, due));
+  }
+
+  /** Writes what the backlog holds (and, closed loop, new requests) while the connection has room. */
+  private flush(c: RequestClient): void {
+    if (c.state !== 'open' || !c.conn.connected) return;
+    if (c.backlog.length === 0 && !(this.intervalMs === 0 && !c.rate)) return;
+    c.conn.cork();
+    while (c.backlog.length > 0 && c.waiting.length < this.inFlight) this.write(c, c.backlog.shift()!);
+    if (this.intervalMs === 0 && !c.rate) this.fill(c);
+    c.conn.uncork();
+  }
+
+  /** Closed loop: tops the connection up to inFlight outstanding requests. */
+  private fill(c: RequestClient): void {
+    if (c.closing || this.isStopping(c)) return;
+    const now = performance.now();
+    for (let i = c.waiting.length; i < this.inFlight; i++) this.write(c, now);
+  }
+
+  private reply(c: RequestClient, status: number): void {
+    const due = c.waiting.shift();
+    const measured = c.measured.shift();
+    if (due === undefined) return;
+    c.replies++;
+    if (status === this.expectStatus) {
+      this.stats.received++;
+      if (measured) this.stats.recordRtt(performance.now() - due);
+    } else {
+      this.stats.fail(`http_${status}`);
+    }
+    if (c.closing || c.state !== 'open') return;
+    if (c.backlog.length > 0) this.flush(c);
+    else if (this.intervalMs === 0 && !c.rate && !this.isStopping(c)) this.write(c, performance.now());
   }
 }
 
-function newAgent(): http.Agent {
-  // timeout: idle keep-alive sockets are dropped before a Node server's default 5 s keepAliveTimeout,
-  // so a request is not sent on a socket the server is closing (ECONNRESET). Node only honours the
-  // server's Keep-Alive hint when it is below the agent's own timeout, hence setting one at all.
-  return new http.Agent({
-    keepAlive: true,
-    maxTotalSockets: MAX_SOCKETS_PER_KIND,
-    timeout: KEEP_ALIVE_IDLE_MS,
-  });
+function hostHeader(target: Target): string {
+  const host = target.hostname.includes(':') ? `[${target.hostname}]` : target.hostname;
+  return `${host}:${target.port}`;
 }

@@ -43,6 +43,8 @@ export class KindStats {
   private readonly rttAll = histogram();
   private readonly delivery = histogram();
   private readonly deliveryAll = histogram();
+  private readonly connect = histogram();
+  private readonly connectAll = histogram();
   private lastSent = 0;
   private lastReceived = 0;
 
@@ -62,6 +64,12 @@ export class KindStats {
   recordRtt(ms: number): void {
     recordMs(this.rtt, ms);
     recordMs(this.rttAll, ms);
+  }
+
+  /** Time from starting to connect to the connection being up (TCP, plus the upgrade for ws). */
+  recordConnect(ms: number): void {
+    recordMs(this.connect, ms);
+    recordMs(this.connectAll, ms);
   }
 
   recordDelivery(ms: number): void {
@@ -85,11 +93,17 @@ export class KindStats {
       receivedPerS: (this.received - this.lastReceived) / seconds,
       rtt: summarize(this.rtt),
       delivery: summarize(this.delivery),
+      connect: summarize(this.connect),
       integrity: { ...this.integrity },
-      cumulative: { rtt: summarize(this.rttAll), delivery: summarize(this.deliveryAll) },
+      cumulative: {
+        rtt: summarize(this.rttAll),
+        delivery: summarize(this.deliveryAll),
+        connect: summarize(this.connectAll),
+      },
     };
     this.rtt.reset();
     this.delivery.reset();
+    this.connect.reset();
     this.lastSent = this.sent;
     this.lastReceived = this.received;
     return report;

@@ -2,6 +2,7 @@
  * A `ws` client wired to a pool: the events every WebSocket kind needs turned into opened()/ended()
  * with a counted cause (errno, "timeout", http_<status> for a refused upgrade, close_<code>).
  */
+import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import type { Connection } from './connection-pool';
 import { causeOf } from './stats';
@@ -31,6 +32,11 @@ export class WsConnection implements Connection {
     ws.on('error', (err) => cb.ended(causeOf(err)));
     // 1000 is a normal close; anything else the server chose (1001 going away, 1013 too slow...).
     ws.on('close', (code) => cb.ended(code === 1000 ? null : `close_${code}`));
+  }
+
+  /** The underlying socket once open, for corking a tick's sends (ws keeps it as `_socket`). */
+  socket(): Socket | undefined {
+    return (this.ws as unknown as { _socket?: Socket })._socket;
   }
 
   close(): void {

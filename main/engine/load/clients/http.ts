@@ -1,24 +1,40 @@
-/** http: each client GETs /, /slow?ms=N or /aggregate?ms=N every intervalMs and records latency. */
+/**
+ * http: each client (one keep-alive connection) GETs a path every intervalMs (0: as fast as replies
+ * come, `inFlight` at a time) and records latency. The request's bytes are built once per
+ * configuration and written as they are.
+ */
 import type { KindOptions } from '../../../../common/load';
-import { RequestKind, type RequestSpec } from '../request-kind';
+import { RequestKind } from '../request-kind';
 import type { Target } from '../target';
 
 export class HttpKind extends RequestKind {
-  private path: '/' | '/slow' | '/aggregate' = '/';
+  /** Any path on the target; /slow and /aggregate get the ms parameter. */
+  private path = '/';
   private slowMs = 100;
+  private bytes: Buffer | null = null;
 
-  constructor(target: Target) {
-    super('http', target);
+  constructor(target: Target, connectTimeoutMs: number) {
+    super('http', target, connectTimeoutMs);
   }
 
   configure(options: KindOptions): void {
-    if (options.intervalMs !== undefined) this.intervalMs = Math.max(1, options.intervalMs);
+    this.configureCommon(options);
     if (options.path !== undefined) this.path = options.path;
     if (options.slowMs !== undefined) this.slowMs = options.slowMs;
+    this.bytes = null;
   }
 
-  protected request(): RequestSpec {
-    const path = this.path === '/' ? '/' : `${this.path}?ms=${this.slowMs}`;
-    return { method: 'GET', path, expectStatus: 200 };
+  override setTarget(target: Target): void {
+    super.setTarget(target);
+    this.bytes = null;
+  }
+
+  protected request(): Buffer {
+    if (this.bytes === null) {
+      const path =
+        this.path === '/slow' || this.path === '/aggregate' ? `${this.path}?ms=${this.slowMs}` : this.path;
+      this.bytes = Buffer.from(this.build('GET', path), 'latin1');
+    }
+    return this.bytes;
   }
 }

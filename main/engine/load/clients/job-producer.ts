@@ -3,7 +3,7 @@
  * jobRate sender. The default (waiting) mode is used, so queue back-pressure shows up as latency.
  */
 import type { KindOptions } from '../../../../common/load';
-import { RequestKind, type RequestSpec } from '../request-kind';
+import { RequestKind } from '../request-kind';
 import type { Target } from '../target';
 
 interface JobShape {
@@ -15,12 +15,13 @@ export class JobProducerKind extends RequestKind {
   private userJobs: JobShape = { count: 1, workMs: 0 };
   private rateJobs: JobShape = { count: 1, workMs: 0 };
 
-  constructor(target: Target) {
-    super('job-producer', target);
+  constructor(target: Target, connectTimeoutMs: number) {
+    super('job-producer', target, connectTimeoutMs);
+    this.expectStatus = 202;
   }
 
   configure(options: KindOptions): void {
-    if (options.intervalMs !== undefined) this.intervalMs = Math.max(1, options.intervalMs);
+    this.configureCommon(options);
     if (options.jobsPerRequest !== undefined)
       this.userJobs = { ...this.userJobs, count: options.jobsPerRequest };
     if (options.workMs !== undefined) this.userJobs = { ...this.userJobs, workMs: options.workMs };
@@ -31,14 +32,12 @@ export class JobProducerKind extends RequestKind {
     this.setRate(perS);
   }
 
-  protected request(rate: boolean): RequestSpec {
-    const jobs = rate ? this.rateJobs : this.userJobs;
-    return {
-      method: 'POST',
-      path: '/jobs',
-      body: JSON.stringify(jobs),
-      contentType: 'application/json',
-      expectStatus: 202,
-    };
+  protected request(rate: boolean): string {
+    return this.build(
+      'POST',
+      '/jobs',
+      JSON.stringify(rate ? this.rateJobs : this.userJobs),
+      'application/json',
+    );
   }
 }

@@ -1,13 +1,13 @@
 /**
  * long-poll: each client loops GET /feed/poll with the cursor it was last given, exactly as the
  * protocol's guarantee assumes. On 410 cursor_expired it counts the lost messages and resumes from
- * the oldest retained one. A client is "open" once its first poll's socket is connected.
+ * the oldest retained one. A client is one keep-alive connection (http-connection.ts), "open" once
+ * it is connected; it re-polls at once, so the server never sees it idle.
  */
-import http from 'node:http';
 import type { KindOptions } from '../../../../common/load';
 import { ConnectionPool, type Connection } from '../connection-pool';
 import { FeedTracker } from '../feed-tracker';
-import { causeOf } from '../stats';
+import { HttpConnection, requestHead } from '../http-connection';
 import type { Target } from '../target';
 
 const POLL_TIMEOUT_S = 25;
@@ -19,22 +19,19 @@ const MAX_EXPIRED_IN_A_ROW = 10;
 class PollClient implements Connection {
   state: Connection['state'] = 'connecting';
   readonly startedAt = performance.now();
-  req: http.ClientRequest | null = null;
+  conn!: HttpConnection;
   /** null until the server tells us one: the first poll asks for "what comes after now". */
   cursor: number | null = null;
   expiredInARow = 0;
 
-  constructor(
-    readonly tracker: FeedTracker,
-    readonly localAddress: string | undefined,
-  ) {}
+  constructor(readonly tracker: FeedTracker) {}
 
   close(): void {
-    this.req?.destroy();
+    this.conn.destroy();
   }
 
   destroy(): void {
-    this.req?.destroy();
+    this.conn.destroy();
   }
 }
 
@@ -45,8 +42,6 @@ interface PollReply {
 }
 
 export class LongPollKind extends ConnectionPool<PollClient> {
-  private agent = newAgent();
-
   constructor(target: Target, connectTimeoutMs: number) {
     super('long-poll', target, connectTimeoutMs);
   }
@@ -56,68 +51,40 @@ export class LongPollKind extends ConnectionPool<PollClient> {
   }
 
   protected connect(localAddress: string | undefined): PollClient {
-    const c = new PollClient(new FeedTracker(this.stats), localAddress);
-    this.poll(c);
+    const c = new PollClient(new FeedTracker(this.stats));
+    c.conn = new HttpConnection(
+      {
+        host: this.target.hostname,
+        port: this.target.port,
+        localAddress,
+        keepBody: true,
+        maxBodyBytes: MAX_BODY_BYTES,
+      },
+      {
+        connected: () => {
+          this.opened(c);
+          if (c.state === 'open') this.poll(c);
+        },
+        reply: (status, body) => {
+          if (c.state === 'open') this.reply(c, status, body?.toString('utf8') ?? '');
+        },
+        ended: (cause) => this.ended(c, cause),
+      },
+    );
     return c;
   }
 
-  protected override onIdle(): void {
-    // Idle keep-alive sockets would keep the server's connection gauge above zero.
-    this.agent.destroy();
-    this.agent = newAgent();
-  }
-
-  private poll(c: PollClient, retried = false): void {
+  private poll(c: PollClient): void {
     const cursor = c.cursor === null ? '' : `&cursor=${c.cursor}`;
-    // An options object rather than a URL string: parsing a URL per poll showed up in profiles.
-    const req = http.get({
-      host: this.target.hostname,
-      port: this.target.port,
-      path: `${this.target.basePath}/feed/poll?timeout=${POLL_TIMEOUT_S}${cursor}`,
-      agent: this.agent,
-      localAddress: c.localAddress,
-    });
-    c.req = req;
+    const host = this.target.hostname.includes(':') ? `[${this.target.hostname}]` : this.target.hostname;
+    c.conn.send(
+      requestHead(
+        'GET',
+        `${this.target.basePath}/feed/poll?timeout=${POLL_TIMEOUT_S}${cursor}`,
+        `${host}:${this.target.port}`,
+      ),
+    );
     this.stats.sent++;
-    if (c.state === 'connecting') {
-      req.on('socket', (socket) => {
-        if (socket.connecting) socket.once('connect', () => this.opened(c));
-        else this.opened(c);
-      });
-    }
-    req.on('error', (err) => {
-      // A reused keep-alive socket the server was closing: polling is idempotent, poll again once.
-      if (
-        req.reusedSocket &&
-        causeOf(err) === 'ECONNRESET' &&
-        c.state === 'open' &&
-        !this.isStopping(c) &&
-        !retried
-      ) {
-        this.stats.sent--;
-        this.poll(c, true);
-        return;
-      }
-      this.ended(c, causeOf(err));
-    });
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > MAX_BODY_BYTES) {
-          this.ended(c, 'body_too_large');
-          req.destroy();
-          return;
-        }
-        chunks.push(chunk);
-      });
-      res.on('error', (err) => this.ended(c, causeOf(err)));
-      res.on('end', () => {
-        if (c.state === 'closed') return;
-        this.reply(c, res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'));
-      });
-    });
   }
 
   private reply(c: PollClient, status: number, body: string): void {
@@ -144,12 +111,6 @@ export class LongPollKind extends ConnectionPool<PollClient> {
     }
     this.ended(c, status === 200 ? 'bad_frame' : `http_${status}`);
   }
-}
-
-function newAgent(): http.Agent {
-  // No socket timeout (that would be a timer per client): a follower re-polls at once, so its
-  // socket is never idle long enough for the server's keep-alive timeout; the rare race is retried.
-  return new http.Agent({ keepAlive: true });
 }
 
 function parseJson(body: string): PollReply | null {

@@ -1,26 +1,27 @@
 /**
  * publisher: POSTs to /feed, either as spawned clients (one message each per intervalMs) or as the
- * publishRate sender. Each payload carries its publish time (see feed-tracker.ts) so followers can
- * measure delivery latency.
+ * publishRate sender. Each payload carries the time it was due (see feed-tracker.ts), not the time
+ * it was written: a publisher held back by a full connection or a busy generator cannot hide the
+ * wait from the followers' delivery latency.
  */
 import type { KindOptions } from '../../../../common/load';
 import { publisherPayload } from '../feed-tracker';
-import { RequestKind, type RequestSpec } from '../request-kind';
+import { RequestKind } from '../request-kind';
 import type { Target } from '../target';
 
 export class PublisherKind extends RequestKind {
   private n = 0;
 
-  constructor(target: Target) {
-    super('publisher', target);
+  constructor(target: Target, connectTimeoutMs: number) {
+    super('publisher', target, connectTimeoutMs);
   }
 
   configure(options: KindOptions): void {
-    if (options.intervalMs !== undefined) this.intervalMs = Math.max(1, options.intervalMs);
+    this.configureCommon(options);
   }
 
-  protected request(): RequestSpec {
+  protected request(_rate: boolean, due: number): string {
     this.n++;
-    return { method: 'POST', path: '/feed', body: publisherPayload(this.n), expectStatus: 200 };
+    return this.build('POST', '/feed', publisherPayload(this.n, performance.timeOrigin + due));
   }
 }

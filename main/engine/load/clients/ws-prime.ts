@@ -22,10 +22,13 @@ const MAX_SENDS_PER_TICK = 5000;
 interface Waiting {
   due: number;
   question: PrimeQuestion;
+  /** False for a send made while the kind was still connecting: not a round trip worth reporting. */
+  measured: boolean;
 }
 
 class PrimeClient extends WsConnection {
   readonly waiting: Waiting[] = [];
+  corked = false;
 }
 
 let questionPool: PrimeQuestion[] | null = null;
@@ -88,6 +91,9 @@ export class WsPrimeKind extends ConnectionPool<PrimeClient> {
     this.sendTimer = null;
     const now = performance.now();
     const pool = questions();
+    // Corked for the whole tick: what one socket gets in this tick leaves in one write, not one
+    // writev per message.
+    const corked: PrimeClient[] = [];
     for (let sent = 0; sent < MAX_SENDS_PER_TICK;) {
       const entry = this.schedule.popDue(now);
       if (!entry) break;
@@ -99,10 +105,19 @@ export class WsPrimeKind extends ConnectionPool<PrimeClient> {
         continue;
       }
       const question = pool[Math.floor(Math.random() * pool.length)]!;
-      c.waiting.push({ due: entry.due, question });
+      c.waiting.push({ due: entry.due, question, measured: this.measures(entry.due) });
+      if (!c.corked) {
+        c.corked = true;
+        c.socket()?.cork();
+        corked.push(c);
+      }
       c.ws.send(question.text);
       this.stats.sent++;
       sent++;
+    }
+    for (const c of corked) {
+      c.corked = false;
+      c.socket()?.uncork();
     }
     this.arm();
   }
@@ -116,7 +131,7 @@ export class WsPrimeKind extends ConnectionPool<PrimeClient> {
       return;
     }
     stats.received++;
-    stats.recordRtt(performance.now() - waited.due);
+    if (waited.measured) stats.recordRtt(performance.now() - waited.due);
     if (text === null || !isRightAnswer(text, waited.question)) stats.integrity.wrong++;
   }
 }

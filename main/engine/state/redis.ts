@@ -424,7 +424,7 @@ export async function redisState(options: RedisStateOptions): Promise<SharedStat
         return; // gone again; the next 'ready' retries
       }
       up = true;
-      log(`loopscope: Redis at ${options.url} is back`);
+      log(`loopscope: reconnected to Redis at ${options.url}`);
       void heartbeat();
     })();
   });

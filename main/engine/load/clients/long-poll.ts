@@ -1,12 +1,14 @@
 /**
  * long-poll: each client loops GET /feed/poll with the cursor it was last given, exactly as the
  * protocol's guarantee assumes. On 410 cursor_expired it counts the lost messages and resumes from
- * the oldest retained one. A client is "open" once its first poll's socket is connected.
+ * the oldest retained one. A client is "open" once its first poll's socket is connected. A poll whose
+ * connection fails (its server process died, PROTOCOL.md §10) is sent again with the same cursor;
+ * it counts only after MAX_RESUMES_IN_A_ROW failures in a row.
  */
 import http from 'node:http';
 import type { KindOptions } from '../../../../common/load';
 import { ConnectionPool, type Connection } from '../connection-pool';
-import { FeedTracker } from '../feed-tracker';
+import { FeedTracker, MAX_RESUMES_IN_A_ROW, RESUME_DELAY_MS } from '../feed-tracker';
 import { causeOf } from '../stats';
 import type { Target } from '../target';
 
@@ -23,6 +25,7 @@ class PollClient implements Connection {
   /** null until the server tells us one: the first poll asks for "what comes after now". */
   cursor: number | null = null;
   expiredInARow = 0;
+  resumesInARow = 0;
 
   constructor(
     readonly tracker: FeedTracker,
@@ -98,6 +101,19 @@ export class LongPollKind extends ConnectionPool<PollClient> {
         this.poll(c, true);
         return;
       }
+      if (
+        c.state === 'open' &&
+        !this.isStopping(c) &&
+        c.cursor !== null &&
+        c.resumesInARow < MAX_RESUMES_IN_A_ROW
+      ) {
+        c.resumesInARow++;
+        setTimeout(() => {
+          if (this.isStopping(c)) this.ended(c, null);
+          else this.poll(c);
+        }, RESUME_DELAY_MS);
+        return;
+      }
       this.ended(c, causeOf(err));
     });
     req.on('response', (res) => {
@@ -124,6 +140,7 @@ export class LongPollKind extends ConnectionPool<PollClient> {
     const reply = parseJson(body);
     if (status === 200 && reply && Number.isInteger(reply.cursor) && Array.isArray(reply.messages)) {
       c.expiredInARow = 0;
+      c.resumesInARow = 0;
       for (const m of reply.messages as Array<{ seq?: unknown; data?: unknown }>) {
         if (typeof m?.seq === 'number' && typeof m.data === 'string') c.tracker.accept(m.seq, m.data);
         else this.stats.fail('bad_frame');

@@ -152,6 +152,7 @@ async function start(flags: ServeFlags): Promise<Running> {
   };
   if (flags.workers !== null) return startWorkers(flags);
   if (flags.dashboardPort === null || flags.redis !== undefined) {
+    // The dashboard hosts its own in-memory engine: with --redis the headless server runs alone.
     const engine = await createEngine(engineOptions);
     return {
       url: engine.url,
@@ -187,14 +188,32 @@ async function startWorkers(flags: ServeFlags): Promise<Running> {
 
 /** One of the processes behind `--workers N`: an engine on the shared port and Redis. */
 async function runWorker(flags: ServeFlags, config: WorkerConfig): Promise<number> {
-  const signal = untilSignal();
+  // Ctrl-C reaches every process of the group: the primary decides when workers stop (SIGTERM).
+  process.on('SIGINT', () => {});
+  let started = false;
+  // Told to stop (or orphaned) before listening, e.g. a spare never promoted: nothing to close.
+  const stopped = new Promise<void>((resolve) => {
+    const stop = () => (started ? resolve() : process.exit(0));
+    process.once('SIGTERM', stop);
+    process.once('disconnect', stop);
+  });
   let peers: { id: number; pid: number; stats: ProcessStats }[] = [];
+  let promote: () => void = () => {};
+  const promoted = new Promise<void>((resolve) => (promote = resolve));
   process.on('message', (message: PrimaryMessage) => {
     if (message.type === 'loopscope:peers') peers = message.peers;
+    else if (message.type === 'loopscope:promote') promote();
   });
   const send = (message: WorkerMessage) => {
     if (process.connected) process.send!(message, undefined, {}, () => {});
   };
+  // A spare says when it is ready (engine built, waiting to listen), then waits for its turn.
+  const listenAfter = config.spare
+    ? async () => {
+        send({ type: 'loopscope:ready' });
+        await promoted;
+      }
+    : undefined;
   const engine = await createEngine({
     host: flags.host,
     port: flags.port,
@@ -204,8 +223,10 @@ async function runWorker(flags: ServeFlags, config: WorkerConfig): Promise<numbe
     stalls: flags.stalls ? { thresholdMs: flags.stallMs } : false,
     redis: config.redis,
     processName: `worker ${config.id}`,
+    listenAfter,
     statsView: (own) => combineStats({ id: config.id, pid: process.pid, stats: own as ProcessStats }, peers),
   });
+  started = true;
   const report = () =>
     send({
       type: 'loopscope:stats',
@@ -216,9 +237,8 @@ async function runWorker(flags: ServeFlags, config: WorkerConfig): Promise<numbe
   if (flags.logStalls)
     engine.stalls.subscribe((stall) => console.log(`worker ${config.id}: ${stallLine(stall)}`));
   send({ type: 'loopscope:listening', url: engine.url });
-  // The primary gone (killed): nobody would stop this process, so it stops itself.
-  const orphaned = new Promise<void>((resolve) => process.once('disconnect', resolve));
-  await Promise.race([signal, orphaned]);
+  // SIGTERM from the primary, or the primary gone (killed): nobody else would stop this process.
+  await stopped;
   await engine.close();
   return 0;
 }

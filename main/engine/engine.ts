@@ -59,6 +59,8 @@ export interface EngineOptions extends SocketLimitOptions {
   stalls?: { thresholdMs?: number } | false;
   /** The §9 `process` name of this server's stalls: "server", or "worker N" under §10. */
   processName?: string;
+  /** Under §10: a warm spare builds everything, then listens only once this resolves. */
+  listenAfter?: () => Promise<void>;
   /** Under §10: turns this process's /stats body into the one for every process. */
   statsView?: (own: Record<string, unknown>) => Record<string, unknown>;
 }
@@ -175,6 +177,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     await bcrypt.close();
   };
   try {
+    if (options.listenAfter) await options.listenAfter();
     port = await server.listen(host, options.port ?? 8888);
     watch = await watching;
   } catch (err) {

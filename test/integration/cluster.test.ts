@@ -10,6 +10,8 @@ import { WORKER_REPLACE_MS } from '../../common/limits';
 import { post, request, stats, until } from './engine-client';
 import { followPoll, followSse, followWs, httpText, range, type Follower } from './cluster-followers';
 import { baseUrl, serve, type Child } from './serve-child';
+import { startLoadGenerator } from '../../main/engine/load/controller';
+import { waitForReport } from '../fixtures/load-wait';
 
 /** Starting several processes on a 2-core machine shared with other work can take a while. */
 const START_MS = 90_000;
@@ -226,6 +228,70 @@ describe('serve --workers 2 (private redis-server)', () => {
     expect(replacedMs).toBeLessThan(WORKER_REPLACE_MS);
     expect(child.stderr()).toMatch(/worker \d \(pid \d+\) exited \(SIGKILL\)/);
   }, 60_000);
+
+  it("the load generator's followers resume after a worker kill: nothing lost, doubled or failed", async () => {
+    const kinds = ['ws-feed', 'sse', 'long-poll'] as const;
+    const lg = await startLoadGenerator({ target: base, reportIntervalMs: 200 });
+    try {
+      for (const kind of kinds) await lg.command({ type: 'spawn', kind, count: 4 });
+      await waitForReport(lg, (r) => kinds.every((k) => r.kinds[k].active === 4), 30_000);
+      // Every follower is registered with the server (a held poll included) before the first publish.
+      await until(async () => {
+        const c = (await stats(base)).connections!;
+        return c.wsFeed! >= 4 && c.sse! >= 4 && c.longPoll! >= 4;
+      }, 'the followers registered');
+      const s0 = await lastSeq(base);
+      let published = 0;
+      let publishing = true;
+      const load = (async () => {
+        while (publishing && published < 5000) {
+          const reply = await httpText(`${base}/feed`, {
+            method: 'POST',
+            body: `g${published}`,
+            timeoutMs: 3000,
+          }).catch(() => null);
+          if (reply?.status === 200) published++;
+        }
+      })();
+      await until(() => published >= 30, 'publishing under way');
+      let before: { id: number; pid: number }[] = [];
+      await until(async () => (before = (await workersNow(base)) ?? []).length === 2, 'both workers listed');
+      process.kill(before[1]!.pid, 'SIGKILL');
+      await until(
+        async () => {
+          const now = await workersNow(base);
+          return now?.length === 2 && !now.some((w) => w.pid === before[1]!.pid);
+        },
+        'the killed worker replaced',
+        WORKER_REPLACE_MS,
+      );
+      const after = published;
+      await until(() => published >= after + 30, 'publishing after the replacement');
+      publishing = false;
+      await load;
+      const last = await httpText(`${base}/feed`, { method: 'POST', body: 'last', timeoutMs: 5000 });
+      const end = (JSON.parse(last.text) as { seq: number }).seq;
+      const r = await waitForReport(
+        lg,
+        (x) => kinds.every((k) => x.kinds[k].received >= 4 * (end - s0)),
+        30_000,
+      );
+      for (const k of kinds) {
+        expect(r.kinds[k].received).toBe(4 * (end - s0));
+        expect(r.kinds[k].integrity).toEqual({
+          wrong: 0,
+          missing: 0,
+          duplicated: 0,
+          outOfOrder: 0,
+          expiredLost: 0,
+        });
+        expect(r.kinds[k].failures).toEqual({});
+        expect(r.kinds[k].active).toBe(4);
+      }
+    } finally {
+      await lg.close();
+    }
+  }, 90_000);
 });
 
 describe('two serve --redis instances over one redis-server', () => {

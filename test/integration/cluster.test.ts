@@ -3,7 +3,13 @@
  * one queue, whichever process a connection lands on; a SIGKILLed worker replaced and its
  * followers losing nothing), and two `serve --redis URL` instances sharing one Redis.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer, type RedisServer } from '../../main/engine/cluster/redis-server';
 import { WORKER_REPLACE_MS } from '../../common/limits';
@@ -382,4 +388,41 @@ describe('two serve --redis instances over one redis-server', () => {
     const got = (await request(`${baseB}/feed/poll?cursor=${before}`)).json();
     expect(got).toEqual({ cursor: after, messages: [{ seq: after, data: 'after' }] });
   }, 60_000);
+});
+
+describe('serve --workers without redis-server', () => {
+  it(
+    'says in one line to install it or pass --redis, and exits 2',
+    async () => {
+      const empty = mkdtempSync(join(tmpdir(), 'loopscope-no-redis-'));
+      try {
+        const proc = spawn(
+          process.execPath,
+          [
+            '--import',
+            'tsx',
+            'main/cli/index.ts',
+            'serve',
+            '--no-dashboard',
+            '--workers',
+            '2',
+            '--port',
+            '0',
+          ],
+          { cwd: fileURLToPath(new URL('../..', import.meta.url)), env: { ...process.env, PATH: empty } },
+        );
+        let err = '';
+        proc.stderr.on('data', (c) => (err += c));
+        proc.stdout.resume();
+        const [code] = (await once(proc, 'exit')) as [number | null];
+        expect(code).toBe(2);
+        expect(err.trim().split('\n')).toHaveLength(1);
+        expect(err).toMatch(/apt-get install redis-server/);
+        expect(err).toMatch(/--redis/);
+      } finally {
+        rmSync(empty, { recursive: true, force: true });
+      }
+    },
+    START_MS,
+  );
 });

@@ -191,15 +191,27 @@ async function runWorker(flags: ServeFlags, config: WorkerConfig): Promise<numbe
   // Ctrl-C reaches every process of the group: the primary decides when workers stop (SIGTERM).
   process.on('SIGINT', () => {});
   let started = false;
-  // Told to stop (or orphaned) before listening, e.g. a spare never promoted: nothing to close.
+  let withdrawn = false;
+  let promote: () => void = () => {};
+  let withdraw: (err: Error) => void = () => {};
+  const promoted = new Promise<void>((resolve, reject) => {
+    promote = resolve;
+    withdraw = reject;
+  });
+  promoted.catch(() => {}); // createEngine sees it, and closes what it built
   const stopped = new Promise<void>((resolve) => {
-    const stop = () => (started ? resolve() : process.exit(0));
+    const stop = () => {
+      if (started) resolve();
+      // A spare stopped before its turn: its engine unwinds (stall watch, Redis) and it exits.
+      else if (config.spare) {
+        withdrawn = true;
+        withdraw(new Error('stopped before it was promoted'));
+      } else process.exit(0);
+    };
     process.once('SIGTERM', stop);
     process.once('disconnect', stop);
   });
   let peers: { id: number; pid: number; stats: ProcessStats }[] = [];
-  let promote: () => void = () => {};
-  const promoted = new Promise<void>((resolve) => (promote = resolve));
   process.on('message', (message: PrimaryMessage) => {
     if (message.type === 'loopscope:peers') peers = message.peers;
     else if (message.type === 'loopscope:promote') promote();
@@ -214,18 +226,25 @@ async function runWorker(flags: ServeFlags, config: WorkerConfig): Promise<numbe
         await promoted;
       }
     : undefined;
-  const engine = await createEngine({
-    host: flags.host,
-    port: flags.port,
-    sampleIntervalMs: flags.sampleMs,
-    sampler: flags.sampler,
-    maxSockets: flags.maxSockets,
-    stalls: flags.stalls ? { thresholdMs: flags.stallMs } : false,
-    redis: config.redis,
-    processName: `worker ${config.id}`,
-    listenAfter,
-    statsView: (own) => combineStats({ id: config.id, pid: process.pid, stats: own as ProcessStats }, peers),
-  });
+  let engine: Awaited<ReturnType<typeof createEngine>>;
+  try {
+    engine = await createEngine({
+      host: flags.host,
+      port: flags.port,
+      sampleIntervalMs: flags.sampleMs,
+      sampler: flags.sampler,
+      maxSockets: flags.maxSockets,
+      stalls: flags.stalls ? { thresholdMs: flags.stallMs } : false,
+      redis: config.redis,
+      processName: `worker ${config.id}`,
+      listenAfter,
+      statsView: (own) =>
+        combineStats({ id: config.id, pid: process.pid, stats: own as ProcessStats }, peers),
+    });
+  } catch (err) {
+    if (withdrawn) return leaveCluster();
+    throw err;
+  }
   started = true;
   const report = () =>
     send({
@@ -240,6 +259,12 @@ async function runWorker(flags: ServeFlags, config: WorkerConfig): Promise<numbe
   // SIGTERM from the primary, or the primary gone (killed): nobody else would stop this process.
   await stopped;
   await engine.close();
+  return leaveCluster();
+}
+
+/** Everything is closed: the IPC channel to the primary is all that would keep the process alive. */
+function leaveCluster(): number {
+  if (process.connected) process.disconnect();
   return 0;
 }
 

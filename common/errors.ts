@@ -38,6 +38,10 @@ export const ERRORS = {
   upstream_failed: { status: 502, exit: EXIT.failed },
   /** The server (or the app) is closing: nothing new is taken. */
   shutting_down: { status: 503, exit: EXIT.failed },
+  /** PROTOCOL.md §10: the shared state (Redis) is unreachable; publishes and jobs wait for it. */
+  state_unavailable: { status: 503, exit: EXIT.failed },
+  /** `serve --workers N` without --redis and no redis-server on PATH. */
+  no_redis_server: { status: 500, exit: EXIT.notRun },
 
   // ---- The engine ----
   /** The client went away before its request was read; nobody is left to answer. */

@@ -50,6 +50,12 @@ export const JOB_WORK_MS = range(0, 10_000);
 export const QUEUE_WORKERS = range(1, 1_000, 4);
 /** Protocol §6: jobs the queue holds. */
 export const QUEUE_CAPACITY = 1_000;
+/** Protocol §10: `serve --workers N`, server processes behind one port (`auto`: one per core). */
+export const SERVER_WORKERS = range(1, 64, 1);
+/** Protocol §10: a replaced server process is running again within this long (the tests' bound). */
+export const WORKER_REPLACE_MS = 5_000;
+/** A server process that stops renewing its lease for this long is dead: its running jobs move on. */
+export const STATE_LEASE_MS = 3_000;
 /** Protocol §7: bcrypt cost. */
 export const BCRYPT_COST = range(4, 14, 10);
 /** Protocol §7: bcrypt password length in bytes. */

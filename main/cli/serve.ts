@@ -1,8 +1,10 @@
 /**
  * `npm run serve -- [--port N] [--host H] [--sample-ms N] [--no-sampler] [--stall-ms N] [--log-stalls]
- * [--no-stalls]`: the demo server, headless.
+ * [--no-stalls] [--workers N|auto] [--redis URL]`: the demo server, headless.
  * Prints one line with the real URL, runs until SIGINT/SIGTERM, then closes gracefully and exits 0.
  */
+import cluster from 'node:cluster';
+import os from 'node:os';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hasCode, LoopscopeError } from '../../common/errors';
@@ -12,8 +14,17 @@ import {
   MAX_SOCKETS,
   PORT,
   SAMPLE_INTERVAL_MS,
+  SERVER_WORKERS,
   STALL_THRESHOLD_MS,
 } from '../../common/limits';
+import { combineStats, type ProcessStats } from '../engine/cluster/aggregate';
+import {
+  startCluster,
+  WORKER_ENV,
+  type PrimaryMessage,
+  type WorkerConfig,
+  type WorkerMessage,
+} from '../engine/cluster/primary';
 import { culpritFrame, type Stall } from '../../common/stalls';
 import { startBrowserMode } from '../dashboard/browser-mode';
 import { createEngine, type EngineOptions } from '../engine/engine';
@@ -26,7 +37,10 @@ export const SERVE_USAGE =
   '[--max-sockets N (open-socket cap; default: ulimit -n minus a reserve; 0: none)] ' +
   `[--dashboard-port N (default ${DEFAULT_DASHBOARD_PORT}; 0 picks a free port)] [--no-dashboard] ` +
   `[--stall-ms N (stall threshold, ${STALL_THRESHOLD_MS.min}..${STALL_THRESHOLD_MS.max}, default ${STALL_THRESHOLD_MS.default})] ` +
-  '[--log-stalls (one line per stall on stdout)] [--no-stalls (no stall explorer)]';
+  '[--log-stalls (one line per stall on stdout)] [--no-stalls (no stall explorer)] ' +
+  `[--workers N|auto (${SERVER_WORKERS.min}..${SERVER_WORKERS.max} server processes on one port; auto: one per core; no dashboard)] ` +
+  '[--redis URL (share the feed and job queue through this Redis: redis://host:port or a socket path; ' +
+  'with --workers and no --redis, a private redis-server is started)]';
 
 export interface ServeFlags {
   host: string;
@@ -42,6 +56,10 @@ export interface ServeFlags {
   logStalls: boolean;
   /** false with --no-stalls: what the explorer costs is measured against this. */
   stalls: boolean;
+  /** PROTOCOL.md §10: server processes behind the port; null = this one process. */
+  workers: number | null;
+  /** PROTOCOL.md §10: the shared state's Redis; undefined = memory (or a private one with workers). */
+  redis: string | undefined;
 }
 
 class HelpRequested extends Error {}
@@ -57,6 +75,8 @@ const OPTIONS = {
   'stall-ms': { type: 'string' },
   'log-stalls': { type: 'boolean' },
   'no-stalls': { type: 'boolean' },
+  workers: { type: 'string' },
+  redis: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -64,7 +84,14 @@ export function parseServeFlags(argv: string[]): ServeFlags {
   const { values } = parseFlags(argv, OPTIONS);
   if (values.help === true) throw new HelpRequested();
   if (values.host === '') throw new LoopscopeError('usage', '--host must not be empty');
+  if (values.redis === '') throw new LoopscopeError('usage', '--redis must not be empty');
+  const workers =
+    values.workers === 'auto'
+      ? Math.min(os.availableParallelism(), SERVER_WORKERS.max)
+      : (intFlag(values, 'workers', SERVER_WORKERS) ?? null);
   return {
+    workers,
+    redis: values.redis,
     host: values.host ?? '127.0.0.1',
     port: intFlag(values, 'port', PORT) ?? DEFAULT_SERVER_PORT,
     sampleMs: intFlag(values, 'sample-ms', SAMPLE_INTERVAL_MS) ?? SAMPLE_INTERVAL_MS.default!,
@@ -121,8 +148,11 @@ async function start(flags: ServeFlags): Promise<Running> {
     sampler: flags.sampler,
     maxSockets: flags.maxSockets,
     stalls: flags.stalls ? { thresholdMs: flags.stallMs } : false,
+    redis: flags.redis,
   };
-  if (flags.dashboardPort === null) {
+  if (flags.workers !== null) return startWorkers(flags);
+  if (flags.dashboardPort === null || flags.redis !== undefined) {
+    // The dashboard hosts its own in-memory engine: with --redis the headless server runs alone.
     const engine = await createEngine(engineOptions);
     return {
       url: engine.url,
@@ -141,6 +171,103 @@ async function start(flags: ServeFlags): Promise<Running> {
   };
 }
 
+/** `--workers N`: this process is the primary; the server processes rerun `serve` as workers. */
+async function startWorkers(flags: ServeFlags): Promise<Running> {
+  const handle = await startCluster({
+    workers: flags.workers!,
+    redis: flags.redis,
+    log: (line) => console.error(`serve: ${line}`),
+  });
+  console.log(`shared state: redis ${flags.redis ? flags.redis : `(private) ${handle.redis}`}`);
+  return {
+    url: await handle.url,
+    onStall: () => {}, // each worker logs its own stalls
+    close: () => handle.stop(),
+  };
+}
+
+/** One of the processes behind `--workers N`: an engine on the shared port and Redis. */
+async function runWorker(flags: ServeFlags, config: WorkerConfig): Promise<number> {
+  // Ctrl-C reaches every process of the group: the primary decides when workers stop (SIGTERM).
+  process.on('SIGINT', () => {});
+  let started = false;
+  let withdrawn = false;
+  let promote: () => void = () => {};
+  let withdraw: (err: Error) => void = () => {};
+  const promoted = new Promise<void>((resolve, reject) => {
+    promote = resolve;
+    withdraw = reject;
+  });
+  promoted.catch(() => {}); // createEngine sees it, and closes what it built
+  const stopped = new Promise<void>((resolve) => {
+    const stop = () => {
+      if (started) resolve();
+      // A spare stopped before its turn: its engine unwinds (stall watch, Redis) and it exits.
+      else if (config.spare) {
+        withdrawn = true;
+        withdraw(new Error('stopped before it was promoted'));
+      } else process.exit(0);
+    };
+    process.once('SIGTERM', stop);
+    process.once('disconnect', stop);
+  });
+  let peers: { id: number; pid: number; stats: ProcessStats }[] = [];
+  process.on('message', (message: PrimaryMessage) => {
+    if (message.type === 'loopscope:peers') peers = message.peers;
+    else if (message.type === 'loopscope:promote') promote();
+  });
+  const send = (message: WorkerMessage) => {
+    if (process.connected) process.send!(message, undefined, {}, () => {});
+  };
+  // A spare says when it is ready (engine built, waiting to listen), then waits for its turn.
+  const listenAfter = config.spare
+    ? async () => {
+        send({ type: 'loopscope:ready' });
+        await promoted;
+      }
+    : undefined;
+  let engine: Awaited<ReturnType<typeof createEngine>>;
+  try {
+    engine = await createEngine({
+      host: flags.host,
+      port: flags.port,
+      sampleIntervalMs: flags.sampleMs,
+      sampler: flags.sampler,
+      maxSockets: flags.maxSockets,
+      stalls: flags.stalls ? { thresholdMs: flags.stallMs } : false,
+      redis: config.redis,
+      processName: `worker ${config.id}`,
+      listenAfter,
+      statsView: (own) =>
+        combineStats({ id: config.id, pid: process.pid, stats: own as ProcessStats }, peers),
+    });
+  } catch (err) {
+    if (withdrawn) return leaveCluster();
+    throw err;
+  }
+  started = true;
+  const report = () =>
+    send({
+      type: 'loopscope:stats',
+      stats: { id: config.id, pid: process.pid, stats: engine.ownStats() as ProcessStats },
+    });
+  engine.metrics.subscribe(report);
+  report();
+  if (flags.logStalls)
+    engine.stalls.subscribe((stall) => console.log(`worker ${config.id}: ${stallLine(stall)}`));
+  send({ type: 'loopscope:listening', url: engine.url });
+  // SIGTERM from the primary, or the primary gone (killed): nobody else would stop this process.
+  await stopped;
+  await engine.close();
+  return leaveCluster();
+}
+
+/** Everything is closed: the IPC channel to the primary is all that would keep the process alive. */
+function leaveCluster(): number {
+  if (process.connected) process.disconnect();
+  return 0;
+}
+
 export async function run(argv: string[]): Promise<number> {
   let flags: ServeFlags;
   try {
@@ -154,6 +281,8 @@ export async function run(argv: string[]): Promise<number> {
     console.error(`serve: ${err.message}\n${SERVE_USAGE}`);
     return err.exitCode;
   }
+  const workerConfig = process.env[WORKER_ENV];
+  if (cluster.isWorker && workerConfig) return runWorker(flags, JSON.parse(workerConfig) as WorkerConfig);
   // Listening before the start, so a Ctrl-C during it still ends in a graceful close.
   const signal = untilSignal();
   let running: Running;
@@ -164,6 +293,10 @@ export async function run(argv: string[]): Promise<number> {
       console.error(
         `serve: port ${flags.port} on ${flags.host} is already in use; choose another with --port N`,
       );
+      return err.exitCode;
+    }
+    if (hasCode(err, 'no_redis_server') || hasCode(err, 'state_unavailable')) {
+      console.error(`serve: ${err.message}`);
       return err.exitCode;
     }
     throw err;

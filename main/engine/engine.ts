@@ -8,8 +8,9 @@ import type { ServerResponse } from 'node:http';
 import os from 'node:os';
 import type { EngineSnapshot, QueueStats } from '../../common/snapshot';
 import { BcryptService, type BcryptMode, type BcryptResult } from './bcrypt/service';
-import { Feed } from './feed';
-import { JobQueue, type EnqueueResult } from './job-queue';
+import type { EnqueueResult } from './job-queue';
+import { memoryState } from './state/memory';
+import { redisState } from './state/redis';
 import { EngineCounters } from './metrics/counters';
 import { createPrometheusExport } from './metrics/prometheus';
 import { Sampler } from './metrics/sampler';
@@ -45,10 +46,23 @@ export interface EngineOptions extends SocketLimitOptions {
   /** Messages the feed retains; the protocol's 10,000 unless a test needs a small window. */
   feedCapacity?: number;
   /**
+   * PROTOCOL.md §10: share the feed and the job queue through this Redis (redis://host:port or a
+   * unix socket path) with every other process given the same; absent = this process's memory.
+   */
+  redis?: string;
+  /** Key prefix in that Redis (default `loopscope:`): servers with the same Redis and prefix are one. */
+  redisPrefix?: string;
+  /**
    * The stall explorer (PROTOCOL.md §9): a watchdog thread and an in-process inspector session.
    * Default on with the default threshold; false runs without it (/stalls then lists nothing).
    */
   stalls?: { thresholdMs?: number } | false;
+  /** The §9 `process` name of this server's stalls: "server", or "worker N" under §10. */
+  processName?: string;
+  /** Under §10: a warm spare builds everything, then listens only once this resolves. */
+  listenAfter?: () => Promise<void>;
+  /** Under §10: turns this process's /stats body into the one for every process. */
+  statsView?: (own: Record<string, unknown>) => Record<string, unknown>;
 }
 
 export interface EngineMetrics {
@@ -60,7 +74,8 @@ export interface EngineMetrics {
 
 export interface EngineJobs {
   enqueue(count: number, workMs: number, opts: { wait: boolean }): Promise<EnqueueResult>;
-  setWorkers(n: number): QueueStats;
+  setWorkers(n: number): QueueStats | Promise<QueueStats>;
+  /** The latest figures known without waiting (exact in one process; refreshed twice a second from Redis). */
   stats(): QueueStats;
 }
 
@@ -78,6 +93,8 @@ export interface Engine {
   readonly bcrypt: EngineBcrypt;
   /** This server's stalls and the stall threshold. */
   readonly stalls: StallLog;
+  /** This process's own /stats body (PROTOCOL.md §8, §9), before any §10 view. */
+  ownStats(): Record<string, unknown>;
   /** Graceful: held polls answered, sockets closed with 1001, SSE ended, pool destroyed. */
   close(): Promise<void>;
 }
@@ -96,8 +113,15 @@ function selfHost(host: string): string {
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
   const host = options.host ?? '127.0.0.1';
   const counters = new EngineCounters();
-  const feed = new Feed(options.feedCapacity);
-  const queue = new JobQueue(options.queueCapacity, options.workers);
+  const stateOptions = {
+    feedCapacity: options.feedCapacity,
+    queueCapacity: options.queueCapacity,
+    workers: options.workers,
+  };
+  const state = options.redis
+    ? await redisState({ ...stateOptions, url: options.redis, prefix: options.redisPrefix })
+    : memoryState(stateOptions);
+  const { feed, queue } = state;
   const bcrypt = new BcryptService(counters, options.bcryptThreads ?? os.availableParallelism());
   const sampler = new Sampler(
     { counters, feed, queue },
@@ -109,17 +133,22 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const watching: Promise<StallWatch | null> =
     options.stalls === false
       ? Promise.resolve(null)
-      : startStallWatch({ processName: 'server', log: stalls }).catch((err: unknown) => {
-          // The demo server is still worth running without the explorer; say why it is off.
-          console.error(`loopscope: stall explorer off: ${err instanceof Error ? err.message : String(err)}`);
-          return null;
-        });
+      : startStallWatch({ processName: options.processName ?? 'server', log: stalls }).catch(
+          (err: unknown) => {
+            // The demo server is still worth running without the explorer; say why it is off.
+            console.error(
+              `loopscope: stall explorer off: ${err instanceof Error ? err.message : String(err)}`,
+            );
+            return null;
+          },
+        );
   let watch: StallWatch | null = null;
   let port = 0;
   const ctx: ServerContext = {
     counters,
     feed,
     queue,
+    state,
     bcrypt,
     sampler,
     stalls,
@@ -127,6 +156,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     longPolls: new LongPolls(feed),
     sseStreams: new Set<ServerResponse>(),
     agent,
+    statsView: options.statsView,
     selfUrl: () => `http://${urlHost(selfHost(host))}:${port}`,
   };
   const server = new DemoServer(ctx, {
@@ -142,11 +172,12 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const stopAll = async (): Promise<void> => {
     await watch?.close();
     sampler.stop();
-    queue.close();
+    await state.close();
     agent.destroy();
     await bcrypt.close();
   };
   try {
+    if (options.listenAfter) await options.listenAfter();
     port = await server.listen(host, options.port ?? 8888);
     watch = await watching;
   } catch (err) {
@@ -179,10 +210,11 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     jobs: {
       enqueue: (count, workMs, opts) => queue.enqueue(count, workMs, opts),
       setWorkers: (n) => queue.setWorkers(n),
-      stats: () => queue.stats(),
+      stats: () => queue.latest(),
     },
     bcrypt: { hash: (password, cost, mode) => bcrypt.hash(password, cost, mode) },
     stalls,
+    ownStats: () => ({ ...sampler.current(), stalls: stalls.summary() }),
     close() {
       closing ??= server.close().then(stopAll);
       return closing;

@@ -37,6 +37,8 @@ export class Feed {
   readonly capacity: number;
   private readonly ring: (FeedMessage | undefined)[];
   private last = 0;
+  /** Seqs at or below this were never in this ring (a mirror that joined late or skipped a gap). */
+  private floor = 0;
   private bytes = 0;
   private readonly subscribers = new Set<FeedSubscriber>();
   private wakePending = false;
@@ -56,7 +58,7 @@ export class Feed {
 
   /** 0 while the feed is empty. */
   get oldestSeq(): number {
-    return this.last === 0 ? 0 : Math.max(1, this.last - this.capacity + 1);
+    return this.last === 0 ? 0 : Math.max(1, this.floor + 1, this.last - this.capacity + 1);
   }
 
   get subscriberCount(): number {
@@ -64,7 +66,18 @@ export class Feed {
   }
 
   publish(data: string): number {
-    const seq = ++this.last;
+    return this.append(this.last + 1, data);
+  }
+
+  /**
+   * Puts the message numbered `seq` (assigned elsewhere: the shared state of state/redis.ts). A seq
+   * already held is ignored; a seq past the next one means the messages between are gone for good
+   * (they left the shared window before this ring saw them), so the window restarts at `seq`.
+   */
+  append(seq: number, data: string): number {
+    if (seq <= this.last) return seq;
+    if (seq !== this.last + 1) this.floor = seq - 1;
+    this.last = seq;
     const frame = Buffer.from(JSON.stringify({ seq, data }));
     this.bytes += frame.length;
     this.ring[seq % this.capacity] = { seq, data, frame, bytesThrough: this.bytes };

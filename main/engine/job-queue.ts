@@ -47,6 +47,10 @@ export class JobQueue {
     this.workers = workers;
   }
 
+  latest(): QueueStats {
+    return this.stats();
+  }
+
   stats(): QueueStats {
     return {
       depth: this.depth,

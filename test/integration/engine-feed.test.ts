@@ -2,16 +2,23 @@ import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../main/engine/engine';
+import { startRedisServer, type RedisServer } from '../../main/engine/cluster/redis-server';
 import { closeCode, openSse, openWs, post, request, stats, until, wsUrl } from './engine-client';
 
 let engine: Engine;
 let base: string;
+/** engine-feed-redis.test.ts runs this whole file again with the feed in a real Redis (§10). */
+let redis: RedisServer | null = null;
 
 beforeAll(async () => {
-  engine = await createEngine({ port: 0, feedCapacity: 2_000, sseKeepAliveMs: 200 });
+  if (process.env.LOOPSCOPE_TEST_STATE === 'redis') redis = await startRedisServer();
+  engine = await createEngine({ port: 0, feedCapacity: 2_000, sseKeepAliveMs: 200, redis: redis?.url });
   base = engine.url;
 });
-afterAll(() => engine.close());
+afterAll(async () => {
+  await engine.close();
+  await redis?.stop();
+});
 
 interface PollReply {
   cursor: number;

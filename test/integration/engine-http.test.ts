@@ -3,17 +3,24 @@ import { request as httpRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../main/engine/engine';
+import { startRedisServer, type RedisServer } from '../../main/engine/cluster/redis-server';
 import { isLoopscopeError } from '../../common/errors';
 import { post, request, stats, until } from './engine-client';
 
 let engine: Engine;
 let base: string;
+/** engine-http-redis.test.ts runs this whole file again with the queue and feed in a real Redis (§10). */
+let redis: RedisServer | null = null;
 
 beforeAll(async () => {
-  engine = await createEngine({ port: 0, sampleIntervalMs: 250, bcryptThreads: 1 });
+  if (process.env.LOOPSCOPE_TEST_STATE === 'redis') redis = await startRedisServer();
+  engine = await createEngine({ port: 0, sampleIntervalMs: 250, bcryptThreads: 1, redis: redis?.url });
   base = engine.url;
 });
-afterAll(() => engine.close());
+afterAll(async () => {
+  await engine.close();
+  await redis?.stop();
+});
 
 async function expectError(
   promise: Promise<{ status: number; text: string; headers: Record<string, unknown> }>,

@@ -9,6 +9,15 @@ import type { KindStats } from './stats';
 
 export const PAYLOAD_PREFIX = '{"t":';
 
+/**
+ * PROTOCOL.md §10: a follower whose connection drops (a server process died) reconnects and resumes
+ * from its cursor, so a replaced process loses it nothing. It gives up, and counts the drop, after
+ * this many drops with no message in between.
+ */
+export const MAX_RESUMES_IN_A_ROW = 10;
+/** Pause before a follower reconnects: long enough for a replaced process to be listed again. */
+export const RESUME_DELAY_MS = 100;
+
 /** Wall-clock epoch ms with sub-millisecond precision, comparable across processes on one machine. */
 export function epochNow(): number {
   return performance.timeOrigin + performance.now();

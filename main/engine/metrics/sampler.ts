@@ -7,7 +7,7 @@ import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import type { EngineSnapshot, SocketStats } from '../../../common/snapshot';
 import type { Feed } from '../feed';
-import type { JobQueue } from '../job-queue';
+import type { QueueState } from '../state/types';
 import type { EngineCounters } from './counters';
 import { LoopDelayRecorder } from './loop-delay';
 import { SAMPLE_INTERVAL_MS } from '../../../common/limits';
@@ -18,7 +18,7 @@ export const DEFAULT_LOOP_RESOLUTION_MS = 2;
 
 export interface SamplerSources {
   counters: EngineCounters;
-  queue: JobQueue;
+  queue: Pick<QueueState, 'latest'>;
   feed: Feed;
 }
 
@@ -102,7 +102,7 @@ export class Sampler {
       uptimeS: round((performance.now() - this.startedAt) / 1000),
       connections: { ...this.sources.counters.connections },
       sockets: this.sockets(),
-      queue: this.sources.queue.stats(),
+      queue: this.sources.queue.latest(),
       feed: { lastSeq: this.sources.feed.lastSeq, oldestSeq: this.sources.feed.oldestSeq },
       memory: this.readMemory(),
     };
@@ -162,7 +162,7 @@ export class Sampler {
       wsIn: c.wsIn,
       wsOut: c.wsOut,
       published: c.published,
-      jobsDone: this.sources.queue.stats().done,
+      jobsDone: this.sources.queue.latest().done,
       opened: c.connectionsOpened,
       closed: c.connectionsClosed,
       loopRuns: c.bcrypt.loopRuns,
@@ -200,7 +200,7 @@ export class Sampler {
       connections: { ...counters.connections },
       sockets: this.sockets(),
       eventLoop,
-      queue: this.sources.queue.stats(),
+      queue: this.sources.queue.latest(),
       feed: { lastSeq: this.sources.feed.lastSeq, oldestSeq: this.sources.feed.oldestSeq },
       rates: {
         httpPerS: rate('http'),

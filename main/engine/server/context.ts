@@ -5,7 +5,7 @@
 import type { Agent, ServerResponse } from 'node:http';
 import type { BcryptService } from '../bcrypt/service';
 import type { Feed } from '../feed';
-import type { JobQueue } from '../job-queue';
+import type { QueueState, SharedState } from '../state/types';
 import type { EngineCounters } from '../metrics/counters';
 import type { PrometheusExport } from '../metrics/prometheus';
 import type { Sampler } from '../metrics/sampler';
@@ -16,7 +16,9 @@ import type { LongPolls } from './long-polls';
 export interface ServerContext {
   readonly counters: EngineCounters;
   readonly feed: Feed;
-  readonly queue: JobQueue;
+  readonly queue: QueueState;
+  /** The feed's and queue's state (PROTOCOL.md §10): this process's memory, or Redis. */
+  readonly state: SharedState;
   readonly bcrypt: BcryptService;
   readonly sampler: Sampler;
   readonly prometheus: PrometheusExport;
@@ -27,6 +29,8 @@ export interface ServerContext {
   readonly sseStreams: Set<ServerResponse>;
   /** Keep-alive client /aggregate uses to call this same server. */
   readonly agent: Agent;
+  /** Under §10: the /stats body for every process, from this one's. */
+  readonly statsView?: (own: Record<string, unknown>) => Record<string, unknown>;
   /** Base URL this server can reach itself on, e.g. http://127.0.0.1:8888 */
   selfUrl(): string;
 }

@@ -225,11 +225,25 @@ export class DemoServer {
             `cursor must be an integer from 0 up, got ${JSON.stringify(raw)}`,
           );
         }
-        const after = this.ctx.feed.resolveCursor(cursor);
-        this.wss.handleUpgrade(req, socket, head, (ws) => {
-          this.accept(ws);
-          serveFeed(ws, after, this.ctx);
-        });
+        const upgrade = () => {
+          const after = this.ctx.feed.resolveCursor(cursor);
+          this.wss.handleUpgrade(req, socket, head, (ws) => {
+            this.accept(ws);
+            serveFeed(ws, after, this.ctx);
+          });
+        };
+        // Shared state: the mirror first catches up with what other processes published.
+        const synced = this.ctx.state.sync();
+        if (!synced) upgrade();
+        else
+          synced.then(upgrade).catch((err: unknown) => {
+            refuseUpgrade(
+              socket,
+              isLoopscopeError(err)
+                ? err
+                : new LoopscopeError('internal_error', 'the server failed to upgrade this request'),
+            );
+          });
       } else {
         throw new LoopscopeError('not_found', `no WebSocket endpoint at ${url.pathname}`);
       }

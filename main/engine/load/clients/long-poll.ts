@@ -2,11 +2,13 @@
  * long-poll: each client loops GET /feed/poll with the cursor it was last given, exactly as the
  * protocol's guarantee assumes. On 410 cursor_expired it counts the lost messages and resumes from
  * the oldest retained one. A client is one keep-alive connection (http-connection.ts), "open" once
- * it is connected; it re-polls at once, so the server never sees it idle.
+ * it is connected; it re-polls at once, so the server never sees it idle. A connection that drops
+ * (its server process died, PROTOCOL.md §10) is opened again and polls with the same cursor; the
+ * drop counts only after MAX_RESUMES_IN_A_ROW in a row bring nothing.
  */
 import type { KindOptions } from '../../../../common/load';
 import { ConnectionPool, type Connection } from '../connection-pool';
-import { FeedTracker } from '../feed-tracker';
+import { FeedTracker, MAX_RESUMES_IN_A_ROW, RESUME_DELAY_MS } from '../feed-tracker';
 import { HttpConnection, requestHead } from '../http-connection';
 import type { Target } from '../target';
 
@@ -23,6 +25,7 @@ class PollClient implements Connection {
   /** null until the server tells us one: the first poll asks for "what comes after now". */
   cursor: number | null = null;
   expiredInARow = 0;
+  resumesInARow = 0;
 
   constructor(readonly tracker: FeedTracker) {}
 
@@ -52,6 +55,12 @@ export class LongPollKind extends ConnectionPool<PollClient> {
 
   protected connect(localAddress: string | undefined): PollClient {
     const c = new PollClient(new FeedTracker(this.stats));
+    this.dial(c, localAddress);
+    return c;
+  }
+
+  /** Opens the client's connection: the first one, or again after a drop. */
+  private dial(c: PollClient, localAddress: string | undefined): void {
     c.conn = new HttpConnection(
       {
         host: this.target.hostname,
@@ -62,16 +71,31 @@ export class LongPollKind extends ConnectionPool<PollClient> {
       },
       {
         connected: () => {
-          this.opened(c);
+          if (c.state === 'connecting') this.opened(c);
           if (c.state === 'open') this.poll(c);
         },
         reply: (status, body) => {
           if (c.state === 'open') this.reply(c, status, body?.toString('utf8') ?? '');
         },
-        ended: (cause) => this.ended(c, cause),
+        ended: (cause) => {
+          if (
+            cause !== null &&
+            c.state === 'open' &&
+            !this.isStopping(c) &&
+            c.cursor !== null &&
+            c.resumesInARow < MAX_RESUMES_IN_A_ROW
+          ) {
+            c.resumesInARow++;
+            setTimeout(() => {
+              if (this.isStopping(c)) this.ended(c, null);
+              else this.dial(c, localAddress);
+            }, RESUME_DELAY_MS);
+            return;
+          }
+          this.ended(c, cause);
+        },
       },
     );
-    return c;
   }
 
   private poll(c: PollClient): void {
@@ -91,6 +115,7 @@ export class LongPollKind extends ConnectionPool<PollClient> {
     const reply = parseJson(body);
     if (status === 200 && reply && Number.isInteger(reply.cursor) && Array.isArray(reply.messages)) {
       c.expiredInARow = 0;
+      c.resumesInARow = 0;
       for (const m of reply.messages as Array<{ seq?: unknown; data?: unknown }>) {
         if (typeof m?.seq === 'number' && typeof m.data === 'string') c.tracker.accept(m.seq, m.data);
         else this.stats.fail('bad_frame');

@@ -1,12 +1,13 @@
 /**
  * sse: follows GET /feed/events from "now" as a browser's EventSource would, parsing the
  * text/event-stream format itself (id:, data: lines, blank line ends an event, ":" comments).
- * No automatic reconnect: a dropped stream is counted (stream_ended) so losses stay visible.
+ * A dropped stream is reopened with Last-Event-ID, as EventSource does (PROTOCOL.md §10); it counts
+ * (stream_ended) only after MAX_RESUMES_IN_A_ROW reopenings bring nothing, so losses stay visible.
  */
 import http from 'node:http';
 import type { KindOptions } from '../../../../common/load';
 import { ConnectionPool, type Connection } from '../connection-pool';
-import { FeedTracker } from '../feed-tracker';
+import { FeedTracker, MAX_RESUMES_IN_A_ROW, RESUME_DELAY_MS } from '../feed-tracker';
 import { causeOf } from '../stats';
 import type { Target } from '../target';
 
@@ -20,6 +21,7 @@ class SseClient implements Connection {
   buffer = '';
   eventId: string | null = null;
   dataLines: string[] = [];
+  resumesInARow = 0;
 
   constructor(readonly tracker: FeedTracker) {}
 
@@ -43,16 +45,44 @@ export class SseKind extends ConnectionPool<SseClient> {
 
   protected connect(localAddress: string | undefined): SseClient {
     const c = new SseClient(new FeedTracker(this.stats));
+    this.dial(c, localAddress);
+    return c;
+  }
+
+  private dial(c: SseClient, localAddress: string | undefined): void {
+    const last = c.tracker.last;
     const req = http.get(`${this.target.httpBase}/feed/events`, {
       localAddress,
       agent: false,
-      headers: { accept: 'text/event-stream' },
+      headers: { accept: 'text/event-stream', ...(last === null ? {} : { 'last-event-id': String(last) }) },
     });
     c.req = req;
-    req.on('error', (err) => this.ended(c, causeOf(err)));
+    /** Only this request's first ending counts; a resumed client has moved on to another. */
+    const end = (cause: string) => {
+      if (c.req !== req) return;
+      if (
+        c.state !== 'open' ||
+        this.isStopping(c) ||
+        c.tracker.last === null ||
+        c.resumesInARow >= MAX_RESUMES_IN_A_ROW
+      ) {
+        this.ended(c, cause);
+        return;
+      }
+      c.resumesInARow++;
+      c.req = null;
+      c.buffer = '';
+      c.eventId = null;
+      c.dataLines = [];
+      setTimeout(() => {
+        if (this.isStopping(c)) this.ended(c, null);
+        else this.dial(c, localAddress);
+      }, RESUME_DELAY_MS);
+    };
+    req.on('error', (err) => end(causeOf(err)));
     req.on('response', (res) => {
       if (res.statusCode !== 200) {
-        this.ended(c, `http_${res.statusCode ?? 0}`);
+        if (c.req === req) this.ended(c, `http_${res.statusCode ?? 0}`);
         res.resume();
         req.destroy();
         return;
@@ -60,11 +90,10 @@ export class SseKind extends ConnectionPool<SseClient> {
       this.opened(c);
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => this.chunk(c, chunk));
-      res.on('end', () => this.ended(c, 'stream_ended'));
-      res.on('close', () => this.ended(c, 'stream_ended'));
-      res.on('error', (err) => this.ended(c, causeOf(err)));
+      res.on('end', () => end('stream_ended'));
+      res.on('close', () => end('stream_ended'));
+      res.on('error', (err) => end(causeOf(err)));
     });
-    return c;
   }
 
   private chunk(c: SseClient, chunk: string): void {
@@ -90,7 +119,10 @@ export class SseKind extends ConnectionPool<SseClient> {
       if (c.dataLines.length > 0) {
         const seq = Number(c.eventId);
         if (c.eventId === null || !Number.isInteger(seq)) this.stats.fail('bad_frame');
-        else c.tracker.accept(seq, c.dataLines.join('\n'));
+        else {
+          c.resumesInARow = 0;
+          c.tracker.accept(seq, c.dataLines.join('\n'));
+        }
       }
       c.dataLines = [];
       return;

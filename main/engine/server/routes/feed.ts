@@ -19,17 +19,21 @@ async function publish(ex: Exchange, ctx: ServerContext): Promise<void> {
   } catch {
     throw badRequest(`the body (message) must be UTF-8 text of at most ${BODY_LIMIT_BYTES} bytes`);
   }
+  const seq = ctx.state.publish(data);
   ctx.counters.published++;
-  ex.json(200, { seq: ctx.feed.publish(data) });
+  ex.json(200, { seq: typeof seq === 'number' ? seq : await seq });
 }
 
-function poll(ex: Exchange, ctx: ServerContext): void {
+async function poll(ex: Exchange, ctx: ServerContext): Promise<void> {
   const cursor = ex.optionalCursor(ex.url.searchParams.get('cursor'), 'cursor');
   const timeoutS = ex.intParam('timeout', POLL_TIMEOUT_S);
+  // Shared state: first let the mirror catch up with what other processes published.
+  const synced = ctx.state.sync();
+  if (synced) await synced;
   ctx.longPolls.poll(ex, ctx.feed.resolveCursor(cursor), timeoutS);
 }
 
-function events(ex: Exchange, ctx: ServerContext): void {
+async function events(ex: Exchange, ctx: ServerContext): Promise<void> {
   // EventSource reconnects with Last-Event-ID; it takes precedence over the query cursor.
   // An empty header (a stream that never saw an id) counts as absent.
   const lastEventId = String(ex.req.headers['last-event-id'] ?? '').trim();
@@ -37,6 +41,8 @@ function events(ex: Exchange, ctx: ServerContext): void {
     lastEventId !== ''
       ? ex.optionalCursor(lastEventId, 'Last-Event-ID')
       : ex.optionalCursor(ex.url.searchParams.get('cursor'), 'cursor');
+  const synced = ctx.state.sync();
+  if (synced) await synced;
   const after = ctx.feed.resolveCursor(cursor);
   const res = ex.res;
   res.writeHead(200, {

@@ -24,11 +24,11 @@ async function enqueue(ex: Exchange, ctx: ServerContext): Promise<void> {
 async function setWorkers(ex: Exchange, ctx: ServerContext): Promise<void> {
   const body = await ex.jsonBody('{"workers": W}');
   const workers = checkInt('workers', body.workers, QUEUE_WORKERS);
-  ex.json(200, ctx.queue.setWorkers(workers));
+  ex.json(200, await ctx.queue.setWorkers(workers));
 }
 
 export const jobRoutes: Route[] = [
   { method: 'POST', path: '/jobs', handle: enqueue },
-  { method: 'GET', path: '/jobs', handle: (ex, ctx) => ex.json(200, ctx.queue.stats()) },
+  { method: 'GET', path: '/jobs', handle: async (ex, ctx) => ex.json(200, await ctx.queue.stats()) },
   { method: 'PUT', path: '/jobs/workers', handle: setWorkers },
 ];

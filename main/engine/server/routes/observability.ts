@@ -8,7 +8,10 @@ export const observabilityRoutes: Route[] = [
   {
     method: 'GET',
     path: '/stats',
-    handle: (ex, ctx) => ex.json(200, { ...ctx.sampler.current(), stalls: ctx.stalls.summary() }),
+    handle: (ex, ctx) => {
+      const own = { ...ctx.sampler.current(), stalls: ctx.stalls.summary() };
+      ex.json(200, ctx.statsView ? ctx.statsView(own) : own);
+    },
   },
   {
     method: 'GET',

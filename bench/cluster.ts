@@ -1,0 +1,134 @@
+/**
+ * `npx tsx bench/cluster.ts`: one server process against `serve --workers 2` (PROTOCOL.md §10), side
+ * by side in one run — hello (keep-alive GET /, 50 connections) and prime (50 WebSockets × 16 in
+ * flight) — with the server's CPU per reply summed over every process it runs (primary, workers,
+ * the spare and its private redis-server). The closed-loop client is bench/load/closed-loop-child.ts,
+ * in its own process, on the same cores: on a 2-core machine the client competes with the workers.
+ */
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { ClosedLoopJob, ClosedLoopMessage, ClosedLoopResult } from './load/closed-loop';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CHILD = fileURLToPath(new URL('./load/closed-loop-child.ts', import.meta.url));
+const CLOCK_TICKS_PER_S = 100;
+const STARTUP_MS = 120_000;
+
+function stat(pid: number): { ppid: number; cpuMs: number } | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return {
+      ppid: Number(fields[1]),
+      cpuMs: ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_S,
+    };
+  } catch {
+    return null; // the process ended between the listing and the read
+  }
+}
+
+/** utime + stime of `root` and every descendant, ms. */
+function treeCpuMs(root: number): number {
+  const all = new Map<number, { ppid: number; cpuMs: number }>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const s = stat(Number(name));
+    if (s) all.set(Number(name), s);
+  }
+  const inTree = new Set([root]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [pid, s] of all) {
+      if (!inTree.has(pid) && inTree.has(s.ppid)) {
+        inTree.add(pid);
+        grew = true;
+      }
+    }
+  }
+  let total = 0;
+  for (const pid of inTree) total += all.get(pid)?.cpuMs ?? 0;
+  return total;
+}
+
+async function startServe(args: string[]): Promise<{ proc: ChildProcess; url: string }> {
+  const proc = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'main/cli/index.ts', 'serve', '--no-dashboard', '--port', '0', ...args],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`serve ${args.join(' ')}: no URL in ${STARTUP_MS} ms`)),
+      STARTUP_MS,
+    );
+    proc.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /listening on (http:\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+  });
+  return { proc, url };
+}
+
+async function measure(
+  job: ClosedLoopJob,
+  serverPid: number,
+): Promise<ClosedLoopResult & { cpuUsPerReply: number }> {
+  const child = fork(CHILD, [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  let cpuAtStart = 0;
+  const result = await new Promise<ClosedLoopResult>((resolve, reject) => {
+    child.on('message', (msg: ClosedLoopMessage) => {
+      if (msg.type === 'measuring') cpuAtStart = treeCpuMs(serverPid);
+      else {
+        const { type: _type, ...rest } = msg;
+        resolve(rest);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`closed-loop client exited ${String(code)}`)));
+    child.send(job);
+  });
+  const cpuUsPerReply = ((treeCpuMs(serverPid) - cpuAtStart) * 1000) / Math.max(1, result.replies);
+  child.kill();
+  return { ...result, cpuUsPerReply };
+}
+
+const rows: string[] = [];
+for (const [label, args] of [
+  ['1 process', []],
+  ['--workers 2', ['--workers', '2']],
+] as const) {
+  const { proc, url } = await startServe([...args]);
+  for (const [mode, inFlight] of [
+    ['hello', 1],
+    ['prime', 16],
+  ] as const) {
+    const r = await measure(
+      { mode, url, connections: 50, inFlight, warmupMs: 3000, durationMs: 10_000 },
+      proc.pid!,
+    );
+    rows.push(
+      `| ${mode} | ${label} | ${Math.round(r.perS)} | ${r.p50Ms?.toFixed(1)} | ${r.p99Ms?.toFixed(1)} | ${r.cpuUsPerReply.toFixed(0)} | ${r.errors} | ${r.wrong} |`,
+    );
+    console.error(rows[rows.length - 1]);
+  }
+  const exit = once(proc, 'exit');
+  proc.kill('SIGTERM');
+  await exit;
+}
+console.log(
+  '| load | server | replies/s | p50 ms | p99 ms | server CPU µs/reply (all processes) | errors | wrong |',
+);
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+for (const row of rows) console.log(row);

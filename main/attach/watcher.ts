@@ -56,6 +56,12 @@ const DETACH_COMMAND_MS = 2_000;
  * against ~1 ms without it), so each restart is a hiccup the target pays.
  */
 const PROFILE_ROTATE_MS = 60_000;
+/**
+ * After a stall in which no code of the target ran, the profile is started again only once the
+ * loop has answered promptly for this long (ms). Restarting at once made a cascade on a loaded
+ * machine: each restart's hiccup became the next stall, which restarted the profiler again.
+ */
+const PROFILE_QUIET_MS = 500;
 /** How long detach waits for the port it opened to stop answering (ms). */
 const PORT_CLOSE_WAIT_MS = 3_000;
 
@@ -138,6 +144,10 @@ export class Attachment {
   private lastBeatUs = nowUs();
   private open: OpenStall | null = null;
   private profileStartedUs = nowUs();
+  /** Whether the target's profiler runs, and the profile stopped last (a stall may span both). */
+  private profiling = false;
+  private lastProfile: Profiler.Profile | null = null;
+  private lastStallEndUs = 0;
   private chain: Promise<unknown> = Promise.resolve();
   /** Settles when the probe loop has stopped and no awaited probe is left in the target. */
   private probing: Promise<void> = Promise.resolve();
@@ -201,6 +211,7 @@ export class Attachment {
     await cdp.send('Profiler.enable');
     await cdp.send('Profiler.setSamplingInterval', { interval: PROFILE_INTERVAL_US });
     await cdp.send('Profiler.start');
+    this.profiling = true;
     this.profileStartedUs = nowUs();
     this.lastBeatUs = nowUs();
     const attached: AttachAttached = {
@@ -257,12 +268,19 @@ export class Attachment {
       this.cdp.send('Debugger.pause', {}, null).catch(() => undefined);
       return;
     }
-    if (
-      (now - this.profileStartedUs) / 1000 > PROFILE_ROTATE_MS &&
-      (now - startUs) / 1000 < this.opts.stallMs / 2
-    ) {
+    // Only while the loop looks free: a stop queued behind a stall would split its samples.
+    if ((now - startUs) / 1000 >= this.opts.stallMs / 2) return;
+    if (!this.profiling && (now - this.lastStallEndUs) / 1000 > PROFILE_QUIET_MS) {
+      this.profiling = true;
       this.profileStartedUs = now;
-      this.inOrder(() => this.restartProfile().then(() => undefined));
+      this.inOrder(() => this.cdp.send('Profiler.start').then(() => undefined));
+    } else if (this.profiling && (now - this.profileStartedUs) / 1000 > PROFILE_ROTATE_MS) {
+      this.profileStartedUs = now;
+      this.inOrder(async () => {
+        const stopped = this.cdp.send<{ profile: Profiler.Profile }>('Profiler.stop');
+        const started = this.cdp.send('Profiler.start');
+        this.lastProfile = (await Promise.all([stopped, started]))[0].profile;
+      });
     }
   }
 
@@ -312,20 +330,37 @@ export class Attachment {
     this.chain = this.chain.then(task).catch(() => undefined);
   }
 
-  private restartProfile(): Promise<Profiler.Profile> {
-    const stopped = this.cdp.send<{ profile: Profiler.Profile }>('Profiler.stop');
-    const started = this.cdp.send('Profiler.start');
-    this.profileStartedUs = nowUs();
-    return Promise.all([stopped, started]).then(([r]) => r.profile);
+  /** The samples of a window: from the profile just stopped or the one before, whichever has more. */
+  private async windowOf(startUs: number, endUs: number): Promise<ReturnType<typeof analyseWindow>> {
+    if (this.profiling) {
+      this.profiling = false;
+      const { profile } = await this.cdp.send<{ profile: Profiler.Profile }>('Profiler.stop');
+      const previous = this.lastProfile;
+      this.lastProfile = profile;
+      const now = analyseWindow(profile, startUs, endUs);
+      const before = previous ? analyseWindow(previous, startUs, endUs) : null;
+      const window = before && before.samples > now.samples ? before : now;
+      // Code of the target ran in the stall: start again at once, the next stall may follow
+      // right after. No sample: the target's thread did not run (a loaded machine, or the
+      // restart's own cost); wait for a quiet loop (watch()) so restarts cannot chain.
+      if (window.samples > 0) {
+        this.profiling = true;
+        this.profileStartedUs = nowUs();
+        await this.cdp.send('Profiler.start');
+      }
+      return window;
+    }
+    if (this.lastProfile) return analyseWindow(this.lastProfile, startUs, endUs);
+    return { samples: 0, stack: [], hot: [] };
   }
 
   private async finish(stall: OpenStall, endUs: number): Promise<void> {
     if (this.stopping) return;
-    const profile = await this.restartProfile();
     // Seen from here, a reply held up on its way (this process busy, the socket slow) looks like
     // a stall; the target's own clock says whether its loop really was blocked that long.
     if ((endUs - stall.startUs) / 1000 < this.opts.stallMs) return;
-    const window = analyseWindow(profile, stall.startUs, endUs);
+    this.lastStallEndUs = nowUs();
+    const window = await this.windowOf(stall.startUs, endUs);
     const pause = stall.pause;
     // As in the stall explorer: the pause names the stall only when it was served while the
     // loop was blocked, the samples do not say the loop sat in native code, and both agree on

@@ -97,6 +97,8 @@ export const JOB_RATE_PER_S = range(0, 1_000);
 export const REPORT_INTERVAL_MS = range(50, 60_000, 250);
 /** How long a client may take to connect before it counts as a failure. */
 export const CONNECT_TIMEOUT_MS = range(100, 600_000, 10_000);
+/** The http kind's path: any absolute path of printable ASCII up to this long. */
+export const REQUEST_PATH_MAX_CHARS = 2_048;
 /** `load --duration`, in seconds. */
 export const LOAD_DURATION_S = range(1, 3_600, 10);
 /** `load --processes`: generator processes. */

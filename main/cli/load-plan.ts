@@ -15,10 +15,11 @@ import {
   PUBLISH_RATE_PER_S,
   RAMP_PER_S,
   REPORT_INTERVAL_MS,
+  REQUEST_PATH_MAX_CHARS,
   SLOW_MS,
   type IntRange,
 } from '../../common/limits';
-import type { ClientKind, LoadCommand } from '../../common/load';
+import { isRequestPath, type ClientKind, type LoadCommand } from '../../common/load';
 import { intFlag, numberFlag, parseFlags } from './flags';
 
 /** A run in which clients failed fails, unless --max-failures allows it: a dead target is not a pass. */
@@ -34,7 +35,7 @@ Simulated clients (counts, spawned at --ramp per second per kind; 0 = as fast as
   --sse N                server-sent-events followers (/feed/events)
   --long-poll N          long-polling followers (/feed/poll)
   --http N               http clients, one GET every --http-interval ms
-  --http-path PATH       /, /slow or /aggregate (default /)
+  --http-path PATH       any absolute path of the target (default /; /slow, /aggregate get --slow-ms)
   --http-interval MS     default 1000
   --slow-ms N            ms parameter for /slow and /aggregate (default 100)
   --publish-rate N       POST /feed N times per second in total
@@ -129,8 +130,10 @@ export function parsePlan(argv: string[]): Plan | 'help' {
   spawn('sse', 'sse');
   spawn('long-poll', 'long-poll');
   const httpPath = values['http-path'] ?? '/';
-  if (httpPath !== '/' && httpPath !== '/slow' && httpPath !== '/aggregate') {
-    throw usage(`--http-path must be /, /slow or /aggregate, got ${JSON.stringify(httpPath)}`);
+  if (!isRequestPath(httpPath, REQUEST_PATH_MAX_CHARS)) {
+    throw usage(
+      `--http-path must be an absolute path (e.g. /, /slow, /api/items?x=1), got ${JSON.stringify(httpPath)}`,
+    );
   }
   spawn('http', 'http', {
     path: httpPath,

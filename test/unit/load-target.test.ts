@@ -74,7 +74,13 @@ describe('load CLI arguments', () => {
     });
     expect(() => parsePlan(['--ws', '1'])).toThrow(/--target URL is required/);
     expect(() => parsePlan(['--duration', '3601'])).toThrow(/--duration/);
-    expect(() => parsePlan(['--http-path', '/etc'])).toThrow(/--http-path/);
+    // Any absolute path of the target (issue 13: load aimed at any server), nothing else.
+    const t = ['--target', 'http://127.0.0.1:1', '--http', '1'];
+    expect(() => parsePlan([...t, '--http-path', 'etc'])).toThrow(/--http-path/);
+    expect(() => parsePlan([...t, '--http-path', '/a b'])).toThrow(/--http-path/);
+    expect(parsePlan([...t, '--http-path', '/api/items?x=1'])).toMatchObject({
+      commands: [{ type: 'spawn', kind: 'http', options: { path: '/api/items?x=1' } }],
+    });
     expect(parsePlan(['--help'])).toBe('help');
   });
 

@@ -1,10 +1,13 @@
-/** http: each client GETs /, /slow?ms=N or /aggregate?ms=N every intervalMs and records latency. */
+/**
+ * http: each client GETs a path every intervalMs and records latency: any absolute path of the target,
+ * with the demo server's /slow and /aggregate given ?ms=N.
+ */
 import type { KindOptions } from '../../../../common/load';
 import { RequestKind, type RequestSpec } from '../request-kind';
 import type { Target } from '../target';
 
 export class HttpKind extends RequestKind {
-  private path: '/' | '/slow' | '/aggregate' = '/';
+  private path = '/';
   private slowMs = 100;
 
   constructor(target: Target) {
@@ -18,7 +21,8 @@ export class HttpKind extends RequestKind {
   }
 
   protected request(): RequestSpec {
-    const path = this.path === '/' ? '/' : `${this.path}?ms=${this.slowMs}`;
+    const path =
+      this.path === '/slow' || this.path === '/aggregate' ? `${this.path}?ms=${this.slowMs}` : this.path;
     return { method: 'GET', path, expectStatus: 200 };
   }
 }

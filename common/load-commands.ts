@@ -29,7 +29,7 @@ export const kindOptionsSchema = z
      * http/publisher/job-producer: ms between requests per client.
      */
     intervalMs: intIn(CLIENT_INTERVAL_MS).optional(),
-    /** http: which path to request (any absolute path; see isRequestPath). */
+    /** http: which path to request; ws-echo: which path to connect to (any absolute path; see isRequestPath). */
     path: z
       .string()
       .refine((p) => isRequestPath(p, REQUEST_PATH_MAX_CHARS), {

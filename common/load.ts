@@ -15,6 +15,8 @@ export const CLIENT_KINDS = [
   'http',
   'publisher',
   'job-producer',
+  /** Any WebSocket echo server: sends a message, expects the same bytes back. */
+  'ws-echo',
 ] as const;
 export type ClientKind = (typeof CLIENT_KINDS)[number];
 

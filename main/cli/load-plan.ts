@@ -38,6 +38,9 @@ Simulated clients (counts, spawned at --ramp per second per kind; 0 = as fast as
   --http-path PATH       any absolute path of the target (default /; /slow, /aggregate get --slow-ms)
   --http-interval MS     default 1000
   --slow-ms N            ms parameter for /slow and /aggregate (default 100)
+  --ws-echo N            WebSocket echo clients: send, expect the same bytes back
+  --ws-echo-path PATH    path of the echo endpoint (default /)
+  --ws-echo-interval MS  ms between messages per ws-echo client (default 1000; 0 = idle)
   --publish-rate N       POST /feed N times per second in total
   --job-rate N           POST /jobs N times per second in total
   --jobs-per-request N   jobs per POST /jobs (default 1)
@@ -105,6 +108,9 @@ const OPTIONS = {
   'http-path': { type: 'string' },
   'http-interval': { type: 'string' },
   'slow-ms': { type: 'string' },
+  'ws-echo': { type: 'string' },
+  'ws-echo-path': { type: 'string' },
+  'ws-echo-interval': { type: 'string' },
   'publish-rate': { type: 'string' },
   'job-rate': { type: 'string' },
   'jobs-per-request': { type: 'string' },
@@ -139,6 +145,14 @@ export function parsePlan(argv: string[]): Plan | 'help' {
     path: httpPath,
     intervalMs: intFlag(values, 'http-interval', { ...CLIENT_INTERVAL_MS, min: 1 }) ?? 1000,
     slowMs: intFlag(values, 'slow-ms', SLOW_MS) ?? SLOW_MS.default!,
+  });
+  const echoPath = values['ws-echo-path'] ?? '/';
+  if (!isRequestPath(echoPath, REQUEST_PATH_MAX_CHARS)) {
+    throw usage(`--ws-echo-path must be an absolute path, got ${JSON.stringify(echoPath)}`);
+  }
+  spawn('ws-echo', 'ws-echo', {
+    path: echoPath,
+    intervalMs: intFlag(values, 'ws-echo-interval', CLIENT_INTERVAL_MS) ?? 1000,
   });
   const publishRate = numberFlag(values, 'publish-rate', PUBLISH_RATE_PER_S);
   if (publishRate) commands.push({ type: 'publishRate', perS: publishRate });

@@ -61,7 +61,14 @@ const PROFILE_ROTATE_MS = 60_000;
  * loop has answered promptly for this long (ms). Restarting at once made a cascade on a loaded
  * machine: each restart's hiccup became the next stall, which restarted the profiler again.
  */
-const PROFILE_QUIET_MS = 500;
+const PROFILE_QUIET_MS = 200;
+/**
+ * A late pause still names the stall when its innermost project function is among this many
+ * functions with the most self time in it (the heaviest stack may be the GC's or a helper's).
+ */
+const HOT_AGREES = 3;
+/** A pause that arrived this long before the stall ended was served mid-stall (ms). */
+const MID_STALL_MARGIN_MS = 20;
 /** How long detach waits for the port it opened to stop answering (ms). */
 const PORT_CLOSE_WAIT_MS = 3_000;
 
@@ -365,27 +372,32 @@ export class Attachment {
     // As in the stall explorer: the pause names the stall only when it was served while the
     // loop was blocked, the samples do not say the loop sat in native code, and both agree on
     // the project function. Served while blocked: it arrived before the probe's answer (one
-    // connection's messages arrive in order). A pause that arrived promptly (PAUSE_PROMPT_MS) may
-    // merely lie on the sampled stack (V8 shows an inlined function as its caller); a later one —
-    // a loaded machine, or a native call that let the pause in only when it returned — must name
-    // the same innermost project function as the samples.
+    // connection's messages arrive in order). A pause served mid-stall (below) may merely lie on
+    // the sampled stack (V8 shows an inlined function as its caller), and alone names a stall
+    // with no samples; any other — a loaded machine, or a native call that let the pause in only
+    // when it returned — must name the samples' innermost project function or one of the
+    // stall's hottest (HOT_AGREES).
     const leaf = window.stack[0];
     const project = (f: ProfileFunction): boolean => isProjectFrame({ url: this.catalog.url(f.scriptId) });
     const pausedProject = pause?.frames.find(project);
     const sampledProject = window.stack.find(project);
-    const prompt = pause !== null && (pause.atUs - stall.detectedUs) / 1000 <= PAUSE_PROMPT_MS;
-    // No samples at all: no code of the target ran (its thread was not scheduled, or the window
-    // was cut short); only a prompt pause inside project code may still name the stall.
+    // Served mid-stall: promptly after it was asked for, or well before the stall ended (a late
+    // pause, let in only when a native call returned, lands at the very end of the stall; this
+    // process's clock can only make the pause look later than it was, never earlier).
+    const midStall =
+      pause !== null &&
+      ((pause.atUs - stall.detectedUs) / 1000 <= PAUSE_PROMPT_MS ||
+        (endUs - pause.atUs) / 1000 > MID_STALL_MARGIN_MS);
     const agrees =
       leaf === undefined
-        ? prompt && pausedProject !== undefined
+        ? midStall && pausedProject !== undefined
         : leaf.functionName !== NATIVE &&
-          (prompt
+          (midStall
             ? (pausedProject !== undefined && window.stack.some((f) => sameFunction(f, pausedProject))) ||
               (sampledProject !== undefined && !!pause?.frames.some((f) => sameFunction(f, sampledProject)))
             : pausedProject !== undefined &&
-              sampledProject !== undefined &&
-              sameFunction(pausedProject, sampledProject));
+              ((sampledProject !== undefined && sameFunction(pausedProject, sampledProject)) ||
+                window.hot.slice(0, HOT_AGREES).some((h) => sameFunction(h, pausedProject))));
     let stackFrom: Stall['stackFrom'] = 'profile';
     let frames = window.stack.map((f) => mapFrame(this.catalog, f));
     if (pause && agrees) {

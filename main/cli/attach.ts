@@ -102,7 +102,9 @@ export async function run(argv: string[]): Promise<number> {
   const live = !json && process.stdout.isTTY === true;
   const stalls: Stall[] = [];
   let pid = flags.target.pid ?? 0;
+  let readerGone = false;
   const onEvent = (e: AttachEvent): void => {
+    if (readerGone) return;
     if (json) {
       process.stdout.write(`${JSON.stringify(e)}\n`);
       return;
@@ -147,6 +149,20 @@ export async function run(argv: string[]): Promise<number> {
     console.error(`attach: ${e.message} (${e.code})`);
     return e.exitCode;
   }
+  // Whoever read the stream went away (a closed pipe): stop writing, and still detach cleanly —
+  // crashing here would leave the sampler and the inspector port in the target.
+  process.stdout.on('error', () => {
+    readerGone = true;
+    void attachment.detach('request');
+  });
+  // A bug here must not leave the target as it is now: a pause asked for and never resumed keeps
+  // it paused for good (seen when attach died mid-stall). Detach first, then report and exit.
+  const onCrash = (err: unknown): void => {
+    console.error(`attach: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    void attachment.detach('connection_lost').finally(() => process.exit(1));
+  };
+  process.once('uncaughtException', onCrash);
+  process.once('unhandledRejection', onCrash);
   const onSignal = (): void => void attachment.detach('signal');
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);

@@ -146,6 +146,8 @@ export class Attachment {
   private watchTimer: NodeJS.Timeout | null = null;
   private sampleTimer: NodeJS.Timeout | null = null;
   private reading = false;
+  /** A pause was asked for and neither served nor disarmed yet. */
+  private pauseArmed = false;
   private stallCount = 0;
   /** Target clock (µs) of the latest probe answer. */
   private lastBeatUs = nowUs();
@@ -215,6 +217,9 @@ export class Attachment {
       'installing the sampler',
     );
     await cdp.send('Debugger.enable');
+    // Pauses are off except while attach asks for one (see armPause): a `debugger` statement in
+    // the target never stops it, and a pause can never land inside attach's own evaluations.
+    await cdp.send('Debugger.setSkipAllPauses', { skip: true });
     await cdp.send('Profiler.enable');
     await cdp.send('Profiler.setSamplingInterval', { interval: PROFILE_INTERVAL_US });
     await cdp.send('Profiler.start');
@@ -249,6 +254,7 @@ export class Attachment {
     while (!this.stopping) {
       let beat: [number, number];
       try {
+        this.disarmPause();
         const reply = await this.cdp.send<RemoteValue<[number, number]>>(
           'Runtime.evaluate',
           { expression: PROBE, awaitPromise: true, returnByValue: true },
@@ -272,7 +278,7 @@ export class Attachment {
     const startUs = this.lastBeatUs;
     if ((now - startUs) / 1000 > this.opts.stallMs) {
       this.open = { startUs, detectedUs: now, pause: null };
-      this.cdp.send('Debugger.pause', {}, null).catch(() => undefined);
+      this.armPause();
       return;
     }
     // Only while the loop looks free: a stop queued behind a stall would split its samples.
@@ -315,6 +321,7 @@ export class Attachment {
     const atUs = nowUs();
     // Whoever asked (a `debugger` statement too), the loop must run on: resume first.
     this.cdp.send('Debugger.resume').catch(() => undefined);
+    this.disarmPause();
     const open = this.open;
     if (!open || open.pause) return;
     open.pause = {
@@ -331,6 +338,26 @@ export class Attachment {
         columnNumber: cf.location.columnNumber ?? 0,
       })),
     };
+  }
+
+  /**
+   * Asks for a pause. Node 20 deadlocks when a pause is served inside JavaScript that the
+   * inspector itself is running (one of attach's evaluations): the paused thread waits for
+   * messages that the busy dispatcher never delivers, and the target hangs for good (seen in the
+   * bench). So pauses are skipped except between this and disarmPause(), and no evaluation is
+   * sent while one is armed: the probe in flight was dispatched before, and the next one disarms
+   * first (messages on one connection are dispatched in order).
+   */
+  private armPause(): void {
+    this.pauseArmed = true;
+    this.cdp.send('Debugger.setSkipAllPauses', { skip: false }).catch(() => undefined);
+    this.cdp.send('Debugger.pause', {}, null).catch(() => undefined);
+  }
+
+  private disarmPause(): void {
+    if (!this.pauseArmed) return;
+    this.pauseArmed = false;
+    this.cdp.send('Debugger.setSkipAllPauses', { skip: true }).catch(() => undefined);
   }
 
   private inOrder(task: () => Promise<void>): void {
@@ -419,7 +446,8 @@ export class Attachment {
   }
 
   private async sample(): Promise<void> {
-    if (this.reading || this.stopping) return;
+    // Not while a pause is armed: the read would run inside the inspector's dispatch (see armPause).
+    if (this.reading || this.stopping || this.pauseArmed) return;
     this.reading = true;
     try {
       const r = valueOf(
@@ -481,6 +509,7 @@ export class Attachment {
           Promise.all([this.probing, this.chain]).then(() => true),
           delay(DETACH_COMMAND_MS).then(() => false),
         ]);
+        this.disarmPause();
         await cmd('Runtime.evaluate', { expression: REMOVE, returnByValue: true });
         await cmd('Profiler.stop');
         await cmd('Profiler.disable');

@@ -118,8 +118,6 @@ export const CDP_COMMAND_TIMEOUT_MS = 10_000;
 export const ATTACH_SAMPLE_MS = 1_000;
 /** The loop probe: an awaited setImmediate sent this long after the previous one answered. */
 export const ATTACH_PROBE_GAP_MS = 10;
-/** Stalls remembered for the summary and the app's Stalls panel. */
-export const ATTACH_STALLS_KEPT = 1_000;
 
 // ---- Ports ----
 

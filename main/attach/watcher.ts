@@ -8,8 +8,8 @@
  * the threshold, the loop is stalled: `Debugger.pause` is sent at once, and V8 serves it by
  * interrupt while JavaScript runs, so the stack is caught mid-stall (`stackFrom: "pause"`); the
  * pause is resumed as soon as it arrives. A native call runs no JavaScript, so there the pause
- * lands late; V8's CPU profiler runs all the time at a coarse interval, and when the probe answers
- * again the profile's samples between the stall's start and end give `hot` and, when the pause was
+ * lands late; V8's CPU profiler runs at a coarse interval (stopped after each stall to read it,
+ * restarted at once — see PROFILE_QUIET_MS), and when the probe answers again the profile's samples between the stall's start and end give `hot` and, when the pause was
  * late or disagrees with them, the stack (`stackFrom: "profile"`). This is the stall explorer's
  * reasoning (main/engine/stalls/watchdog-worker.ts), over a socket instead of a thread; its pure
  * helpers (profile windows, source maps) are shared, its mechanism is not.

@@ -77,6 +77,21 @@ export const ERRORS = {
   not_ready: { status: 503, exit: EXIT.failed },
   generator_start_failed: { status: 500, exit: EXIT.notRun },
   generator_exited: { status: 500, exit: EXIT.notRun },
+
+  // ---- attach (PROTOCOL.md §11) ----
+  no_such_process: { status: 404, exit: EXIT.notRun },
+  /** Only processes of the same user: the inspector is code execution. */
+  not_same_user: { status: 403, exit: EXIT.notRun },
+  /** SIGUSR1 would kill a process that is not Node; attach signals only Node processes. */
+  not_node_process: { status: 400, exit: EXIT.notRun },
+  /** Only loopback inspectors. */
+  non_loopback_inspector: { status: 400, exit: EXIT.notRun },
+  /** The inspector did not open (its port taken by another process) or does not answer. */
+  inspector_unavailable: { status: 503, exit: EXIT.failed },
+  /** The inspector answered but refused what attach needs (a CDP error). */
+  attach_failed: { status: 500, exit: EXIT.failed },
+  /** One attach at a time in the app. */
+  already_attached: { status: 409, exit: EXIT.notRun },
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof ERRORS;

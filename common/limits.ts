@@ -105,10 +105,27 @@ export const JOB_RATE_PER_S = range(0, 1_000);
 export const REPORT_INTERVAL_MS = range(50, 60_000, 250);
 /** How long a client may take to connect before it counts as a failure. */
 export const CONNECT_TIMEOUT_MS = range(100, 600_000, 10_000);
+/** The http kind's path: any absolute path of printable ASCII up to this long. */
+export const REQUEST_PATH_MAX_CHARS = 2_048;
 /** `load --duration`, in seconds. */
 export const LOAD_DURATION_S = range(1, 3_600, 10);
 /** `load --processes`: generator processes. */
 export const GENERATOR_PROCESSES = range(1, 16);
+
+// ---- attach: watching a Node process Loopscope does not host (PROTOCOL.md §11) ----
+
+/** `attach --duration`, in seconds (absent: until Ctrl-C or the target exits). */
+export const ATTACH_DURATION_S = range(1, 86_400);
+/** Where a Node process opens its inspector on SIGUSR1 (node's own default). */
+export const DEFAULT_INSPECTOR_PORT = 9229;
+/** How long attach waits for a signalled process to open its inspector. */
+export const INSPECTOR_OPEN_TIMEOUT_MS = 5_000;
+/** A CDP command the target does not answer in this long fails (not the probe: it waits on the loop). */
+export const CDP_COMMAND_TIMEOUT_MS = 10_000;
+/** A sample of the watched process about this often (§11: about once a second). */
+export const ATTACH_SAMPLE_MS = 1_000;
+/** The loop probe: an awaited setImmediate sent this long after the previous one answered. */
+export const ATTACH_PROBE_GAP_MS = 10;
 
 // ---- Ports ----
 

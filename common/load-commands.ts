@@ -4,7 +4,7 @@
  * them, so schema and type cannot drift; the limits come from common/limits.ts.
  */
 import { z } from 'zod';
-import { CLIENT_KINDS } from './load';
+import { CLIENT_KINDS, isRequestPath } from './load';
 import { intIn, numberIn } from './zod-ranges';
 import {
   CLIENT_COUNT,
@@ -15,6 +15,7 @@ import {
   JOB_WORK_MS,
   PUBLISH_RATE_PER_S,
   RAMP_PER_S,
+  REQUEST_PATH_MAX_CHARS,
   SLOW_MS,
 } from './limits';
 
@@ -32,8 +33,13 @@ export const kindOptionsSchema = z
     intervalMs: intIn(CLIENT_INTERVAL_MS).optional(),
     /** http/publisher/job-producer: requests each client (one connection) keeps outstanding. */
     inFlight: intIn(IN_FLIGHT).optional(),
-    /** http: which path to request. */
-    path: z.enum(['/', '/slow', '/aggregate']).optional(),
+    /** http: which path to request; ws-echo: which path to connect to (any absolute path; see isRequestPath). */
+    path: z
+      .string()
+      .refine((p) => isRequestPath(p, REQUEST_PATH_MAX_CHARS), {
+        message: `must be an absolute path of printable ASCII, at most ${REQUEST_PATH_MAX_CHARS} characters`,
+      })
+      .optional(),
     /** http /slow and /aggregate: the ms parameter. */
     slowMs: intIn(SLOW_MS).optional(),
     /** job-producer: jobs per POST and their workMs. */

@@ -15,8 +15,18 @@ export const CLIENT_KINDS = [
   'http',
   'publisher',
   'job-producer',
+  /** Any WebSocket echo server: sends a message, expects the same bytes back. */
+  'ws-echo',
 ] as const;
 export type ClientKind = (typeof CLIENT_KINDS)[number];
+
+/**
+ * The http kind may request any path of any loopback server: absolute, printable ASCII (a query
+ * included), at most REQUEST_PATH_MAX_CHARS. '/slow' and '/aggregate' get the demo server's `ms`.
+ */
+export function isRequestPath(path: string, maxChars: number): boolean {
+  return path.length <= maxChars && /^\/[\x21-\x7e]*$/.test(path);
+}
 
 /** Kinds that hold a connection open and follow the feed with a cursor. */
 export const FEED_KINDS = ['ws-feed', 'sse', 'long-poll'] as const satisfies readonly ClientKind[];

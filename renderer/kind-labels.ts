@@ -9,4 +9,5 @@ export const KIND_LABELS: Record<ClientKind, string> = {
   http: 'HTTP',
   publisher: 'Publisher',
   'job-producer': 'Job producer',
+  'ws-echo': 'WebSocket echo',
 };

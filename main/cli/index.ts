@@ -1,9 +1,9 @@
 /**
- * `loopscope serve|load …` (npm run serve / npm run load). Each command module exports
+ * `loopscope serve|load|attach …` (npm run serve / load / attach). Each command module exports
  * run(argv) → exit code; they are imported on demand so one command never pays for the other's
  * start-up.
  */
-const USAGE = 'usage: loopscope <serve|load> [flags]   (see --help of each command)';
+const USAGE = 'usage: loopscope <serve|load|attach> [flags]   (see --help of each command)';
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -12,6 +12,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./serve')).run(rest);
     case 'load':
       return (await import('./load')).run(rest);
+    case 'attach':
+      return (await import('./attach')).run(rest);
     default:
       console.error(command === undefined ? USAGE : `unknown command ${JSON.stringify(command)}\n${USAGE}`);
       return 2;

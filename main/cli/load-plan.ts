@@ -16,10 +16,11 @@ import {
   PUBLISH_RATE_PER_S,
   RAMP_PER_S,
   REPORT_INTERVAL_MS,
+  REQUEST_PATH_MAX_CHARS,
   SLOW_MS,
   type IntRange,
 } from '../../common/limits';
-import type { ClientKind, LoadCommand } from '../../common/load';
+import { isRequestPath, type ClientKind, type LoadCommand } from '../../common/load';
 import { intFlag, numberFlag, parseFlags } from './flags';
 
 /** A run in which clients failed fails, unless --max-failures allows it: a dead target is not a pass. */
@@ -35,10 +36,13 @@ Simulated clients (counts, spawned at --ramp per second per kind; 0 = as fast as
   --sse N                server-sent-events followers (/feed/events)
   --long-poll N          long-polling followers (/feed/poll)
   --http N               http clients, one GET every --http-interval ms
-  --http-path PATH       /, /slow or /aggregate (default /)
+  --http-path PATH       any absolute path of the target (default /; /slow, /aggregate get --slow-ms)
   --http-interval MS     default 1000; 0 = closed loop (next request as soon as a reply arrives)
   --in-flight N          requests each http client keeps outstanding on its connection (default 1)
   --slow-ms N            ms parameter for /slow and /aggregate (default 100)
+  --ws-echo N            WebSocket echo clients: send, expect the same bytes back
+  --ws-echo-path PATH    path of the echo endpoint (default /)
+  --ws-echo-interval MS  ms between messages per ws-echo client (default 1000; 0 = idle)
   --publish-rate N       POST /feed N times per second in total
   --job-rate N           POST /jobs N times per second in total
   --jobs-per-request N   jobs per POST /jobs (default 1)
@@ -107,6 +111,9 @@ const OPTIONS = {
   'http-interval': { type: 'string' },
   'in-flight': { type: 'string' },
   'slow-ms': { type: 'string' },
+  'ws-echo': { type: 'string' },
+  'ws-echo-path': { type: 'string' },
+  'ws-echo-interval': { type: 'string' },
   'publish-rate': { type: 'string' },
   'job-rate': { type: 'string' },
   'jobs-per-request': { type: 'string' },
@@ -132,14 +139,24 @@ export function parsePlan(argv: string[]): Plan | 'help' {
   spawn('sse', 'sse');
   spawn('long-poll', 'long-poll');
   const httpPath = values['http-path'] ?? '/';
-  if (httpPath !== '/' && httpPath !== '/slow' && httpPath !== '/aggregate') {
-    throw usage(`--http-path must be /, /slow or /aggregate, got ${JSON.stringify(httpPath)}`);
+  if (!isRequestPath(httpPath, REQUEST_PATH_MAX_CHARS)) {
+    throw usage(
+      `--http-path must be an absolute path (e.g. /, /slow, /api/items?x=1), got ${JSON.stringify(httpPath)}`,
+    );
   }
   spawn('http', 'http', {
     path: httpPath,
     intervalMs: intFlag(values, 'http-interval', CLIENT_INTERVAL_MS) ?? 1000,
     inFlight: intFlag(values, 'in-flight', IN_FLIGHT) ?? IN_FLIGHT.default!,
     slowMs: intFlag(values, 'slow-ms', SLOW_MS) ?? SLOW_MS.default!,
+  });
+  const echoPath = values['ws-echo-path'] ?? '/';
+  if (!isRequestPath(echoPath, REQUEST_PATH_MAX_CHARS)) {
+    throw usage(`--ws-echo-path must be an absolute path, got ${JSON.stringify(echoPath)}`);
+  }
+  spawn('ws-echo', 'ws-echo', {
+    path: echoPath,
+    intervalMs: intFlag(values, 'ws-echo-interval', CLIENT_INTERVAL_MS) ?? 1000,
   });
   const publishRate = numberFlag(values, 'publish-rate', PUBLISH_RATE_PER_S);
   if (publishRate) commands.push({ type: 'publishRate', perS: publishRate });

@@ -16,6 +16,7 @@ const DEFAULT_COUNT: Record<ClientKind, number> = {
   http: 20,
   publisher: 1,
   'job-producer': 2,
+  'ws-echo': 0,
 };
 
 interface Row {

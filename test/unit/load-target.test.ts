@@ -74,7 +74,13 @@ describe('load CLI arguments', () => {
     });
     expect(() => parsePlan(['--ws', '1'])).toThrow(/--target URL is required/);
     expect(() => parsePlan(['--duration', '3601'])).toThrow(/--duration/);
-    expect(() => parsePlan(['--http-path', '/etc'])).toThrow(/--http-path/);
+    // Any absolute path of the target (issue 13: load aimed at any server), nothing else.
+    const t = ['--target', 'http://127.0.0.1:1', '--http', '1'];
+    expect(() => parsePlan([...t, '--http-path', 'etc'])).toThrow(/--http-path/);
+    expect(() => parsePlan([...t, '--http-path', '/a b'])).toThrow(/--http-path/);
+    expect(parsePlan([...t, '--http-path', '/api/items?x=1'])).toMatchObject({
+      commands: [{ type: 'spawn', kind: 'http', options: { path: '/api/items?x=1' } }],
+    });
     expect(parsePlan(['--help'])).toBe('help');
   });
 
@@ -126,12 +132,14 @@ describe('load CLI arguments', () => {
       ]),
     );
     const r = { kinds } as unknown as LoadReport;
-    const res = checkThresholds(r, { maxWrong: 7, maxLost: 13, maxP99RttMs: 7, maxFailures: 6 });
+    // One of each per kind: the totals grow with the number of kinds.
+    const n = CLIENT_KINDS.length;
+    const res = checkThresholds(r, { maxWrong: n, maxLost: 2 * n - 1, maxP99RttMs: 7, maxFailures: n - 1 });
     expect(res).toEqual([
-      { name: '--max-wrong', limit: 7, value: 7, ok: true },
-      { name: '--max-lost', limit: 13, value: 14, ok: false },
+      { name: '--max-wrong', limit: n, value: n, ok: true },
+      { name: '--max-lost', limit: 2 * n - 1, value: 2 * n, ok: false },
       { name: '--max-p99-rtt-ms', limit: 7, value: 7, ok: true },
-      { name: '--max-failures', limit: 6, value: 7, ok: false },
+      { name: '--max-failures', limit: n - 1, value: n, ok: false },
     ]);
   });
 });

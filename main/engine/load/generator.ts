@@ -16,6 +16,7 @@ import { LongPollKind } from './clients/long-poll';
 import { PublisherKind } from './clients/publisher';
 import { SseKind } from './clients/sse';
 import { WsFeedKind } from './clients/ws-feed';
+import { WsEchoKind } from './clients/ws-echo';
 import { WsPrimeKind } from './clients/ws-prime';
 import { FD_RESERVE, countOpenFds, fdLimitError, readFdLimit } from './fd-limit';
 import { HealthMonitor } from './health';
@@ -64,6 +65,7 @@ export class Generator {
       http: new HttpKind(target, options.connectTimeoutMs),
       publisher: this.publisher,
       'job-producer': this.jobs,
+      'ws-echo': new WsEchoKind(target, options.connectTimeoutMs),
     };
     this.baseFds = countOpenFds() ?? 32;
     this.timer = setInterval(() => this.report(), options.reportIntervalMs);

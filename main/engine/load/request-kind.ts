@@ -67,6 +67,10 @@ export abstract class RequestKind extends ConnectionPool<RequestClient> {
   protected inFlight = 1;
   /** The status a reply must have to count as received; anything else is counted as http_<status>. */
   protected expectStatus = 200;
+
+  protected accepts(status: number): boolean {
+    return status === this.expectStatus;
+  }
   /** host[:port] for the Host header. */
   protected hostHeader: string;
   private readonly schedule = new DueQueue<Scheduled>();
@@ -332,7 +336,7 @@ export abstract class RequestKind extends ConnectionPool<RequestClient> {
     const measured = c.measured.shift();
     if (due === undefined) return;
     c.replies++;
-    if (status === this.expectStatus) {
+    if (this.accepts(status)) {
       this.stats.received++;
       if (measured) this.stats.recordRtt(performance.now() - due);
     } else {

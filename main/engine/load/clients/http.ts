@@ -24,6 +24,11 @@ export class HttpKind extends RequestKind {
     this.bytes = null;
   }
 
+  /** Aimed at any server: every 2xx is a right answer (issue 13), not only the demo server's 200. */
+  protected override accepts(status: number): boolean {
+    return status >= 200 && status < 300;
+  }
+
   override setTarget(target: Target): void {
     super.setTarget(target);
     this.bytes = null;

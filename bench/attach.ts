@@ -1,0 +1,201 @@
+/**
+ * `node --import tsx bench/attach.ts [--blocks N] [--runs N] [--seconds S]`: the figures of issue 13.
+ *
+ * 1. Naming and detection: the attach test's target (ESM + CommonJS, started without --inspect)
+ *    blocks its loop N times for 200–400 ms in spinEsm or spinCjs, and now and then in bcrypt; for
+ *    each block, did `attach --json` report a stall named by that function with its file and line,
+ *    and how long after the stall began did it notice (`detectedAfterMs`)?
+ * 2. Cost: keep-alive GET / requests per second against the bench's baseline server
+ *    (bench/baseline-server.ts), unwatched vs watched by attach, runs interleaved.
+ *
+ * Prints a small table; the machine it runs on is shared, so say so with the figures.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { Agent, request } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { AttachEvent, AttachStall } from '../common/attach';
+import { culpritFrame } from '../common/stalls';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const { values } = parseArgs({
+  options: {
+    blocks: { type: 'string' },
+    runs: { type: 'string' },
+    seconds: { type: 'string' },
+    'no-naming': { type: 'boolean' },
+    'no-throughput': { type: 'boolean' },
+  },
+});
+const BLOCKS = Number(values.blocks ?? 40);
+const RUNS = Number(values.runs ?? 3);
+const SECONDS = Number(values.seconds ?? 10);
+
+/** Every child this bench started, killed if it ends early (a leftover target keeps its inspector). */
+const children: ChildProcess[] = [];
+process.on('exit', () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+});
+
+async function waitFor(cond: () => boolean, what: string, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+async function startProcess(args: string[], ready: RegExp): Promise<{ proc: ChildProcess; match: RegExpExecArray }> {
+  const proc = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] });
+  children.push(proc);
+  let out = '';
+  proc.stdout!.on('data', (c) => (out += c));
+  await waitFor(() => ready.test(out), `${args.join(' ')} to be ready`);
+  return { proc, match: ready.exec(out)! };
+}
+
+function startAttach(pid: number): { proc: ChildProcess; events: AttachEvent[] } {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'main/cli/index.ts', 'attach', '--pid', String(pid), '--json'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(proc);
+  const events: AttachEvent[] = [];
+  let buf = '';
+  proc.stdout!.on('data', (c: Buffer) => {
+    buf += c.toString();
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      events.push(JSON.parse(buf.slice(0, nl)) as AttachEvent);
+      buf = buf.slice(nl + 1);
+    }
+  });
+  return { proc, events };
+}
+
+async function detach(a: { proc: ChildProcess }): Promise<void> {
+  a.proc.kill('SIGTERM');
+  await once(a.proc, 'exit');
+}
+
+function get(agent: Agent, url: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve());
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+}
+
+async function naming(): Promise<void> {
+  const { proc: target, match } = await startProcess(['test/fixtures/attach-target/server.mjs'], /listening (\d+)/);
+  const base = `http://127.0.0.1:${match[1]}`;
+  const a = startAttach(target.pid!);
+  await waitFor(() => a.events.some((e) => e.type === 'attached'), 'attached');
+  const agent = new Agent({ keepAlive: true });
+  const results: Array<{ fn: string; named: boolean; detectedAfterMs: number | null }> = [];
+  for (let i = 0; i < BLOCKS; i++) {
+    const kind = i % 10 === 9 ? 'native' : i % 2 === 0 ? 'esm' : 'cjs';
+    const fn = { esm: 'spinEsm', cjs: 'spinCjs', native: 'hashNative' }[kind];
+    const file = kind === 'esm' ? 'server.mjs' : 'blockers.cjs';
+    const ms = 200 + Math.round(Math.random() * 200);
+    const sentAt = Date.now();
+    await get(agent, `${base}/block?fn=${kind}&ms=${ms}&cost=12`);
+    const doneAt = Date.now();
+    // The stall of this block: the reported one that overlaps the request the most (on a loaded
+    // machine other stalls, with no code of the target running, are reported around it).
+    const overlap = (e: AttachStall): number =>
+      Math.min(doneAt, e.startedAt + e.durationMs) - Math.max(sentAt, e.startedAt);
+    const stallOf = (): AttachStall | undefined =>
+      a.events
+        .filter((e): e is AttachStall => e.type === 'stall' && e.durationMs >= 200 && overlap(e) > 100)
+        .sort((x, y) => overlap(y) - overlap(x))[0];
+    try {
+      await waitFor(() => stallOf() !== undefined, `the stall of block ${i}`, 5_000);
+    } catch {
+      results.push({ fn, named: false, detectedAfterMs: null });
+      continue;
+    }
+    const s = stallOf()!;
+    const c = culpritFrame(s);
+    if (process.env.BENCH_VERBOSE) console.log(fn, s.stackFrom, JSON.stringify(c), s.durationMs, s.detectedAfterMs);
+    results.push({
+      fn,
+      named: c?.functionName === fn && c.url.endsWith(`/attach-target/${file}`) && c.lineNumber > 0,
+      detectedAfterMs: s.detectedAfterMs,
+    });
+    // Let the target's loop settle between blocks (and the profiler restart).
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  agent.destroy();
+  await detach(a);
+  target.kill();
+  const detections = results.flatMap((r) => (r.detectedAfterMs === null ? [] : [r.detectedAfterMs]));
+  const named = results.filter((r) => r.named).length;
+  console.log(`naming: ${named}/${results.length} blocks of 200–400 ms named by function and file:line (${((100 * named) / results.length).toFixed(1)} %)`);
+  for (const fn of ['spinEsm', 'spinCjs', 'hashNative']) {
+    const of = results.filter((r) => r.fn === fn);
+    console.log(`  ${fn}: ${of.filter((r) => r.named).length}/${of.length}`);
+  }
+  console.log(
+    `detection: median ${percentile(detections, 50).toFixed(1)} ms, p95 ${percentile(detections, 95).toFixed(1)} ms, ` +
+      `max ${Math.max(...detections).toFixed(1)} ms; ≤ 150 ms: ${detections.filter((d) => d <= 150).length}/${detections.length}`,
+  );
+}
+
+async function throughputOnce(watched: boolean): Promise<number> {
+  const { proc: target, match } = await startProcess(
+    ['--import', 'tsx', 'bench/baseline-server.ts', '--port', '0'],
+    /listening (http:\S+)/,
+  );
+  const base = match[1]!;
+  let a: ReturnType<typeof startAttach> | null = null;
+  if (watched) {
+    a = startAttach(target.pid!);
+    await waitFor(() => a!.events.some((e) => e.type === 'attached'), 'attached');
+  }
+  const agent = new Agent({ keepAlive: true, maxSockets: 32 });
+  let done = 0;
+  const end = Date.now() + SECONDS * 1000;
+  // Warm-up second, then count.
+  const warm = Date.now() + 1000;
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      while (Date.now() < end) {
+        await get(agent, `${base}/`);
+        if (Date.now() > warm) done++;
+      }
+    }),
+  );
+  agent.destroy();
+  if (a) await detach(a);
+  target.kill();
+  await once(target, 'exit');
+  return done / (SECONDS - 1);
+}
+
+async function throughput(): Promise<void> {
+  const off: number[] = [];
+  const on: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    off.push(await throughputOnce(false));
+    on.push(await throughputOnce(true));
+  }
+  const m = (xs: number[]): number => percentile(xs, 50);
+  console.log(
+    `throughput (GET / keep-alive, 32 in flight, ${SECONDS} s, ${RUNS} runs interleaved): unwatched ${m(off).toFixed(0)}/s ` +
+      `[${off.map((x) => x.toFixed(0)).join(', ')}], watched ${m(on).toFixed(0)}/s [${on.map((x) => x.toFixed(0)).join(', ')}], ` +
+      `watched/unwatched ${((100 * m(on)) / m(off)).toFixed(1)} %`,
+  );
+}
+
+if (!process.argv.includes('--no-naming')) await naming();
+if (!process.argv.includes('--no-throughput')) await throughput();

@@ -1,0 +1,70 @@
+/**
+ * The attach stream (PROTOCOL.md §11): what `attach --json` writes, one object per line, while it
+ * watches a Node process Loopscope does not host. The app's "Watch a process" panel reads the same
+ * events. Zod-free, so the renderer can import it.
+ */
+import type { Stall } from './stalls';
+
+/** Open handles of the watched process by type (`process.getActiveResourcesInfo()`, renamed). */
+export type HandleCounts = Record<string, number>;
+
+export interface AttachSample {
+  type: 'sample';
+  /** Epoch ms at the end of the window. */
+  time: number;
+  /** Since the previous sample. */
+  loopDelayMs: { p50: number; p99: number; max: number };
+  /** Event-loop utilization since the previous sample, 0..1. */
+  utilization: number;
+  heapUsedBytes: number;
+  /** tcp (sockets: its connections), server (listening sockets), timer, immediate, fs, pipe, ... */
+  handles: HandleCounts;
+}
+
+export interface AttachAttached {
+  type: 'attached';
+  pid: number;
+  /** The inspector's loopback address, HOST:PORT. */
+  inspector: string;
+  /** True when attach opened the inspector (SIGUSR1) and so closes it on detach. */
+  openedInspector: boolean;
+  nodeVersion: string;
+  stallThresholdMs: number;
+  time: number;
+}
+
+export type DetachReason = 'duration' | 'signal' | 'request' | 'target_exited' | 'connection_lost';
+
+export interface AttachDetached {
+  type: 'detached';
+  pid: number;
+  reason: DetachReason;
+  /** Whether the inspector port attach opened was closed (null: attach did not open one). */
+  inspectorClosed: boolean | null;
+  stalls: number;
+  time: number;
+}
+
+export type AttachStall = { type: 'stall' } & Stall;
+
+export type AttachEvent = AttachAttached | AttachSample | AttachStall | AttachDetached;
+
+/** How `process.getActiveResourcesInfo()` names a handle → the short name the stream uses. */
+export const HANDLE_NAMES: Readonly<Record<string, string>> = {
+  TCPSocketWrap: 'tcp',
+  TCPServerWrap: 'server',
+  Timeout: 'timer',
+  Immediate: 'immediate',
+  FSReqCallback: 'fs',
+  FSReqPromise: 'fs',
+  FileHandle: 'fs',
+  PipeWrap: 'pipe',
+  PipeServerWrap: 'pipe_server',
+  TTYWrap: 'tty',
+  UDPWrap: 'udp',
+  ProcessWrap: 'child_process',
+  GetAddrInfoReqWrap: 'dns',
+  SignalWrap: 'signal',
+  FSEventWrap: 'fs_watch',
+  StatWatcher: 'fs_watch',
+};

@@ -1,0 +1,197 @@
+/**
+ * Local Node processes and their inspectors, read from Linux's /proc: who owns a process, whether
+ * it is Node, which loopback ports it listens on, and which of those is its inspector. Attach
+ * signals a process only after these checks: SIGUSR1 opens a Node process's inspector but kills
+ * most other programs, and the inspector is code execution, so only the user's own processes.
+ */
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { basename } from 'node:path';
+import { LoopscopeError } from '../../common/errors';
+import { DEFAULT_INSPECTOR_PORT, INSPECTOR_OPEN_TIMEOUT_MS } from '../../common/limits';
+
+export interface NodeProcess {
+  pid: number;
+  /** The command line, arguments joined by spaces. */
+  command: string;
+  /** The loopback port of its inspector, when one is open. */
+  inspectorPort: number | null;
+}
+
+export interface InspectorTarget {
+  port: number;
+  webSocketDebuggerUrl: string;
+}
+
+function readText(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** The real uid a process runs as, or null when it does not exist. */
+function uidOf(pid: number): number | null {
+  const status = readText(`/proc/${pid}/status`);
+  const m = status ? /^Uid:\s+(\d+)/m.exec(status) : null;
+  return m ? Number(m[1]) : null;
+}
+
+function commandOf(pid: number): string {
+  return (readText(`/proc/${pid}/cmdline`) ?? '').split('\0').filter(Boolean).join(' ');
+}
+
+function isNode(pid: number): boolean {
+  try {
+    return /^node(\d+)?$/.test(basename(readlinkSync(`/proc/${pid}/exe`)));
+  } catch {
+    return false;
+  }
+}
+
+/** Refuses anything attach must not signal or connect to; returns the command line. */
+export function checkProcess(pid: number): string {
+  if (!Number.isInteger(pid) || pid <= 0)
+    throw new LoopscopeError('no_such_process', `pid must be a positive integer, got ${pid}`);
+  if (pid === process.pid) throw new LoopscopeError('not_node_process', 'attach cannot watch itself');
+  const uid = uidOf(pid);
+  if (uid === null) throw new LoopscopeError('no_such_process', `no process with pid ${pid}`);
+  if (uid !== process.getuid!())
+    throw new LoopscopeError('not_same_user', `pid ${pid} belongs to another user (uid ${uid})`);
+  if (!isNode(pid)) throw new LoopscopeError('not_node_process', `pid ${pid} is not a node process`);
+  return commandOf(pid);
+}
+
+/** inode → port of every listening TCP socket on a loopback address. */
+function loopbackListeners(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    const text = readText(file);
+    if (!text) continue;
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length < 10 || cols[3] !== '0A') continue; // 0A: LISTEN
+      const [addr, portHex] = cols[1]!.split(':');
+      const loopback =
+        addr === '0100007F' || addr === '00000000000000000000000001000000' || addr!.endsWith('0100007F');
+      if (loopback) out.set(cols[9]!, parseInt(portHex!, 16));
+    }
+  }
+  return out;
+}
+
+/** The loopback ports a process listens on (its sockets' inodes matched against /proc/net/tcp). */
+export function listeningPorts(pid: number): number[] {
+  const listeners = loopbackListeners();
+  const ports: number[] = [];
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return ports;
+  }
+  for (const fd of fds) {
+    let link: string;
+    try {
+      link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      continue; // closed meanwhile
+    }
+    const m = /^socket:\[(\d+)\]$/.exec(link);
+    const port = m ? listeners.get(m[1]!) : undefined;
+    if (port !== undefined && !ports.includes(port)) ports.push(port);
+  }
+  return ports;
+}
+
+/** The inspector target at 127.0.0.1:port, or null when nothing there speaks /json/list. */
+export async function inspectorAt(port: number, timeoutMs = 1_000): Promise<InspectorTarget | null> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/json/list`, { signal: AbortSignal.timeout(timeoutMs) });
+    if (!res.ok) return null;
+    const list = (await res.json()) as Array<{ webSocketDebuggerUrl?: string; type?: string }>;
+    const target = list.find((t) => t.type === 'node' && typeof t.webSocketDebuggerUrl === 'string');
+    return target ? { port, webSocketDebuggerUrl: target.webSocketDebuggerUrl! } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The process's open inspector, found among its own listening ports (the default first). */
+export async function findInspector(pid: number): Promise<InspectorTarget | null> {
+  const ports = listeningPorts(pid).sort(
+    (a, b) => Number(b === DEFAULT_INSPECTOR_PORT) - Number(a === DEFAULT_INSPECTOR_PORT),
+  );
+  for (const port of ports) {
+    const target = await inspectorAt(port, 300);
+    if (target) return target;
+  }
+  return null;
+}
+
+/** Which process (if any) holds a loopback port: named in the error when 9229 is taken. */
+export function holderOf(port: number): number | null {
+  const inode = [...loopbackListeners()].find(([, p]) => p === port)?.[0];
+  if (!inode) return null;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${entry}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        if (readlinkSync(`/proc/${entry}/fd/${fd}`) === `socket:[${inode}]`) return Number(entry);
+      } catch {
+        continue;
+      }
+    }
+  }
+  return null;
+}
+
+/**
+ * The process's inspector: the one already open, or one opened by SIGUSR1 (then `opened` is true
+ * and detach closes it). Polls the process's own listening ports with a deadline.
+ */
+export async function openInspector(pid: number): Promise<{ target: InspectorTarget; opened: boolean }> {
+  checkProcess(pid);
+  const existing = await findInspector(pid);
+  if (existing) return { target: existing, opened: false };
+  const before = new Set(listeningPorts(pid));
+  process.kill(pid, 'SIGUSR1');
+  const deadline = Date.now() + INSPECTOR_OPEN_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    for (const port of listeningPorts(pid)) {
+      if (before.has(port)) continue;
+      const target = await inspectorAt(port, 300);
+      if (target) return { target, opened: true };
+    }
+    if (uidOf(pid) === null) throw new LoopscopeError('no_such_process', `pid ${pid} exited`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const holder = holderOf(DEFAULT_INSPECTOR_PORT);
+  throw new LoopscopeError(
+    'inspector_unavailable',
+    holder !== null && holder !== pid
+      ? `pid ${pid} did not open its inspector: port ${DEFAULT_INSPECTOR_PORT} is taken by pid ${holder}`
+      : `pid ${pid} did not open its inspector within ${INSPECTOR_OPEN_TIMEOUT_MS} ms`,
+    { port: DEFAULT_INSPECTOR_PORT },
+  );
+}
+
+/** Node processes of this user (not this one), for the app's "Watch a process" list. */
+export async function listNodeProcesses(): Promise<NodeProcess[]> {
+  const me = process.getuid!();
+  const out: NodeProcess[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    if (pid === process.pid || uidOf(pid) !== me || !isNode(pid)) continue;
+    const inspector = await findInspector(pid);
+    out.push({ pid, command: commandOf(pid), inspectorPort: inspector?.port ?? null });
+  }
+  return out;
+}

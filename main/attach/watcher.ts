@@ -1,0 +1,565 @@
+/**
+ * Watches one Node process through its inspector (PROTOCOL.md §11): installs the sampler of
+ * installed.ts, probes the loop, catches stalls, and on detach removes everything it installed
+ * and closes the inspector port it opened.
+ *
+ * Seeing a stall from outside: the probe (an awaited setImmediate, sent ~10 ms after the previous
+ * one answered) answers only when the loop turns. When the one in flight has waited longer than
+ * the threshold, the loop is stalled: `Debugger.pause` is sent at once, and V8 serves it by
+ * interrupt while JavaScript runs, so the stack is caught mid-stall (`stackFrom: "pause"`); the
+ * pause is resumed as soon as it arrives. A native call runs no JavaScript, so there the pause
+ * lands late; V8's CPU profiler runs at a coarse interval (stopped after each stall to read it,
+ * restarted at once — see PROFILE_QUIET_MS), and when the probe answers again the profile's samples between the stall's start and end give `hot` and, when the pause was
+ * late or disagrees with them, the stack (`stackFrom: "profile"`). This is the stall explorer's
+ * reasoning (main/engine/stalls/watchdog-worker.ts), over a socket instead of a thread; its pure
+ * helpers (profile windows, source maps) are shared, its mechanism is not.
+ *
+ * The target's monotonic clock (the probe's answer, the profile's timestamps) is the same clock as
+ * this process's on Linux, so the windows need no conversion.
+ */
+import type { Debugger, Profiler } from 'node:inspector';
+import { setTimeout as delay } from 'node:timers/promises';
+import {
+  HANDLE_NAMES,
+  type AttachAttached,
+  type AttachDetached,
+  type AttachEvent,
+  type AttachSample,
+  type DetachReason,
+  type HandleCounts,
+} from '../../common/attach';
+import { LoopscopeError } from '../../common/errors';
+import { ATTACH_PROBE_GAP_MS, ATTACH_SAMPLE_MS } from '../../common/limits';
+import { isProjectFrame, type Stall } from '../../common/stalls';
+import { nowUs } from '../engine/stalls/heartbeat';
+import { PAUSE_PROMPT_MS, PROFILE_INTERVAL_US } from '../engine/stalls/limits';
+import {
+  analyseWindow,
+  mapFrame,
+  mapHot,
+  NATIVE,
+  sameFunction,
+  type ProfileFunction,
+} from '../engine/stalls/profile';
+import { ScriptCatalog } from '../engine/stalls/scripts';
+import { CdpClient } from './cdp';
+import { CLOSE_INSPECTOR, INSTALL, PROBE, READ, REMOVE } from './installed';
+import { checkProcess, holderOf, inspectorAt, openInspector, type InspectorTarget } from './processes';
+
+/** How often this process looks at the probe in flight (ms). */
+const WATCH_MS = 5;
+/** Detach's own commands get this long each: a target stalled in native code answers late (ms). */
+const DETACH_COMMAND_MS = 2_000;
+/**
+ * Without a stall the profile is restarted this often (ms). Rarer than the stall explorer's 10 s:
+ * with the debugger enabled, Profiler.start costs the target's loop ~40 ms (measured on Node 20,
+ * against ~1 ms without it), so each restart is a hiccup the target pays.
+ */
+const PROFILE_ROTATE_MS = 60_000;
+/**
+ * After a stall in which no code of the target ran, the profile is started again only once the
+ * loop has answered promptly for this long (ms). Restarting at once made a cascade on a loaded
+ * machine: each restart's hiccup became the next stall, which restarted the profiler again.
+ */
+const PROFILE_QUIET_MS = 200;
+/**
+ * A late pause still names the stall when its innermost project function is among this many
+ * functions with the most self time in it (the heaviest stack may be the GC's or a helper's).
+ */
+const HOT_AGREES = 3;
+/** A pause that arrived this long before the stall ended was served mid-stall (ms). */
+const MID_STALL_MARGIN_MS = 20;
+/** How long detach waits for the port it opened to stop answering (ms). */
+const PORT_CLOSE_WAIT_MS = 3_000;
+
+export interface AttachOptions {
+  /** An explicit pid (the inspector is opened with SIGUSR1 when it is not open yet)... */
+  pid?: number;
+  /** ...or an inspector already listening on loopback. */
+  inspect?: { host: string; port: number };
+  stallMs: number;
+  onEvent(event: AttachEvent): void;
+}
+
+interface Pause {
+  atUs: number;
+  frames: ProfileFunction[];
+  positions: Array<{ scriptId: string; lineNumber: number; columnNumber: number }>;
+}
+
+interface OpenStall {
+  startUs: number;
+  detectedUs: number;
+  pause: Pause | null;
+}
+
+interface RemoteValue<T> {
+  result: { value: T };
+  exceptionDetails?: { text: string; exception?: { description?: string } };
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+function valueOf<T>(reply: RemoteValue<T>, what: string): T {
+  if (reply.exceptionDetails) {
+    const d = reply.exceptionDetails;
+    throw new LoopscopeError(
+      'attach_failed',
+      `${what} failed in the target: ${d.exception?.description ?? d.text}`,
+    );
+  }
+  return reply.result.value;
+}
+
+async function resolveTarget(
+  opts: AttachOptions,
+): Promise<{ pid: number; target: InspectorTarget; opened: boolean }> {
+  if (opts.inspect) {
+    const { host, port } = opts.inspect;
+    if (!LOOPBACK_HOSTS.has(host))
+      throw new LoopscopeError('non_loopback_inspector', `the inspector must be on loopback, got ${host}`);
+    const pid = holderOf(port);
+    if (pid === null)
+      throw new LoopscopeError('inspector_unavailable', `no process of this user listens on port ${port}`);
+    checkProcess(pid);
+    const target = await inspectorAt(port);
+    if (!target)
+      throw new LoopscopeError('inspector_unavailable', `no node inspector answers on ${host}:${port}`);
+    return { pid, target, opened: false };
+  }
+  if (opts.pid === undefined) throw new LoopscopeError('usage', 'attach needs a pid or an inspector address');
+  const { target, opened } = await openInspector(opts.pid);
+  return { pid: opts.pid, target, opened };
+}
+
+export class Attachment {
+  readonly pid: number;
+  readonly done: Promise<AttachDetached>;
+  private readonly cdp: CdpClient;
+  private readonly target: InspectorTarget;
+  private readonly opened: boolean;
+  private readonly opts: AttachOptions;
+  private readonly catalog = new ScriptCatalog();
+  private resolveDone!: (d: AttachDetached) => void;
+  private detaching: Promise<AttachDetached> | null = null;
+  private stopping = false;
+  private watchTimer: NodeJS.Timeout | null = null;
+  private sampleTimer: NodeJS.Timeout | null = null;
+  private reading = false;
+  /** A pause was asked for and neither served nor disarmed yet. */
+  private pauseArmed = false;
+  private stallCount = 0;
+  /** Target clock (µs) of the latest probe answer. */
+  private lastBeatUs = nowUs();
+  private open: OpenStall | null = null;
+  private profileStartedUs = nowUs();
+  /** Whether the target's profiler runs, and the profile stopped last (a stall may span both). */
+  private profiling = false;
+  private lastProfile: Profiler.Profile | null = null;
+  private lastStallEndUs = 0;
+  private chain: Promise<unknown> = Promise.resolve();
+  /** Settles when the probe loop has stopped and no awaited probe is left in the target. */
+  private probing: Promise<void> = Promise.resolve();
+
+  private constructor(
+    pid: number,
+    cdp: CdpClient,
+    target: InspectorTarget,
+    opened: boolean,
+    opts: AttachOptions,
+  ) {
+    this.pid = pid;
+    this.cdp = cdp;
+    this.target = target;
+    this.opened = opened;
+    this.opts = opts;
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+  }
+
+  static async start(opts: AttachOptions): Promise<Attachment> {
+    const { pid, target, opened } = await resolveTarget(opts);
+    let cdp: CdpClient;
+    try {
+      cdp = await CdpClient.connect(target.webSocketDebuggerUrl);
+    } catch (err) {
+      if (opened) await closeOpenedPort(target).catch(() => undefined);
+      throw err;
+    }
+    const a = new Attachment(pid, cdp, target, opened, opts);
+    try {
+      await a.install();
+    } catch (err) {
+      await a.detach('connection_lost');
+      throw err;
+    }
+    return a;
+  }
+
+  private async install(): Promise<void> {
+    const cdp = this.cdp;
+    cdp.on('Debugger.scriptParsed', (p: Debugger.ScriptParsedEventDataType) =>
+      this.catalog.add(p.scriptId, p.url, p.sourceMapURL),
+    );
+    cdp.on('Debugger.paused', (p: Debugger.PausedEventDataType) => this.onPaused(p));
+    // The target finished and waits for its debugger to go: let it exit.
+    cdp.on('NodeRuntime.waitingForDisconnect', () => void this.detach('target_exited'));
+    void cdp.closed.then(() => {
+      if (!this.stopping) void this.detach(this.processGone() ? 'target_exited' : 'connection_lost');
+    });
+
+    await cdp.send('NodeRuntime.notifyWhenWaitingForDisconnect', { enabled: true }).catch(() => undefined);
+    const version = valueOf(
+      await cdp.send<RemoteValue<string>>('Runtime.evaluate', {
+        expression: INSTALL,
+        includeCommandLineAPI: true,
+        returnByValue: true,
+      }),
+      'installing the sampler',
+    );
+    await cdp.send('Debugger.enable');
+    // Pauses are off except while attach asks for one (see armPause): a `debugger` statement in
+    // the target never stops it, and a pause can never land inside attach's own evaluations.
+    await cdp.send('Debugger.setSkipAllPauses', { skip: true });
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: PROFILE_INTERVAL_US });
+    await cdp.send('Profiler.start');
+    this.profiling = true;
+    this.profileStartedUs = nowUs();
+    this.lastBeatUs = nowUs();
+    const attached: AttachAttached = {
+      type: 'attached',
+      pid: this.pid,
+      inspector: `127.0.0.1:${this.target.port}`,
+      openedInspector: this.opened,
+      nodeVersion: version,
+      stallThresholdMs: this.opts.stallMs,
+      time: Date.now(),
+    };
+    this.opts.onEvent(attached);
+    this.probing = this.probeLoop();
+    this.watchTimer = setInterval(() => this.watch(), WATCH_MS);
+    this.sampleTimer = setInterval(() => void this.sample(), ATTACH_SAMPLE_MS);
+  }
+
+  private processGone(): boolean {
+    try {
+      process.kill(this.pid, 0);
+      return false;
+    } catch {
+      return true;
+    }
+  }
+
+  private async probeLoop(): Promise<void> {
+    while (!this.stopping) {
+      let beat: [number, number];
+      try {
+        this.disarmPause();
+        const reply = await this.cdp.send<RemoteValue<[number, number]>>(
+          'Runtime.evaluate',
+          { expression: PROBE, awaitPromise: true, returnByValue: true },
+          null,
+        );
+        beat = valueOf(reply, 'the loop probe');
+      } catch {
+        return; // closing, or the target went away: detach is already under way
+      }
+      this.onBeat(beat[0], beat[1]);
+      await delay(ATTACH_PROBE_GAP_MS);
+    }
+  }
+
+  private watch(): void {
+    if (this.stopping || this.open) return;
+    const now = nowUs();
+    // From the last answer: if this process sent the probe late, the stall may be older than the
+    // probe. A false alarm (the target was idle, this process was slow) costs one pause, and
+    // finish() drops it on the target's own clock.
+    const startUs = this.lastBeatUs;
+    if ((now - startUs) / 1000 > this.opts.stallMs) {
+      this.open = { startUs, detectedUs: now, pause: null };
+      this.armPause();
+      return;
+    }
+    // Only while the loop looks free: a stop queued behind a stall would split its samples.
+    if ((now - startUs) / 1000 >= this.opts.stallMs / 2) return;
+    if (!this.profiling && (now - this.lastStallEndUs) / 1000 > PROFILE_QUIET_MS) {
+      this.profiling = true;
+      this.profileStartedUs = now;
+      this.inOrder(() => this.cdp.send('Profiler.start').then(() => undefined));
+    } else if (this.profiling && (now - this.profileStartedUs) / 1000 > PROFILE_ROTATE_MS) {
+      this.profileStartedUs = now;
+      this.inOrder(async () => {
+        const stopped = this.cdp.send<{ profile: Profiler.Profile }>('Profiler.stop');
+        const started = this.cdp.send('Profiler.start');
+        this.lastProfile = (await Promise.all([stopped, started]))[0].profile;
+      });
+    }
+  }
+
+  /**
+   * A probe answered at `beatUs` (target clock); `tickUs` is the target's last interval tick
+   * before it. Both the previous answer and that tick ran before the stall began, so the later of
+   * the two is where the stall window starts, however late this process sent the probe.
+   */
+  private onBeat(beatUs: number, tickUs: number): void {
+    const open = this.open;
+    const startUs = Math.max(this.lastBeatUs, Math.min(tickUs, beatUs));
+    this.lastBeatUs = beatUs;
+    if (open) {
+      this.open = null;
+      this.inOrder(() => this.finish({ ...open, startUs }, beatUs));
+      return;
+    }
+    // A stall that ended before watch() saw it: still a stall.
+    if ((beatUs - startUs) / 1000 > this.opts.stallMs) {
+      this.inOrder(() => this.finish({ startUs, detectedUs: beatUs, pause: null }, beatUs));
+    }
+  }
+
+  private onPaused(p: Debugger.PausedEventDataType): void {
+    const atUs = nowUs();
+    // Whoever asked (a `debugger` statement too), the loop must run on: resume first.
+    this.cdp.send('Debugger.resume').catch(() => undefined);
+    this.disarmPause();
+    const open = this.open;
+    if (!open || open.pause) return;
+    open.pause = {
+      atUs,
+      frames: p.callFrames.map((cf) => ({
+        functionName: cf.functionName || '(anonymous)',
+        scriptId: cf.functionLocation?.scriptId ?? cf.location.scriptId,
+        lineNumber: cf.functionLocation?.lineNumber ?? -1,
+        columnNumber: cf.functionLocation?.columnNumber ?? -1,
+      })),
+      positions: p.callFrames.map((cf) => ({
+        scriptId: cf.location.scriptId,
+        lineNumber: cf.location.lineNumber,
+        columnNumber: cf.location.columnNumber ?? 0,
+      })),
+    };
+  }
+
+  /**
+   * Asks for a pause. Node 20 deadlocks when a pause is served inside JavaScript that the
+   * inspector itself is running (one of attach's evaluations): the paused thread waits for
+   * messages that the busy dispatcher never delivers, and the target hangs for good (seen in the
+   * bench). So pauses are skipped except between this and disarmPause(), and no evaluation is
+   * sent while one is armed: the probe in flight was dispatched before, and the next one disarms
+   * first (messages on one connection are dispatched in order).
+   */
+  private armPause(): void {
+    this.pauseArmed = true;
+    this.cdp.send('Debugger.setSkipAllPauses', { skip: false }).catch(() => undefined);
+    this.cdp.send('Debugger.pause', {}, null).catch(() => undefined);
+  }
+
+  private disarmPause(): void {
+    if (!this.pauseArmed) return;
+    this.pauseArmed = false;
+    this.cdp.send('Debugger.setSkipAllPauses', { skip: true }).catch(() => undefined);
+  }
+
+  private inOrder(task: () => Promise<void>): void {
+    this.chain = this.chain.then(task).catch(() => undefined);
+  }
+
+  /** The samples of a window: from the profile just stopped or the one before, whichever has more. */
+  private async windowOf(startUs: number, endUs: number): Promise<ReturnType<typeof analyseWindow>> {
+    if (this.profiling) {
+      this.profiling = false;
+      const { profile } = await this.cdp.send<{ profile: Profiler.Profile }>('Profiler.stop');
+      const previous = this.lastProfile;
+      this.lastProfile = profile;
+      const now = analyseWindow(profile, startUs, endUs);
+      const before = previous ? analyseWindow(previous, startUs, endUs) : null;
+      const window = before && before.samples > now.samples ? before : now;
+      // Code of the target ran in the stall: start again at once, the next stall may follow
+      // right after. No sample: the target's thread did not run (a loaded machine, or the
+      // restart's own cost); wait for a quiet loop (watch()) so restarts cannot chain.
+      if (window.samples > 0) {
+        this.profiling = true;
+        this.profileStartedUs = nowUs();
+        await this.cdp.send('Profiler.start');
+      }
+      return window;
+    }
+    if (this.lastProfile) return analyseWindow(this.lastProfile, startUs, endUs);
+    return { samples: 0, stack: [], hot: [] };
+  }
+
+  private async finish(stall: OpenStall, endUs: number): Promise<void> {
+    if (this.stopping) return;
+    // Seen from here, a reply held up on its way (this process busy, the socket slow) looks like
+    // a stall; the target's own clock says whether its loop really was blocked that long.
+    if ((endUs - stall.startUs) / 1000 < this.opts.stallMs) return;
+    this.lastStallEndUs = nowUs();
+    const window = await this.windowOf(stall.startUs, endUs);
+    const pause = stall.pause;
+    // As in the stall explorer: the pause names the stall only when it was served while the
+    // loop was blocked, the samples do not say the loop sat in native code, and both agree on
+    // the project function. Served while blocked: it arrived before the probe's answer (one
+    // connection's messages arrive in order). A pause served mid-stall (below) may merely lie on
+    // the sampled stack (V8 shows an inlined function as its caller), and alone names a stall
+    // with no samples; any other — a loaded machine, or a native call that let the pause in only
+    // when it returned — must name the samples' innermost project function or one of the
+    // stall's hottest (HOT_AGREES).
+    const leaf = window.stack[0];
+    const project = (f: ProfileFunction): boolean => isProjectFrame({ url: this.catalog.url(f.scriptId) });
+    const pausedProject = pause?.frames.find(project);
+    const sampledProject = window.stack.find(project);
+    // Served mid-stall: promptly after it was asked for, or well before the stall ended (a late
+    // pause, let in only when a native call returned, lands at the very end of the stall; this
+    // process's clock can only make the pause look later than it was, never earlier).
+    const midStall =
+      pause !== null &&
+      ((pause.atUs - stall.detectedUs) / 1000 <= PAUSE_PROMPT_MS ||
+        (endUs - pause.atUs) / 1000 > MID_STALL_MARGIN_MS);
+    const agrees =
+      leaf === undefined
+        ? midStall && pausedProject !== undefined
+        : leaf.functionName !== NATIVE &&
+          (midStall
+            ? (pausedProject !== undefined && window.stack.some((f) => sameFunction(f, pausedProject))) ||
+              (sampledProject !== undefined && !!pause?.frames.some((f) => sameFunction(f, sampledProject)))
+            : pausedProject !== undefined &&
+              ((sampledProject !== undefined && sameFunction(pausedProject, sampledProject)) ||
+                window.hot.slice(0, HOT_AGREES).some((h) => sameFunction(h, pausedProject))));
+    let stackFrom: Stall['stackFrom'] = 'profile';
+    let frames = window.stack.map((f) => mapFrame(this.catalog, f));
+    if (pause && agrees) {
+      stackFrom = 'pause';
+      frames = pause.frames.map((f, i) => this.catalog.frame(f.functionName, pause.positions[i]!));
+    }
+    this.stallCount++;
+    this.opts.onEvent({
+      type: 'stall',
+      id: this.stallCount,
+      startedAt: Date.now() - (nowUs() - stall.startUs) / 1000,
+      durationMs: Math.round((endUs - stall.startUs) / 100) / 10,
+      detectedAfterMs: Math.round((stall.detectedUs - stall.startUs) / 100) / 10,
+      stackFrom,
+      process: `pid ${this.pid}`,
+      frames,
+      hot: window.hot.map((h) => mapHot(this.catalog, h)),
+    });
+  }
+
+  private async sample(): Promise<void> {
+    // Not while a pause is armed: the read would run inside the inspector's dispatch (see armPause).
+    if (this.reading || this.stopping || this.pauseArmed) return;
+    this.reading = true;
+    try {
+      const r = valueOf(
+        await this.cdp.send<
+          RemoteValue<{
+            time: number;
+            p50: number;
+            p99: number;
+            max: number;
+            utilization: number;
+            heapUsedBytes: number;
+            handles: Record<string, number>;
+          }>
+        >('Runtime.evaluate', { expression: READ, returnByValue: true }, null),
+        'reading the sampler',
+      );
+      if (this.stopping) return;
+      const handles: HandleCounts = {};
+      for (const [name, n] of Object.entries(r.handles)) {
+        if (n <= 0) continue;
+        const short = HANDLE_NAMES[name] ?? name.toLowerCase();
+        handles[short] = (handles[short] ?? 0) + n;
+      }
+      const sample: AttachSample = {
+        type: 'sample',
+        time: r.time,
+        loopDelayMs: { p50: r.p50, p99: r.p99, max: r.max },
+        utilization: r.utilization,
+        heapUsedBytes: r.heapUsedBytes,
+        handles,
+      };
+      this.opts.onEvent(sample);
+    } catch {
+      // The connection is going; detach reports why.
+    } finally {
+      this.reading = false;
+    }
+  }
+
+  /**
+   * Removes the sampler, stops the profiler and the debugger, closes the inspector port attach
+   * opened, and reports `detached`. Safe to call more than once and after the target exited.
+   */
+  detach(reason: DetachReason): Promise<AttachDetached> {
+    if (this.detaching) return this.detaching;
+    this.stopping = true;
+    if (this.watchTimer) clearInterval(this.watchTimer);
+    if (this.sampleTimer) clearInterval(this.sampleTimer);
+    this.detaching = (async () => {
+      let inspectorClosed: boolean | null = this.opened ? false : null;
+      const gone = reason === 'target_exited' || !this.cdp.isOpen;
+      if (!gone) {
+        const cmd = (method: string, params: object = {}): Promise<unknown> =>
+          this.cdp.send(method, params, DETACH_COMMAND_MS).catch(() => undefined);
+        // No awaited probe may be pending when the inspector closes: V8 would answer it on a
+        // session already freed (nodejs/node#18761, a segfault in the target). The probe answers
+        // within one turn of the loop; a target stalled past the wait keeps its inspector open.
+        const probed = await Promise.race([
+          Promise.all([this.probing, this.chain]).then(() => true),
+          delay(DETACH_COMMAND_MS).then(() => false),
+        ]);
+        this.disarmPause();
+        await cmd('Runtime.evaluate', { expression: REMOVE, returnByValue: true });
+        await cmd('Profiler.stop');
+        await cmd('Profiler.disable');
+        await cmd('Debugger.disable');
+        if (this.opened && probed) {
+          await cmd('Runtime.evaluate', {
+            expression: CLOSE_INSPECTOR,
+            includeCommandLineAPI: true,
+            returnByValue: true,
+          });
+          // The target closes this connection itself. Closing it from here at the same moment
+          // races inspector.close() and can crash the target (Node 20), so wait for it.
+          await Promise.race([this.cdp.closed, delay(PORT_CLOSE_WAIT_MS)]);
+        }
+      }
+      await this.cdp.close();
+      if (this.opened) inspectorClosed = gone ? true : await portClosed(this.target.port);
+      const detached: AttachDetached = {
+        type: 'detached',
+        pid: this.pid,
+        reason,
+        inspectorClosed,
+        stalls: this.stallCount,
+        time: Date.now(),
+      };
+      this.opts.onEvent(detached);
+      this.resolveDone(detached);
+      return detached;
+    })();
+    return this.detaching;
+  }
+}
+
+/** Waits, with a deadline, for nothing to answer /json/list on the port. */
+async function portClosed(port: number): Promise<boolean> {
+  const deadline = Date.now() + PORT_CLOSE_WAIT_MS;
+  while (Date.now() < deadline) {
+    if ((await inspectorAt(port, 300)) === null) return true;
+    await delay(20);
+  }
+  return false;
+}
+
+/** Closes a port attach opened but could not use (the connection failed after SIGUSR1). */
+async function closeOpenedPort(target: InspectorTarget): Promise<void> {
+  const cdp = await CdpClient.connect(target.webSocketDebuggerUrl);
+  await cdp
+    .send('Runtime.evaluate', { expression: CLOSE_INSPECTOR, includeCommandLineAPI: true }, DETACH_COMMAND_MS)
+    .catch(() => undefined);
+  // As in detach: the target closes the connection; closing it from here too can crash it.
+  await Promise.race([cdp.closed, delay(PORT_CLOSE_WAIT_MS)]);
+  await cdp.close();
+}

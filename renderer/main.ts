@@ -7,6 +7,7 @@
  */
 import type { AppInfo } from '../common/api';
 import type { LoadReport } from '../common/load';
+import { ReportWindows } from '../common/report-windows';
 import type { EngineSnapshot } from '../common/snapshot';
 import { ApiError, openBridge, type Bridge } from './bridge';
 import { h } from './dom';
@@ -42,6 +43,8 @@ function start(): void {
   let info: AppInfo | null = null;
   let latestSnapshot: EngineSnapshot | null = null;
   let latestReport: LoadReport | null = null;
+  /** Reports received since the last snapshot: each sample row holds all of them, joined. */
+  const sinceSnapshot = new ReportWindows();
   let windowMs = 60_000;
   let paused = false;
   let chartsDirty = false;
@@ -155,7 +158,8 @@ function start(): void {
   api.on('snapshot', (snapshot) => {
     latestSnapshot = snapshot;
     snapshotCount++;
-    store.add(snapshot, latestReport);
+    // No report since the last snapshot (generator idle or gone): the gauges still hold.
+    store.add(snapshot, sinceSnapshot.take() ?? latestReport);
     if (stalls.update(snapshot.stalls)) charts.setStallTimes(stalls.times());
     chartsDirty = true;
     readoutsDirty = true;
@@ -168,6 +172,7 @@ function start(): void {
   });
   api.on('loadReport', (report) => {
     latestReport = report;
+    sinceSnapshot.add(report);
     readoutsDirty = true;
     schedule();
   });

@@ -14,6 +14,7 @@ import type {
 } from '../../common/api';
 import { validateCommand } from '../../common/api-schemas';
 import type { LoadReport } from '../../common/load';
+import { ReportWindows } from '../../common/report-windows';
 import { createEngine, type Engine, type EngineOptions } from '../engine/engine';
 import { hasCode, type LoopscopeError, type NoticeCode } from '../../common/errors';
 import { startLoadGenerator, type LoadController } from '../engine/load/controller';
@@ -29,7 +30,7 @@ export interface AppHostOptions {
   engineOptions?: EngineOptions;
   /** 'eager' forks the load generator now; 'lazy' (default) on the first command that needs it. */
   generator?: 'eager' | 'lazy';
-  /** Load reports arrive every 250 ms; the renderer gets the latest at most this often. */
+  /** Load reports arrive every 250 ms; the renderer gets them, joined, at most this often. */
   reportForwardMs?: number;
   /** When the demo server's port is taken at start, take a free one and say so instead of failing. */
   fallbackToFreePort?: boolean;
@@ -85,7 +86,8 @@ class Host implements AppHost {
   private unsubscribeReports: (() => void) | null = null;
   private externalTarget: string | null = null;
   private latestReport: LoadReport | null = null;
-  private forwardedReport: LoadReport | null = null;
+  /** The windows reported since the last forward: every one reaches the renderer, joined. */
+  private readonly unforwarded = new ReportWindows();
   private lastWarning: string | null = null;
   /** Commands that replace the engine or retarget the generator run one at a time. */
   private serial: Promise<unknown> = Promise.resolve();
@@ -162,6 +164,7 @@ class Host implements AppHost {
         (controller) => {
           const offReport = controller.onReport((report) => {
             this.latestReport = report;
+            this.unforwarded.add(report);
           });
           const offExit = controller.onGeneratorExit((err) => this.generatorDied(starting, err));
           this.unsubscribeReports = () => {
@@ -287,9 +290,8 @@ class Host implements AppHost {
   }
 
   private forwardReport(): void {
-    const report = this.latestReport;
-    if (!report || report === this.forwardedReport) return;
-    this.forwardedReport = report;
+    const report = this.unforwarded.take();
+    if (!report) return;
     this.hub.emit('loadReport', report);
     // Said once when the generator becomes the bottleneck, not again for every changed figure.
     const warning = report.generator.warning;

@@ -91,6 +91,7 @@ function start(): void {
       windowMs = minutes * 60_000;
       for (const other of windowSelect.children) other.classList.toggle('on', other === b);
       chartsDirty = true;
+      readoutsDirty = true;
       schedule();
     });
     windowSelect.append(b);
@@ -186,12 +187,12 @@ function start(): void {
   const frame = (): void => {
     if (readoutsDirty) {
       readoutsDirty = false;
-      readouts.update(latestSnapshot, latestReport);
+      readouts.update(latestSnapshot, latestReport, store, windowMs);
       readouts.root.dataset.snapshots = String(snapshotCount);
       load.update(latestReport);
       work.update(latestSnapshot?.queue ?? null);
       integrity.update(latestReport);
-      charts.updateReport(latestReport);
+      charts.updateReadouts(store, windowMs);
     }
     if (chartsDirty && !paused) {
       chartsDirty = false;

@@ -102,6 +102,17 @@ export const LOAD_DURATION_S = range(1, 3_600, 10);
 /** `load --processes`: generator processes. */
 export const GENERATOR_PROCESSES = range(1, 16);
 
+// ---- The dashboard's own cost ----
+
+/** Points per series a chart draws at most: longer windows are reduced to min/max per bucket of rows. */
+export const CHART_MAX_POINTS = 240;
+/** How often a chart window is redrawn at most, by window length: a long window moves a pixel in seconds. */
+export const CHART_REDRAW_MS: readonly { readonly windowMs: number; readonly everyMs: number }[] = [
+  { windowMs: 60_000, everyMs: 0 },
+  { windowMs: 300_000, everyMs: 2_000 },
+  { windowMs: Infinity, everyMs: 5_000 },
+];
+
 // ---- Ports ----
 
 export const PORT = range(0, 65_535);

@@ -6,6 +6,7 @@
  * of clients or messages.
  */
 import type { AppInfo } from '../common/api';
+import { CHART_REDRAW_MS } from '../common/limits';
 import type { LoadReport } from '../common/load';
 import { ReportWindows } from '../common/report-windows';
 import type { EngineSnapshot } from '../common/snapshot';
@@ -16,7 +17,7 @@ import type { PanelContext } from './panels/context';
 import { download, stamp } from './panels/export';
 import { IntegrityPanel } from './panels/integrity';
 import { LoadControls } from './panels/load-controls';
-import { Notices } from './panels/notices';
+import { humanMessage, Notices } from './panels/notices';
 import { PrimeBox } from './panels/prime-box';
 import { Readouts } from './panels/readouts';
 import { ServerControls } from './panels/server-controls';
@@ -48,6 +49,8 @@ function start(): void {
   let windowMs = 60_000;
   let paused = false;
   let chartsDirty = false;
+  /** When the charts were last drawn; -Infinity forces the next frame to draw (window change, resume). */
+  let chartsDrawnAt = -Infinity;
   let readoutsDirty = false;
   /** Snapshots received so far; exposed on the readouts for tests that wait for fresh samples. */
   let snapshotCount = 0;
@@ -69,7 +72,7 @@ function start(): void {
         return await task();
       } catch (err) {
         const e = err instanceof ApiError ? err : new ApiError('internal_error', String(err));
-        notices.show('error', `${e.code}: ${e.message}`, e.code);
+        notices.show('error', humanMessage(e.code, e.message), e.code);
         return undefined;
       } finally {
         if (button) button.disabled = false;
@@ -84,24 +87,43 @@ function start(): void {
   for (const minutes of WINDOWS_MIN) {
     const b = h(
       'button',
-      { class: `seg${minutes * 60_000 === windowMs ? ' on' : ''}`, testid: `window-${minutes}m` },
+      {
+        class: `seg${minutes * 60_000 === windowMs ? ' on' : ''}`,
+        testid: `window-${minutes}m`,
+        'aria-pressed': String(minutes * 60_000 === windowMs),
+      },
       `${minutes} min`,
     );
     b.addEventListener('click', () => {
       windowMs = minutes * 60_000;
-      for (const other of windowSelect.children) other.classList.toggle('on', other === b);
+      for (const other of windowSelect.children) {
+        other.classList.toggle('on', other === b);
+        other.setAttribute('aria-pressed', String(other === b));
+      }
       chartsDirty = true;
+      chartsDrawnAt = -Infinity;
       readoutsDirty = true;
       schedule();
     });
     windowSelect.append(b);
   }
-  const pause = h('button', { class: 'btn', testid: 'pause' }, 'Pause');
+  const pause = h(
+    'button',
+    {
+      class: 'btn',
+      testid: 'pause',
+      'aria-pressed': 'false',
+      title: 'Freezes the charts only: the readouts, tables and the session export keep updating',
+    },
+    'Pause',
+  );
   pause.addEventListener('click', () => {
     paused = !paused;
     pause.textContent = paused ? 'Resume' : 'Pause';
+    pause.setAttribute('aria-pressed', String(paused));
     pause.classList.toggle('on', paused);
     chartsDirty = true;
+    chartsDrawnAt = -Infinity;
     schedule();
   });
   const csv = h('button', { class: 'btn', testid: 'export-csv' }, 'CSV');
@@ -129,7 +151,12 @@ function start(): void {
 
   const readouts = new Readouts();
   const load = new LoadControls(ctx);
-  const work = new WorkControls(ctx);
+  const work = new WorkControls(ctx, (run) => {
+    charts.addBcryptRun(run);
+    chartsDirty = true;
+    chartsDrawnAt = -Infinity;
+    schedule();
+  });
   const prime = new PrimeBox(ctx);
   const server = new ServerControls(ctx);
   const integrity = new IntegrityPanel();
@@ -138,6 +165,8 @@ function start(): void {
 
   app.replaceChildren(
     header,
+    // In the flow under the header: a notice pushes the page down instead of covering a chart.
+    notices.root,
     readouts.root,
     h(
       'div',
@@ -145,7 +174,6 @@ function start(): void {
       h('aside', { class: 'sidebar' }, load.root, work.root, prime.root, server.root),
       h('main', { class: 'grid' }, ...charts.cards, stalls.root, integrity.root),
     ),
-    notices.root,
   );
 
   bridge.onStatus((s) => {
@@ -194,8 +222,12 @@ function start(): void {
       integrity.update(latestReport);
       charts.updateReadouts(store, windowMs);
     }
-    if (chartsDirty && !paused) {
+    // A long window is redrawn less often (it moves a pixel in seconds); the next snapshot after
+    // its period draws it, so it is never staler than one period plus one sample.
+    const every = CHART_REDRAW_MS.find((r) => windowMs <= r.windowMs)?.everyMs ?? 0;
+    if (chartsDirty && !paused && performance.now() - chartsDrawnAt >= every) {
       chartsDirty = false;
+      chartsDrawnAt = performance.now();
       charts.redraw(store, windowMs);
     }
   };

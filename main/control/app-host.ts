@@ -293,8 +293,10 @@ class Host implements AppHost {
     const report = this.unforwarded.take();
     if (!report) return;
     this.hub.emit('loadReport', report);
-    // Said once when the generator becomes the bottleneck, not again for every changed figure.
-    const warning = report.generator.warning;
+    // Said once when the generator becomes the bottleneck, not again for every changed figure; and
+    // only while it has clients whose figures it could skew (stopping them all is busy, not a problem).
+    const hasClients = Object.values(report.kinds).some((k) => k.active > 0 || k.pending > 0);
+    const warning = hasClients ? report.generator.warning : null;
     if (warning && this.lastWarning === null) notice(this.hub, 'warn', 'generator_warning', warning);
     this.lastWarning = warning;
   }

@@ -3,12 +3,15 @@
  * transports' p50/p99 side by side, read from the newest sample row (what the chart ends on) with
  * the worst p99 of the visible window beside it.
  */
+import type { BcryptRun } from '../charts/bcrypt-markers';
 import { CHART_SPECS } from '../charts/specs';
 import { TimeChart } from '../charts/time-chart';
 import { fmt, h } from '../dom';
 import type { SampleColumn, SampleStore } from '../state/samples';
 import { downloadDataUrl, stamp } from './export';
 import { windowLabel } from './readouts';
+
+const MAX_BCRYPT_RUNS = 100;
 
 const TRANSPORTS = [
   ['long-poll', 'Long poll', 'delivery_long_poll_p50_ms', 'delivery_long_poll_p99_ms'],
@@ -19,6 +22,7 @@ const TRANSPORTS = [
 export class ChartCards {
   readonly cards: HTMLElement[] = [];
   readonly charts: TimeChart[] = [];
+  private readonly hints = new Map<TimeChart, HTMLElement>();
   private readonly delivery = new Map<string, { value: HTMLElement; worst: HTMLElement }>();
 
   constructor() {
@@ -30,14 +34,20 @@ export class ChartCards {
         'PNG',
       );
       const extra = spec.id === 'delivery' ? this.deliveryTiles() : null;
+      const hint = h(
+        'div',
+        { class: 'chart-hint', testid: `hint-${spec.id}`, hidden: true },
+        spec.emptyHint ?? '',
+      );
       const card = h(
         'section',
         { class: 'card', testid: `chart-${spec.id}` },
         h('header', {}, h('h3', {}, spec.title), png),
         extra,
-        h('div', { class: 'chart-box' }, canvas),
+        h('div', { class: 'chart-box' }, canvas, hint),
       );
       const chart = new TimeChart(spec, canvas);
+      if (spec.emptyHint) this.hints.set(chart, hint);
       png.addEventListener('click', () =>
         downloadDataUrl(`loopscope-${spec.id}-${stamp()}.png`, chart.toPng()),
       );
@@ -59,12 +69,25 @@ export class ChartCards {
     );
   }
 
+  /** Keeps the last runs this page started; older ones are off every window by then. */
+  private readonly bcryptRuns: BcryptRun[] = [];
+
+  addBcryptRun(run: BcryptRun): void {
+    this.bcryptRuns.push(run);
+    if (this.bcryptRuns.length > MAX_BCRYPT_RUNS) this.bcryptRuns.shift();
+    for (const chart of this.charts) if (chart.spec.markColumn) chart.setBcryptRuns(this.bcryptRuns);
+  }
+
   setStallTimes(times: readonly number[]): void {
     for (const chart of this.charts) if (chart.spec.stallMarks) chart.setStallTimes(times);
   }
 
   redraw(store: SampleStore, windowMs: number): void {
-    for (const chart of this.charts) chart.update(store.ring, windowMs);
+    for (const chart of this.charts) {
+      const drawn = chart.update(store.ring, windowMs);
+      const hint = this.hints.get(chart);
+      if (hint) hint.hidden = drawn;
+    }
   }
 
   /** The delivery tiles: the same rows the delivery chart draws, so the two never disagree. */

@@ -7,6 +7,7 @@ import {
   QUEUE_WORKERS,
 } from '../../common/limits';
 import type { QueueStats } from '../../common/snapshot';
+import type { BcryptRun } from '../charts/bcrypt-markers';
 import { fmt, h, numberInput, readNumber } from '../dom';
 import type { PanelContext } from './context';
 
@@ -15,7 +16,11 @@ export class WorkControls {
   private readonly workers = numberInput('workers', QUEUE_WORKERS.default!, QUEUE_WORKERS);
   private workersTouched = false;
 
-  constructor(private readonly ctx: PanelContext) {
+  constructor(
+    private readonly ctx: PanelContext,
+    /** Each finished bcrypt run, for the charts' markers. */
+    onBcryptRun: (run: BcryptRun) => void = () => undefined,
+  ) {
     // Feed
     const rate = numberInput('publish-rate', 10, PUBLISH_RATE_PER_S);
     const setRate = h('button', { class: 'btn small', testid: 'publish-apply' }, 'Set');
@@ -58,6 +63,8 @@ export class WorkControls {
           ctx.api.invoke('runBcrypt', { cost: Number(cost.value), mode }),
         );
         if (!r) return;
+        const end = Date.now();
+        onBcryptRun({ start: end - r.ms, end, mode: r.mode, cost: r.cost });
         total += r.ms;
       }
       result.textContent = `${n}× cost ${cost.value} on the ${mode}: ${fmt(total / n, 0)} ms each`;

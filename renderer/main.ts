@@ -10,7 +10,7 @@ import { CHART_REDRAW_MS } from '../common/limits';
 import type { LoadReport } from '../common/load';
 import { ReportWindows } from '../common/report-windows';
 import type { EngineSnapshot } from '../common/snapshot';
-import { ApiError, openBridge, type Bridge } from './bridge';
+import { ApiError, openBridge, TOKEN_HELP, type Bridge } from './bridge';
 import { h } from './dom';
 import { ChartCards } from './panels/chart-cards';
 import type { PanelContext } from './panels/context';
@@ -36,7 +36,9 @@ function start(): void {
   try {
     bridge = openBridge();
   } catch (err) {
-    app.replaceChildren(h('div', { class: 'fatal' }, err instanceof Error ? err.message : String(err)));
+    app.replaceChildren(
+      h('div', { class: 'fatal', testid: 'fatal' }, err instanceof Error ? err.message : String(err)),
+    );
     return;
   }
   const api = bridge.api;
@@ -177,8 +179,21 @@ function start(): void {
   );
 
   bridge.onStatus((s) => {
+    if (s === 'refused') {
+      app.replaceChildren(h('div', { class: 'fatal', testid: 'fatal' }, TOKEN_HELP));
+      return;
+    }
     status.textContent = s;
     status.className = `status ${s}`;
+    // Figures on screen stop being true the moment the app is gone: grey them and say so.
+    app.classList.toggle('stale', s !== 'connected');
+    if (s === 'disconnected') {
+      notices.show(
+        'error',
+        'Lost the connection to Loopscope (has the process stopped?). The figures shown are stale; reconnecting…',
+        'disconnected',
+      );
+    }
     if (s === 'connected') {
       api.invoke('getInfo', {}).then(ctx.setInfo, (err: unknown) => notices.show('error', String(err)));
     }

@@ -99,3 +99,45 @@ it('with the default dashboard port taken, serve (what npm start runs) takes a f
     blocker.close();
   }
 });
+
+it('the page says what is in force: publish rate, queue capacity; every number field has a label', async () => {
+  const restarted = await startServe();
+  const page = await context!.newPage();
+  try {
+    await page.goto(restarted.dashboardUrl);
+    await waitFor(
+      'the bridge to connect',
+      () => page.getByTestId('bridge-status').textContent(),
+      (t) => t === 'connected',
+    );
+    expect(await page.getByTestId('publish-in-force').textContent()).toBe('not publishing');
+    await page.getByTestId('publish-rate').fill('7');
+    await page.getByTestId('publish-apply').click();
+    await waitFor(
+      'the rate in force',
+      () => page.getByTestId('publish-in-force').textContent(),
+      (t) => t === 'in force: 7 msg/s',
+    );
+    // The default Enqueue fits the queue, and the queue's capacity is on screen.
+    const capacity = await waitFor(
+      'the queue capacity',
+      () => page.getByTestId('jobs-capacity').textContent(),
+      (t) => !!t && /\/ [\d,]+$/.test(t),
+    );
+    const cap = Number(/\/ ([\d,]+)$/.exec(capacity!)![1]!.replace(/,/g, ''));
+    expect(Number(await page.getByTestId('jobs-count').inputValue())).toBeLessThanOrEqual(cap);
+    // Each field either names itself (aria-label) or sits inside a <label>.
+    const fields = page.locator('input, select');
+    const unlabelled: string[] = [];
+    for (let i = 0; i < (await fields.count()); i++) {
+      const field = fields.nth(i);
+      const named = await field.evaluate((el) => !!el.getAttribute('aria-label') || !!el.closest('label'));
+      if (!named) unlabelled.push((await field.getAttribute('data-testid')) ?? 'an unnamed field');
+    }
+    expect(unlabelled).toEqual([]);
+    expect(await page.getByTestId('pause').getAttribute('aria-pressed')).toBe('false');
+  } finally {
+    await page.close();
+    await restarted.stop();
+  }
+});

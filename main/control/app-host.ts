@@ -232,7 +232,13 @@ class Host implements AppHost {
     let refused = engine.metrics.latest().sockets.refusedAccepts;
     let lastRefusalAt = -Infinity;
     const offSnapshots = engine.metrics.subscribe((snapshot) => {
-      this.hub.emit('snapshot', snapshot);
+      // Sent after the I/O already waiting (after a stall of this loop, the generator's reports
+      // queued in the pipe while timers run first) and after those reports: each snapshot reaches
+      // the renderer with every report window received up to its own time.
+      setImmediate(() => {
+        this.forwardReport();
+        this.hub.emit('snapshot', snapshot);
+      });
       // Said once per episode of refusals: when they start after a quiet spell, not every window.
       const now = snapshot.sockets.refusedAccepts;
       const grew = now > refused;

@@ -217,8 +217,8 @@ function start(): void {
   api.on('loadReport', (report) => {
     latestReport = report;
     sinceSnapshot.add(report);
-    readoutsDirty = true;
-    schedule();
+    // Shown with the next snapshot (at most one sample later): the page lays out and paints once
+    // per sample, not once per report as well.
   });
   api.on('notice', (n) => {
     notices.show(n.level, n.message, n.code);

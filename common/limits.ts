@@ -127,6 +127,17 @@ export const ATTACH_SAMPLE_MS = 1_000;
 /** The loop probe: an awaited setImmediate sent this long after the previous one answered. */
 export const ATTACH_PROBE_GAP_MS = 10;
 
+// ---- The dashboard's own cost ----
+
+/** Points per series a chart draws at most: longer windows are reduced to min/max per bucket of rows. */
+export const CHART_MAX_POINTS = 240;
+/** How often a chart window is redrawn at most, by window length: a long window moves a pixel in seconds. */
+export const CHART_REDRAW_MS: readonly { readonly windowMs: number; readonly everyMs: number }[] = [
+  { windowMs: 60_000, everyMs: 0 },
+  { windowMs: 300_000, everyMs: 2_000 },
+  { windowMs: Infinity, everyMs: 5_000 },
+];
+
 // ---- Ports ----
 
 export const PORT = range(0, 65_535);

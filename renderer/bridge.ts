@@ -14,7 +14,13 @@ import type {
 } from '../common/api';
 import { BRIDGE_PATH, type CommandFrame, type ServerFrame } from '../common/bridge-frames';
 
-export type BridgeStatus = 'connecting' | 'connected' | 'disconnected';
+/** 'refused': the bridge never accepted this page (a wrong or stale token: the same page as none). */
+export type BridgeStatus = 'connecting' | 'connected' | 'disconnected' | 'refused';
+
+/** What the page says when it has no token, or one the running app does not accept. */
+export const TOKEN_HELP =
+  'This page needs the address `npm run serve` (or `npm start`) printed, token included. ' +
+  'The token is valid for the life of that process: after a restart, use the new address it printed.';
 
 export class ApiError extends Error {
   constructor(
@@ -52,8 +58,7 @@ export function openBridge(): Bridge {
     };
   }
   const token = new URLSearchParams(location.search).get('token');
-  if (!token)
-    throw new ApiError('no_token', 'This page needs the address `npm run serve` printed, token included.');
+  if (!token) throw new ApiError('no_token', TOKEN_HELP);
   const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${BRIDGE_PATH}?token=${encodeURIComponent(token)}`;
   const socketApi = new SocketApi(url);
   return { kind: 'websocket', api: socketApi, onStatus: (l) => socketApi.onStatus(l) };
@@ -67,6 +72,8 @@ interface Pending {
 /** Reconnects a bounded number of times with a growing delay; commands fail fast while offline. */
 const RECONNECT_DELAYS_MS = [250, 500, 1000, 2000, 4000];
 const MAX_RECONNECTS = 60;
+/** Failed attempts, none ever open, after which the page is taken to be refused. */
+const REFUSED_AFTER = 2;
 
 class SocketApi implements LoopscopeApi {
   private socket: WebSocket | null = null;
@@ -76,6 +83,7 @@ class SocketApi implements LoopscopeApi {
   private readonly statusListeners = new Set<(s: BridgeStatus) => void>();
   private status: BridgeStatus = 'connecting';
   private reconnects = 0;
+  private everOpened = false;
 
   constructor(private readonly url: string) {
     this.connect();
@@ -117,12 +125,19 @@ class SocketApi implements LoopscopeApi {
     this.setStatus('connecting');
     socket.addEventListener('open', () => {
       this.reconnects = 0;
+      this.everOpened = true;
       this.setStatus('connected');
     });
     socket.addEventListener('message', (msg) => this.receive(msg.data));
     socket.addEventListener('close', () => {
       for (const p of this.pending.values()) p.reject(new ApiError('disconnected', 'the app went away'));
       this.pending.clear();
+      // The page was served by this very app, so it is up: a bridge that turns this page away
+      // every time, from the first attempt on, is refusing its token.
+      if (!this.everOpened && this.reconnects >= REFUSED_AFTER) {
+        this.setStatus('refused');
+        return;
+      }
       this.setStatus('disconnected');
       if (this.reconnects < MAX_RECONNECTS) {
         const delay = RECONNECT_DELAYS_MS[Math.min(this.reconnects, RECONNECT_DELAYS_MS.length - 1)];

@@ -6,16 +6,18 @@
  * of clients or messages.
  */
 import type { AppInfo } from '../common/api';
+import { CHART_REDRAW_MS } from '../common/limits';
 import type { LoadReport } from '../common/load';
+import { ReportWindows } from '../common/report-windows';
 import type { EngineSnapshot } from '../common/snapshot';
-import { ApiError, openBridge, type Bridge } from './bridge';
+import { ApiError, openBridge, TOKEN_HELP, type Bridge } from './bridge';
 import { h } from './dom';
 import { ChartCards } from './panels/chart-cards';
 import type { PanelContext } from './panels/context';
 import { download, stamp } from './panels/export';
 import { IntegrityPanel } from './panels/integrity';
 import { LoadControls } from './panels/load-controls';
-import { Notices } from './panels/notices';
+import { humanMessage, Notices } from './panels/notices';
 import { PrimeBox } from './panels/prime-box';
 import { Readouts } from './panels/readouts';
 import { ServerControls } from './panels/server-controls';
@@ -34,7 +36,9 @@ function start(): void {
   try {
     bridge = openBridge();
   } catch (err) {
-    app.replaceChildren(h('div', { class: 'fatal' }, err instanceof Error ? err.message : String(err)));
+    app.replaceChildren(
+      h('div', { class: 'fatal', testid: 'fatal' }, err instanceof Error ? err.message : String(err)),
+    );
     return;
   }
   const api = bridge.api;
@@ -42,9 +46,13 @@ function start(): void {
   let info: AppInfo | null = null;
   let latestSnapshot: EngineSnapshot | null = null;
   let latestReport: LoadReport | null = null;
+  /** Reports received since the last snapshot: each sample row holds all of them, joined. */
+  const sinceSnapshot = new ReportWindows();
   let windowMs = 60_000;
   let paused = false;
   let chartsDirty = false;
+  /** When the charts were last drawn; -Infinity forces the next frame to draw (window change, resume). */
+  let chartsDrawnAt = -Infinity;
   let readoutsDirty = false;
   /** Snapshots received so far; exposed on the readouts for tests that wait for fresh samples. */
   let snapshotCount = 0;
@@ -66,7 +74,7 @@ function start(): void {
         return await task();
       } catch (err) {
         const e = err instanceof ApiError ? err : new ApiError('internal_error', String(err));
-        notices.show('error', `${e.code}: ${e.message}`, e.code);
+        notices.show('error', humanMessage(e.code, e.message), e.code);
         return undefined;
       } finally {
         if (button) button.disabled = false;
@@ -81,23 +89,43 @@ function start(): void {
   for (const minutes of WINDOWS_MIN) {
     const b = h(
       'button',
-      { class: `seg${minutes * 60_000 === windowMs ? ' on' : ''}`, testid: `window-${minutes}m` },
+      {
+        class: `seg${minutes * 60_000 === windowMs ? ' on' : ''}`,
+        testid: `window-${minutes}m`,
+        'aria-pressed': String(minutes * 60_000 === windowMs),
+      },
       `${minutes} min`,
     );
     b.addEventListener('click', () => {
       windowMs = minutes * 60_000;
-      for (const other of windowSelect.children) other.classList.toggle('on', other === b);
+      for (const other of windowSelect.children) {
+        other.classList.toggle('on', other === b);
+        other.setAttribute('aria-pressed', String(other === b));
+      }
       chartsDirty = true;
+      chartsDrawnAt = -Infinity;
+      readoutsDirty = true;
       schedule();
     });
     windowSelect.append(b);
   }
-  const pause = h('button', { class: 'btn', testid: 'pause' }, 'Pause');
+  const pause = h(
+    'button',
+    {
+      class: 'btn',
+      testid: 'pause',
+      'aria-pressed': 'false',
+      title: 'Freezes the charts only: the readouts, tables and the session export keep updating',
+    },
+    'Pause',
+  );
   pause.addEventListener('click', () => {
     paused = !paused;
     pause.textContent = paused ? 'Resume' : 'Pause';
+    pause.setAttribute('aria-pressed', String(paused));
     pause.classList.toggle('on', paused);
     chartsDirty = true;
+    chartsDrawnAt = -Infinity;
     schedule();
   });
   const csv = h('button', { class: 'btn', testid: 'export-csv' }, 'CSV');
@@ -125,7 +153,12 @@ function start(): void {
 
   const readouts = new Readouts();
   const load = new LoadControls(ctx);
-  const work = new WorkControls(ctx);
+  const work = new WorkControls(ctx, (run) => {
+    charts.addBcryptRun(run);
+    chartsDirty = true;
+    chartsDrawnAt = -Infinity;
+    schedule();
+  });
   const prime = new PrimeBox(ctx);
   const server = new ServerControls(ctx);
   const integrity = new IntegrityPanel();
@@ -134,6 +167,8 @@ function start(): void {
 
   app.replaceChildren(
     header,
+    // In the flow under the header: a notice pushes the page down instead of covering a chart.
+    notices.root,
     readouts.root,
     h(
       'div',
@@ -141,12 +176,24 @@ function start(): void {
       h('aside', { class: 'sidebar' }, load.root, work.root, prime.root, server.root),
       h('main', { class: 'grid' }, ...charts.cards, stalls.root, integrity.root),
     ),
-    notices.root,
   );
 
   bridge.onStatus((s) => {
+    if (s === 'refused') {
+      app.replaceChildren(h('div', { class: 'fatal', testid: 'fatal' }, TOKEN_HELP));
+      return;
+    }
     status.textContent = s;
     status.className = `status ${s}`;
+    // Figures on screen stop being true the moment the app is gone: grey them and say so.
+    app.classList.toggle('stale', s !== 'connected');
+    if (s === 'disconnected') {
+      notices.show(
+        'error',
+        'Lost the connection to Loopscope (has the process stopped?). The figures shown are stale; reconnecting…',
+        'disconnected',
+      );
+    }
     if (s === 'connected') {
       api.invoke('getInfo', {}).then(ctx.setInfo, (err: unknown) => notices.show('error', String(err)));
     }
@@ -155,7 +202,8 @@ function start(): void {
   api.on('snapshot', (snapshot) => {
     latestSnapshot = snapshot;
     snapshotCount++;
-    store.add(snapshot, latestReport);
+    // No report since the last snapshot (generator idle or gone): the gauges still hold.
+    store.add(snapshot, sinceSnapshot.take() ?? latestReport);
     if (stalls.update(snapshot.stalls)) charts.setStallTimes(stalls.times());
     chartsDirty = true;
     readoutsDirty = true;
@@ -168,8 +216,9 @@ function start(): void {
   });
   api.on('loadReport', (report) => {
     latestReport = report;
-    readoutsDirty = true;
-    schedule();
+    sinceSnapshot.add(report);
+    // Shown with the next snapshot (at most one sample later): the page lays out and paints once
+    // per sample, not once per report as well.
   });
   api.on('notice', (n) => {
     notices.show(n.level, n.message, n.code);
@@ -181,15 +230,19 @@ function start(): void {
   const frame = (): void => {
     if (readoutsDirty) {
       readoutsDirty = false;
-      readouts.update(latestSnapshot, latestReport);
+      readouts.update(latestSnapshot, latestReport, store, windowMs);
       readouts.root.dataset.snapshots = String(snapshotCount);
       load.update(latestReport);
       work.update(latestSnapshot?.queue ?? null);
       integrity.update(latestReport);
-      charts.updateReport(latestReport);
+      charts.updateReadouts(store, windowMs);
     }
-    if (chartsDirty && !paused) {
+    // A long window is redrawn less often (it moves a pixel in seconds); the next snapshot after
+    // its period draws it, so it is never staler than one period plus one sample.
+    const every = CHART_REDRAW_MS.find((r) => windowMs <= r.windowMs)?.everyMs ?? 0;
+    if (chartsDirty && !paused && performance.now() - chartsDrawnAt >= every) {
       chartsDirty = false;
+      chartsDrawnAt = performance.now();
       charts.redraw(store, windowMs);
     }
   };

@@ -52,6 +52,8 @@ export interface ServeFlags {
   maxSockets: number | undefined;
   /** The browser dashboard's port; null with --no-dashboard. */
   dashboardPort: number | null;
+  /** The default port was taken, not one the user asked for: a taken one is swapped for a free one. */
+  dashboardPortIsDefault: boolean;
   stallMs: number;
   logStalls: boolean;
   /** false with --no-stalls: what the explorer costs is measured against this. */
@@ -101,6 +103,7 @@ export function parseServeFlags(argv: string[]): ServeFlags {
       values['no-dashboard'] === true
         ? null
         : (intFlag(values, 'dashboard-port', PORT) ?? DEFAULT_DASHBOARD_PORT),
+    dashboardPortIsDefault: values['dashboard-port'] === undefined,
     stallMs: intFlag(values, 'stall-ms', STALL_THRESHOLD_MS) ?? STALL_THRESHOLD_MS.default!,
     logStalls: values['log-stalls'] === true,
     stalls: values['no-stalls'] !== true,
@@ -160,7 +163,12 @@ async function start(flags: ServeFlags): Promise<Running> {
       close: () => engine.close(),
     };
   }
-  const mode = await startBrowserMode({ engineOptions, port: flags.dashboardPort });
+  const mode = await startBrowserMode({
+    engineOptions,
+    port: flags.dashboardPort,
+    fallbackToFreePort: flags.dashboardPortIsDefault,
+  });
+  if (mode.fellBack) console.log(`serve: ${mode.fellBack}`);
   if (mode.dashboard) console.log(`dashboard: ${mode.dashboard.url}`);
   else console.error(`serve: no dashboard: ${mode.problem}`);
   // The host owns the engine (and moves it when the dashboard asks for another port).

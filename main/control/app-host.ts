@@ -14,6 +14,7 @@ import type {
 } from '../../common/api';
 import { validateCommand } from '../../common/api-schemas';
 import type { LoadReport } from '../../common/load';
+import { ReportWindows } from '../../common/report-windows';
 import { createEngine, type Engine, type EngineOptions } from '../engine/engine';
 import { hasCode, type LoopscopeError, type NoticeCode } from '../../common/errors';
 import { startLoadGenerator, type LoadController } from '../engine/load/controller';
@@ -29,7 +30,7 @@ export interface AppHostOptions {
   engineOptions?: EngineOptions;
   /** 'eager' forks the load generator now; 'lazy' (default) on the first command that needs it. */
   generator?: 'eager' | 'lazy';
-  /** Load reports arrive every 250 ms; the renderer gets the latest at most this often. */
+  /** Load reports arrive every 250 ms; the renderer gets them, joined, at most this often. */
   reportForwardMs?: number;
   /** When the demo server's port is taken at start, take a free one and say so instead of failing. */
   fallbackToFreePort?: boolean;
@@ -85,7 +86,8 @@ class Host implements AppHost {
   private unsubscribeReports: (() => void) | null = null;
   private externalTarget: string | null = null;
   private latestReport: LoadReport | null = null;
-  private forwardedReport: LoadReport | null = null;
+  /** The windows reported since the last forward: every one reaches the renderer, joined. */
+  private readonly unforwarded = new ReportWindows();
   private lastWarning: string | null = null;
   /** Commands that replace the engine or retarget the generator run one at a time. */
   private serial: Promise<unknown> = Promise.resolve();
@@ -162,6 +164,7 @@ class Host implements AppHost {
         (controller) => {
           const offReport = controller.onReport((report) => {
             this.latestReport = report;
+            this.unforwarded.add(report);
           });
           const offExit = controller.onGeneratorExit((err) => this.generatorDied(starting, err));
           this.unsubscribeReports = () => {
@@ -229,7 +232,13 @@ class Host implements AppHost {
     let refused = engine.metrics.latest().sockets.refusedAccepts;
     let lastRefusalAt = -Infinity;
     const offSnapshots = engine.metrics.subscribe((snapshot) => {
-      this.hub.emit('snapshot', snapshot);
+      // Sent after the I/O already waiting (after a stall of this loop, the generator's reports
+      // queued in the pipe while timers run first) and after those reports: each snapshot reaches
+      // the renderer with every report window received up to its own time.
+      setImmediate(() => {
+        this.forwardReport();
+        this.hub.emit('snapshot', snapshot);
+      });
       // Said once per episode of refusals: when they start after a quiet spell, not every window.
       const now = snapshot.sockets.refusedAccepts;
       const grew = now > refused;
@@ -287,12 +296,13 @@ class Host implements AppHost {
   }
 
   private forwardReport(): void {
-    const report = this.latestReport;
-    if (!report || report === this.forwardedReport) return;
-    this.forwardedReport = report;
+    const report = this.unforwarded.take();
+    if (!report) return;
     this.hub.emit('loadReport', report);
-    // Said once when the generator becomes the bottleneck, not again for every changed figure.
-    const warning = report.generator.warning;
+    // Said once when the generator becomes the bottleneck, not again for every changed figure; and
+    // only while it has clients whose figures it could skew (stopping them all is busy, not a problem).
+    const hasClients = Object.values(report.kinds).some((k) => k.active > 0 || k.pending > 0);
+    const warning = hasClients ? report.generator.warning : null;
     if (warning && this.lastWarning === null) notice(this.hub, 'warn', 'generator_warning', warning);
     this.lastWarning = warning;
   }

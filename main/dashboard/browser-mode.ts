@@ -5,7 +5,7 @@
  */
 import { createAppHost, type AppHost } from '../control/app-host';
 import type { EngineOptions } from '../engine/engine';
-import { isLoopscopeError } from '../../common/errors';
+import { hasCode, isLoopscopeError } from '../../common/errors';
 import { startDashboard, type Dashboard } from './dashboard';
 
 export interface BrowserMode {
@@ -13,12 +13,16 @@ export interface BrowserMode {
   /** null when the dashboard could not start; `problem` says why. */
   readonly dashboard: Dashboard | null;
   readonly problem: string | null;
+  /** Set when the asked port was taken and a free one was used instead: says which. */
+  readonly fellBack: string | null;
   close(): Promise<void>;
 }
 
 export async function startBrowserMode(options: {
   engineOptions: EngineOptions;
   port?: number;
+  /** When the port is taken, take a free one (like the demo server at start) instead of running without. */
+  fallbackToFreePort?: boolean;
 }): Promise<BrowserMode> {
   const host = await createAppHost({
     shell: 'browser',
@@ -27,8 +31,18 @@ export async function startBrowserMode(options: {
   });
   let dashboard: Dashboard | null = null;
   let problem: string | null = null;
+  let fellBack: string | null = null;
   try {
-    dashboard = await startDashboard({ host, ...(options.port !== undefined ? { port: options.port } : {}) });
+    try {
+      dashboard = await startDashboard({
+        host,
+        ...(options.port !== undefined ? { port: options.port } : {}),
+      });
+    } catch (err) {
+      if (!options.fallbackToFreePort || !hasCode(err, 'port_in_use')) throw err;
+      dashboard = await startDashboard({ host, port: 0 });
+      fellBack = `${err.message}; the dashboard took port ${new URL(dashboard.url).port} instead`;
+    }
   } catch (err) {
     if (!isLoopscopeError(err)) {
       await host.close();
@@ -42,6 +56,7 @@ export async function startBrowserMode(options: {
     host,
     dashboard,
     problem,
+    fellBack,
     async close() {
       await dashboard?.close();
       await host.close();

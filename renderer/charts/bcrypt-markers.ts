@@ -1,8 +1,63 @@
-/** bcrypt runs on the event loop, marked on the event-loop chart (see time-markers.ts). */
-import type { Plugin } from 'chart.js';
+/**
+ * bcrypt runs on the latency charts, so a spike is visibly tied to its cause and loop and pool runs
+ * can be compared. A run this dashboard started is a shaded band over its duration, labelled with
+ * mode, cost and ms — a band, not a line, so it never reads as a data series. A loop run started
+ * elsewhere (another tab, curl) is known only from the snapshot's counters: a small tick at the top.
+ */
+import type { Chart, Plugin } from 'chart.js';
 import { THEME } from './setup';
-import { timeMarkers } from './time-markers';
 
-export function bcryptMarkers(times: () => readonly number[]): Plugin<'line'> {
-  return timeMarkers({ id: 'bcryptMarkers', label: 'bcrypt', color: THEME.marker, labelY: 9 }, times);
+export interface BcryptRun {
+  /** Epoch ms when the hash started and ended (as the page saw the reply). */
+  start: number;
+  end: number;
+  mode: 'loop' | 'pool';
+  cost: number;
+}
+
+export function bcryptMarkers(
+  runs: () => readonly BcryptRun[],
+  counted: () => readonly number[],
+): Plugin<'line'> {
+  return {
+    id: 'bcryptMarkers',
+    afterDatasetsDraw(chart: Chart<'line'>) {
+      const x = chart.scales.x;
+      const area = chart.chartArea;
+      if (!x || !area) return;
+      const ctx = chart.ctx;
+      ctx.save();
+      ctx.font = '10px system-ui, sans-serif';
+      ctx.textAlign = 'left';
+      const shown = runs();
+      let lastLabelRight = -Infinity;
+      for (const run of shown) {
+        const left = Math.max(area.left, x.getPixelForValue(run.start));
+        const right = Math.min(area.right, Math.max(x.getPixelForValue(run.end), left + 2));
+        if (right < area.left || left > area.right) continue;
+        const color = run.mode === 'loop' ? THEME.marker : THEME.pool;
+        ctx.fillStyle = `${color}2e`;
+        ctx.fillRect(left, area.top, right - left, area.bottom - area.top);
+        const label = `${run.mode} c${run.cost} · ${Math.round(run.end - run.start)} ms`;
+        if (left > lastLabelRight + 4) {
+          ctx.fillStyle = color;
+          ctx.fillText(label, left + 2, area.top + 9);
+          lastLabelRight = left + 2 + ctx.measureText(label).width;
+        }
+      }
+      // Counted loop runs that no band explains: a small downward tick under the top edge.
+      ctx.fillStyle = THEME.marker;
+      for (const t of counted()) {
+        if (shown.some((r) => t >= r.start - 1500 && t <= r.end + 1500)) continue;
+        const px = x.getPixelForValue(t);
+        if (px < area.left || px > area.right) continue;
+        ctx.beginPath();
+        ctx.moveTo(px - 4, area.top);
+        ctx.lineTo(px + 4, area.top);
+        ctx.lineTo(px, area.top + 6);
+        ctx.fill();
+      }
+      ctx.restore();
+    },
+  };
 }

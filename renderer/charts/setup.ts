@@ -22,6 +22,8 @@ export const THEME = {
   muted: '#7d8aa0',
   grid: 'rgba(125, 138, 160, 0.16)',
   marker: '#ff9f43',
+  /** bcrypt on the worker pool, beside `marker` for bcrypt on the loop. */
+  pool: '#56c2a6',
   stall: '#ff4d6d',
   card: '#141b25',
 };

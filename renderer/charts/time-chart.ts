@@ -3,9 +3,10 @@
  * (at most 15 minutes), so its cost depends on the window, never on how many clients there are.
  */
 import { Chart, Ticks, type ChartDataset, type Plugin, type Scale, type Tick } from 'chart.js';
+import { CHART_MAX_POINTS } from '../../common/limits';
 import type { SampleRing } from '../state/ring-buffer';
 import type { SampleColumn } from '../state/samples';
-import { bcryptMarkers } from './bcrypt-markers';
+import { bcryptMarkers, type BcryptRun } from './bcrypt-markers';
 import { setupCharts, THEME } from './setup';
 import { timeMarkers } from './time-markers';
 
@@ -25,13 +26,18 @@ export interface ChartSpec {
   id: string;
   title: string;
   yTitle: string;
+  /** Units in tooltips, e.g. 'ms'. */
+  yUnit: string;
   y2Title?: string;
+  y2Unit?: string;
+  /** Shown over the chart while its window holds no value: what to do to see something here. */
+  emptyHint?: string;
   y2Max?: number;
   /** Latencies span decades (0.1 ms idle, 1 s stalled): a log axis keeps p50 and a spike both readable. */
   log?: boolean;
   series: SeriesSpec[];
   stacked?: boolean;
-  /** Marks the rows where this column is > 0 (bcrypt on the loop). */
+  /** bcrypt runs: bands for the runs this page started, ticks where this column is > 0 otherwise. */
   markColumn?: SampleColumn;
   /** Marks each stall of the loop where it began (setStallTimes). */
   stallMarks?: boolean;
@@ -39,8 +45,57 @@ export interface ChartSpec {
 
 type Point = { x: number; y: number };
 
+/**
+ * The rows [from, size) of one series as points. Up to `maxPoints` rows are drawn as they are; more
+ * are cut into buckets of consecutive rows, each drawn as its minimum and its maximum in time order
+ * (chart.js's min-max decimation, done here so the arrays are never built at full length): a spike
+ * of one sample survives, and a bucket with no value stays a gap.
+ */
+export function seriesPoints(
+  ring: SampleRing<SampleColumn>,
+  s: SeriesSpec,
+  from: number,
+  maxPoints: number,
+): Point[] {
+  const factor = s.scale ?? 1;
+  const rows = ring.size - from;
+  const value = (i: number): number => {
+    const v = ring.at(s.column, i);
+    return Number.isFinite(v) ? v * factor : Number.NaN;
+  };
+  if (rows <= maxPoints) {
+    const points: Point[] = new Array(rows);
+    for (let i = from; i < ring.size; i++) points[i - from] = { x: ring.at('time', i), y: value(i) };
+    return points;
+  }
+  const per = Math.ceil(rows / Math.floor(maxPoints / 2));
+  const points: Point[] = [];
+  for (let start = from; start < ring.size; start += per) {
+    const stop = Math.min(start + per, ring.size);
+    let lo = -1;
+    let hi = -1;
+    for (let i = start; i < stop; i++) {
+      const v = value(i);
+      if (Number.isNaN(v)) continue;
+      if (lo < 0 || v < value(lo)) lo = i;
+      if (hi < 0 || v > value(hi)) hi = i;
+    }
+    if (lo < 0) {
+      points.push({ x: ring.at('time', start), y: Number.NaN });
+    } else if (lo === hi) {
+      points.push({ x: ring.at('time', lo), y: value(lo) });
+    } else {
+      const [a, b] = lo < hi ? [lo, hi] : [hi, lo];
+      points.push({ x: ring.at('time', a), y: value(a) }, { x: ring.at('time', b), y: value(b) });
+    }
+  }
+  return points;
+}
+
 /** chart.js's own log-axis labels (1, 2, 5 per decade), without a trailing ".0". */
 function logLabel(this: Scale, value: number | string, index: number, ticks: Tick[]): string {
+  // The top tick is always labelled, so the axis says how high it reaches.
+  if (index === ticks.length - 1) return Number(value).toLocaleString('en-US', { maximumFractionDigits: 1 });
   const label = Ticks.formatters.logarithmic.call(this, Number(value), index, ticks);
   return String(label).replace(/\.0$/, '');
 }
@@ -60,6 +115,7 @@ const opaqueBackground: Plugin<'line'> = {
 export class TimeChart {
   readonly chart: Chart<'line', Point[]>;
   private markerTimes: number[] = [];
+  private bcryptRuns: readonly BcryptRun[] = [];
   private stallTimes: readonly number[] = [];
 
   constructor(
@@ -68,7 +124,13 @@ export class TimeChart {
   ) {
     setupCharts();
     const plugins: Plugin<'line'>[] = [opaqueBackground];
-    if (spec.markColumn) plugins.push(bcryptMarkers(() => this.markerTimes));
+    if (spec.markColumn)
+      plugins.push(
+        bcryptMarkers(
+          () => this.bcryptRuns,
+          () => this.markerTimes,
+        ),
+      );
     if (spec.stallMarks) {
       const style = { id: 'stallMarkers', label: 'stall', color: THEME.stall, labelY: 20 };
       plugins.push(timeMarkers(style, () => this.stallTimes));
@@ -84,7 +146,8 @@ export class TimeChart {
       pointHoverRadius: 3,
       fill: s.fill ? (spec.stacked ? 'stack' : 'origin') : false,
       yAxisID: s.axis ?? 'y',
-      tension: 0.15,
+      // Straight segments: curves cost a Bézier per point on every redraw.
+      tension: 0,
       spanGaps: false,
     }));
     this.chart = new Chart<'line', Point[]>(canvas, {
@@ -126,28 +189,34 @@ export class TimeChart {
         },
         plugins: {
           legend: { position: 'bottom', labels: { boxWidth: 10, boxHeight: 2, padding: 10 } },
-          tooltip: { enabled: true },
-          decimation: { enabled: true, algorithm: 'min-max' },
+          tooltip: {
+            enabled: true,
+            callbacks: {
+              label: (item) => {
+                const unit = item.dataset.yAxisID === 'y2' ? (spec.y2Unit ?? '') : spec.yUnit;
+                const y = item.parsed.y;
+                const text =
+                  y === null || !Number.isFinite(y)
+                    ? '—'
+                    : y.toLocaleString('en-US', { maximumFractionDigits: 1 });
+                return ` ${item.dataset.label ?? ''}: ${text} ${unit}`;
+              },
+            },
+          },
         },
       },
     });
   }
 
-  /** Redraws the window [end - windowMs, end] of the ring. */
-  update(ring: SampleRing<SampleColumn>, windowMs: number): void {
-    if (ring.size === 0) return;
+  /** Redraws the window [end - windowMs, end] of the ring; false when the window holds no value at all. */
+  update(ring: SampleRing<SampleColumn>, windowMs: number): boolean {
+    if (ring.size === 0) return false;
     const end = ring.at('time', ring.size - 1);
     const from = ring.lowerBound('time', end - windowMs);
     const datasets = this.chart.data.datasets;
     this.spec.series.forEach((s, d) => {
-      const points: Point[] = new Array(ring.size - from);
-      const factor = s.scale ?? 1;
-      for (let i = from; i < ring.size; i++) {
-        const v = ring.at(s.column, i);
-        points[i - from] = { x: ring.at('time', i), y: Number.isFinite(v) ? v * factor : Number.NaN };
-      }
       const dataset = datasets[d];
-      if (dataset) dataset.data = points;
+      if (dataset) dataset.data = seriesPoints(ring, s, from, CHART_MAX_POINTS);
     });
     if (this.spec.markColumn) {
       this.markerTimes = [];
@@ -161,6 +230,12 @@ export class TimeChart {
       x.max = end;
     }
     this.chart.update('none');
+    return datasets.some((d) => d.data.some((p) => Number.isFinite(p.y) && p.y !== 0));
+  }
+
+  /** The bcrypt runs this page started (bounded by the caller). */
+  setBcryptRuns(runs: readonly BcryptRun[]): void {
+    this.bcryptRuns = runs;
   }
 
   /** Start times of the stalls the dashboard holds (bounded by the Stalls panel's list). */

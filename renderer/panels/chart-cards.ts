@@ -1,24 +1,29 @@
 /**
  * The grid of live charts. Each card has a PNG export; the feed-delivery card also shows the three
- * transports' latest p50/p99 side by side.
+ * transports' p50/p99 side by side, read from the newest sample row (what the chart ends on) with
+ * the worst p99 of the visible window beside it.
  */
-import type { LoadReport } from '../../common/load';
+import type { BcryptRun } from '../charts/bcrypt-markers';
 import { CHART_SPECS } from '../charts/specs';
 import { TimeChart } from '../charts/time-chart';
 import { fmt, h } from '../dom';
-import type { SampleStore } from '../state/samples';
+import type { SampleColumn, SampleStore } from '../state/samples';
 import { downloadDataUrl, stamp } from './export';
+import { windowLabel } from './readouts';
+
+const MAX_BCRYPT_RUNS = 100;
 
 const TRANSPORTS = [
-  ['long-poll', 'Long poll'],
-  ['ws-feed', 'WebSocket'],
-  ['sse', 'SSE'],
-] as const;
+  ['long-poll', 'Long poll', 'delivery_long_poll_p50_ms', 'delivery_long_poll_p99_ms'],
+  ['ws-feed', 'WebSocket', 'delivery_ws_feed_p50_ms', 'delivery_ws_feed_p99_ms'],
+  ['sse', 'SSE', 'delivery_sse_p50_ms', 'delivery_sse_p99_ms'],
+] as const satisfies readonly (readonly [string, string, SampleColumn, SampleColumn])[];
 
 export class ChartCards {
   readonly cards: HTMLElement[] = [];
   readonly charts: TimeChart[] = [];
-  private readonly delivery = new Map<string, HTMLElement>();
+  private readonly hints = new Map<TimeChart, HTMLElement>();
+  private readonly delivery = new Map<string, { value: HTMLElement; worst: HTMLElement }>();
 
   constructor() {
     for (const spec of CHART_SPECS) {
@@ -29,14 +34,20 @@ export class ChartCards {
         'PNG',
       );
       const extra = spec.id === 'delivery' ? this.deliveryTiles() : null;
+      const hint = h(
+        'div',
+        { class: 'chart-hint', testid: `hint-${spec.id}`, hidden: true },
+        spec.emptyHint ?? '',
+      );
       const card = h(
         'section',
         { class: 'card', testid: `chart-${spec.id}` },
         h('header', {}, h('h3', {}, spec.title), png),
         extra,
-        h('div', { class: 'chart-box' }, canvas),
+        h('div', { class: 'chart-box' }, canvas, hint),
       );
       const chart = new TimeChart(spec, canvas);
+      if (spec.emptyHint) this.hints.set(chart, hint);
       png.addEventListener('click', () =>
         downloadDataUrl(`loopscope-${spec.id}-${stamp()}.png`, chart.toPng()),
       );
@@ -50,11 +61,21 @@ export class ChartCards {
       'div',
       { class: 'side-by-side' },
       ...TRANSPORTS.map(([kind, label]) => {
-        const value = h('span', { testid: `delivery-${kind}` }, '—');
-        this.delivery.set(kind, value);
-        return h('div', { class: `transport ${kind}` }, h('div', { class: 'muted' }, label), value);
+        const value = h('span', { testid: `delivery-${kind}`, title: 'p50 / p99, newest sample' }, '—');
+        const worst = h('div', { class: 'muted small', testid: `delivery-${kind}-worst` }, '');
+        this.delivery.set(kind, { value, worst });
+        return h('div', { class: `transport ${kind}` }, h('div', { class: 'muted' }, label), value, worst);
       }),
     );
+  }
+
+  /** Keeps the last runs this page started; older ones are off every window by then. */
+  private readonly bcryptRuns: BcryptRun[] = [];
+
+  addBcryptRun(run: BcryptRun): void {
+    this.bcryptRuns.push(run);
+    if (this.bcryptRuns.length > MAX_BCRYPT_RUNS) this.bcryptRuns.shift();
+    for (const chart of this.charts) if (chart.spec.markColumn) chart.setBcryptRuns(this.bcryptRuns);
   }
 
   setStallTimes(times: readonly number[]): void {
@@ -62,15 +83,24 @@ export class ChartCards {
   }
 
   redraw(store: SampleStore, windowMs: number): void {
-    for (const chart of this.charts) chart.update(store.ring, windowMs);
+    for (const chart of this.charts) {
+      const drawn = chart.update(store.ring, windowMs);
+      const hint = this.hints.get(chart);
+      if (hint) hint.hidden = drawn;
+    }
   }
 
-  updateReport(report: LoadReport | null): void {
-    if (!report) return;
-    for (const [kind] of TRANSPORTS) {
-      const d = report.kinds[kind]?.delivery;
+  /** The delivery tiles: the same rows the delivery chart draws, so the two never disagree. */
+  updateReadouts(store: SampleStore, windowMs: number): void {
+    for (const [kind, , p50Column, p99Column] of TRANSPORTS) {
       const el = this.delivery.get(kind);
-      if (el) el.textContent = d && d.count > 0 ? `${fmt(d.p50Ms, 1)} / ${fmt(d.p99Ms, 1)} ms` : '—';
+      if (!el) continue;
+      const p50 = store.latest(p50Column);
+      const p99 = store.latest(p99Column);
+      el.value.textContent = Number.isFinite(p99) ? `${fmt(p50, 1)} / ${fmt(p99, 1)} ms` : '—';
+      const worst = store.worst(p99Column, windowMs);
+      el.worst.textContent = Number.isFinite(worst) ? `worst p99 ${fmt(worst, 1)} ms` : '';
+      el.worst.title = `The worst p99 over the visible ${windowLabel(windowMs)}`;
     }
   }
 }

@@ -34,6 +34,7 @@ export class LoadControls {
     const body = h('tbody');
     for (const kind of CLIENT_KINDS) {
       const count = numberInput(`spawn-count-${kind}`, DEFAULT_COUNT[kind], { ...CLIENT_COUNT, min: 1 });
+      count.setAttribute('aria-label', `${KIND_LABELS[kind]}: how many to spawn or stop`);
       const spawn = h('button', { class: 'btn primary small', testid: `spawn-${kind}` }, 'Spawn');
       const stop = h('button', { class: 'btn small', testid: `stop-${kind}` }, 'Stop');
       spawn.addEventListener('click', () =>

@@ -35,6 +35,8 @@ export class PrimeBox {
       check.disabled = true;
       answer.className = 'prime-answer';
       answer.textContent = '…';
+      // The hover text belongs to the answer it explains: gone with it.
+      answer.removeAttribute('title');
       try {
         const reply = await this.ask(input.value);
         if (reply.error) {
@@ -53,6 +55,12 @@ export class PrimeBox {
       }
     };
     check.addEventListener('click', () => void ask());
+    input.addEventListener('input', () => {
+      // An answer for another number no longer answers what is in the field.
+      answer.textContent = '';
+      answer.className = 'prime-answer';
+      answer.removeAttribute('title');
+    });
     input.addEventListener('keydown', (e) => {
       if (e.key === 'Enter') void ask();
     });

@@ -1,40 +1,82 @@
 /**
  * The headline numbers across the top: the latest snapshot and load report, refreshed once per
  * frame at most. Each value carries a stable data-testid for the end-to-end tests.
+ *
+ * Beside each current value, the worst of the visible window (the rows the charts draw), so a
+ * spike a few seconds ago is still on screen after the figure has calmed. Client figures are read
+ * from the same rows as the charts, so a readout and its chart always agree.
  */
 import type { LoadReport } from '../../common/load';
 import type { EngineSnapshot } from '../../common/snapshot';
 import { fmt, h } from '../dom';
+import type { SampleColumn, SampleStore } from '../state/samples';
 
 interface Tile {
   root: HTMLElement;
   value: HTMLElement;
+  worst: HTMLElement;
   detail: HTMLElement;
 }
 
-function tile(testid: string, label: string, unit: string): Tile {
+function tile(testid: string, label: string, unit: string, hint: string): Tile {
   const value = h('span', { class: 'kpi-value', testid }, '—');
+  const worst = h('span', { class: 'kpi-worst', testid: `${testid}-worst` }, '');
   const detail = h('div', { class: 'kpi-detail', testid: `${testid}-detail` }, '');
   const root = h(
     'div',
-    { class: 'kpi' },
+    { class: 'kpi', title: hint },
     h('div', { class: 'kpi-label' }, label),
-    h('div', { class: 'kpi-main' }, value, h('span', { class: 'kpi-unit' }, unit)),
+    h('div', { class: 'kpi-main' }, value, h('span', { class: 'kpi-unit' }, unit), worst),
     detail,
   );
-  return { root, value, detail };
+  return { root, value, worst, detail };
+}
+
+/** "1 min", "15 min": the window the charts show. */
+export function windowLabel(windowMs: number): string {
+  return `${Math.round(windowMs / 60_000)} min`;
 }
 
 export class Readouts {
   readonly root: HTMLElement;
-  private readonly conn = tile('conn-total', 'Connections', 'open');
-  private readonly p99 = tile('loop-p99', 'Event-loop delay p99', 'ms');
-  private readonly util = tile('loop-util', 'Loop utilization', '%');
-  private readonly queue = tile('queue-depth', 'Queue depth', 'jobs');
-  private readonly msgs = tile('throughput', 'WebSocket msgs', '/s');
-  private readonly rtt = tile('rtt-p99', 'Client RTT p99', 'ms');
-  private readonly integrity = tile('integrity-total', 'Integrity issues', '');
-  private readonly gen = tile('generator-cpu', 'Load generator CPU', '%');
+  private readonly conn = tile('conn-total', 'Connections', 'open', 'Open connections on the demo server');
+  private readonly p99 = tile(
+    'loop-p99',
+    'Event-loop delay p99',
+    'ms',
+    'Server event-loop delay, last sample',
+  );
+  private readonly util = tile(
+    'loop-util',
+    'Loop utilization',
+    '%',
+    'Share of time the server loop was busy',
+  );
+  private readonly queue = tile('queue-depth', 'Queue depth', 'jobs', 'Jobs waiting in the queue');
+  private readonly msgs = tile(
+    'throughput',
+    'WebSocket msgs',
+    '/s',
+    'WebSocket messages in + out per second',
+  );
+  private readonly rtt = tile(
+    'rtt-p99',
+    'Client RTT p99',
+    'ms',
+    'Round trip the simulated clients measured (worst kind), from when each request was due',
+  );
+  private readonly integrity = tile(
+    'integrity-total',
+    'Integrity issues',
+    '',
+    'Wrong answers, missing, duplicated, out-of-order and expired feed messages since the start',
+  );
+  private readonly gen = tile(
+    'generator-cpu',
+    'Load generator CPU',
+    '%',
+    'CPU of the load generator process',
+  );
 
   constructor() {
     this.root = h(
@@ -46,27 +88,37 @@ export class Readouts {
     );
   }
 
-  update(s: EngineSnapshot | null, r: LoadReport | null): void {
+  update(s: EngineSnapshot | null, r: LoadReport | null, store: SampleStore, windowMs: number): void {
+    const span = windowLabel(windowMs);
+    const worst = (t: Tile, column: SampleColumn, digits = 0, scale = 1, word = 'worst'): void => {
+      const v = store.worst(column, windowMs) * scale;
+      t.worst.textContent = Number.isFinite(v) ? `${word} ${fmt(v, digits)}` : '';
+      t.worst.title = `The ${word} over the visible ${span}`;
+    };
     if (s) {
       const c = s.connections;
       this.conn.value.textContent = fmt(c.wsPrime + c.wsFeed + c.sse + c.longPoll + c.http);
+      worst(this.conn, 'conn_total', 0, 1, 'peak');
       this.conn.detail.textContent = `prime ${fmt(c.wsPrime)} · feed ${fmt(c.wsFeed)} · sse ${fmt(c.sse)} · poll ${fmt(c.longPoll)} · http ${fmt(c.http)}`;
       this.p99.value.textContent = fmt(s.eventLoop.p99Ms, 1);
+      worst(this.p99, 'loop_p99_ms', 1);
       this.p99.detail.textContent = `p50 ${fmt(s.eventLoop.p50Ms, 1)} · max ${fmt(s.eventLoop.maxMs, 1)}`;
       this.p99.root.classList.toggle('hot', s.eventLoop.p99Ms >= 50);
       this.util.value.textContent = fmt(s.eventLoop.utilization * 100, 0);
+      worst(this.util, 'loop_utilization', 0, 100);
       this.util.detail.textContent = `server CPU ${fmt(s.cpu.percent, 0)}% · RSS ${fmt(s.memory.rssBytes / 2 ** 20)} MB`;
       this.queue.value.textContent = fmt(s.queue.depth);
+      worst(this.queue, 'queue_depth');
       this.queue.detail.textContent = `busy ${fmt(s.queue.busy)}/${fmt(s.queue.workers)} · done ${fmt(s.rates.jobsDonePerS)}/s`;
       this.msgs.value.textContent = fmt(s.rates.wsInPerS + s.rates.wsOutPerS);
+      worst(this.msgs, 'ws_out_per_s', 0, 1, 'peak out');
       this.msgs.detail.textContent = `in ${fmt(s.rates.wsInPerS)} · out ${fmt(s.rates.wsOutPerS)} · http ${fmt(s.rates.httpPerS)}/s`;
     }
     if (r) {
       const kinds = Object.values(r.kinds);
-      const measured = kinds.filter((k) => k.rtt.count > 0);
-      this.rtt.value.textContent = measured.length
-        ? fmt(Math.max(...measured.map((k) => k.rtt.p99Ms)), 1)
-        : '—';
+      // The newest sample row: the same figure the Client round trip chart ends on.
+      this.rtt.value.textContent = fmt(store.latest('rtt_p99_ms'), 1);
+      worst(this.rtt, 'rtt_p99_ms', 1);
       this.rtt.detail.textContent = `${fmt(kinds.reduce((t, k) => t + k.active, 0))} simulated clients`;
       const issues = kinds.reduce(
         (t, k) =>
@@ -84,9 +136,15 @@ export class Readouts {
       this.integrity.root.classList.toggle('good', issues === 0);
       this.integrity.root.classList.toggle('bad', issues > 0);
       this.gen.value.textContent = fmt(r.generator.cpuPercent, 0);
+      worst(this.gen, 'generator_cpu_percent');
       this.gen.detail.textContent =
         r.generator.warning ?? `loop p99 ${fmt(r.generator.eventLoopP99Ms, 1)} ms`;
+      this.gen.detail.title = this.gen.detail.textContent;
       this.gen.root.classList.toggle('warn', r.generator.warning !== null);
+    }
+    for (const t of [this.conn, this.p99, this.util, this.queue, this.msgs, this.rtt, this.gen]) {
+      // Truncated details can still be read whole on hover.
+      t.detail.title = t.detail.textContent;
     }
   }
 }

@@ -7,6 +7,7 @@ import {
   QUEUE_WORKERS,
 } from '../../common/limits';
 import type { QueueStats } from '../../common/snapshot';
+import type { BcryptRun } from '../charts/bcrypt-markers';
 import { fmt, h, numberInput, readNumber } from '../dom';
 import type { PanelContext } from './context';
 
@@ -14,19 +15,35 @@ export class WorkControls {
   readonly root: HTMLElement;
   private readonly workers = numberInput('workers', QUEUE_WORKERS.default!, QUEUE_WORKERS);
   private workersTouched = false;
+  private readonly capacity = h(
+    'span',
+    { class: 'muted', testid: 'jobs-capacity', title: 'Jobs the queue holds; more are rejected (503)' },
+    '',
+  );
 
-  constructor(private readonly ctx: PanelContext) {
+  constructor(
+    private readonly ctx: PanelContext,
+    /** Each finished bcrypt run, for the charts' markers. */
+    onBcryptRun: (run: BcryptRun) => void = () => undefined,
+  ) {
     // Feed
     const rate = numberInput('publish-rate', 10, PUBLISH_RATE_PER_S);
+    rate.setAttribute('aria-label', 'Publish rate, messages per second');
     const setRate = h('button', { class: 'btn small', testid: 'publish-apply' }, 'Set');
-    setRate.addEventListener('click', () =>
-      ctx.act(setRate, () => ctx.api.invoke('load', { type: 'publishRate', perS: readNumber(rate) || 0 })),
-    );
+    // What the generator is doing now, apart from what is typed in the field (nothing until Set).
+    const inForce = h('span', { class: 'muted', testid: 'publish-in-force' }, 'not publishing');
+    setRate.addEventListener('click', async () => {
+      const perS = readNumber(rate) || 0;
+      const r = await ctx.act(setRate, () => ctx.api.invoke('load', { type: 'publishRate', perS }));
+      if (r) inForce.textContent = perS > 0 ? `in force: ${fmt(perS)} msg/s` : 'not publishing';
+    });
 
     // Jobs
     // The default fits an empty queue, so a first Enqueue is all accepted.
     const jobCount = numberInput('jobs-count', QUEUE_CAPACITY / 2, JOB_COUNT);
+    jobCount.setAttribute('aria-label', 'Jobs to enqueue');
     const workMs = numberInput('jobs-work-ms', 50, JOB_WORK_MS);
+    workMs.setAttribute('aria-label', 'Work per job, ms');
     const enqueue = h('button', { class: 'btn small', testid: 'jobs-enqueue' }, 'Enqueue');
     const jobResult = h('span', { class: 'muted', testid: 'jobs-result' }, '');
     enqueue.addEventListener('click', async () => {
@@ -58,6 +75,8 @@ export class WorkControls {
           ctx.api.invoke('runBcrypt', { cost: Number(cost.value), mode }),
         );
         if (!r) return;
+        const end = Date.now();
+        onBcryptRun({ start: end - r.ms, end, mode: r.mode, cost: r.cost });
         total += r.ms;
       }
       result.textContent = `${n}× cost ${cost.value} on the ${mode}: ${fmt(total / n, 0)} ms each`;
@@ -71,10 +90,10 @@ export class WorkControls {
       'section',
       { class: 'panel', 'aria-label': 'Server work' },
       h('h2', {}, 'Feed'),
-      h('div', { class: 'row' }, h('label', {}, 'Publish ', rate, ' msg/s'), setRate),
+      h('div', { class: 'row' }, h('label', {}, 'Publish ', rate, ' msg/s'), setRate, inForce),
       h('h2', {}, 'Job queue'),
       h('div', { class: 'row' }, h('label', {}, jobCount, ' jobs × ', workMs, ' ms'), enqueue),
-      h('div', { class: 'row' }, jobResult),
+      h('div', { class: 'row' }, this.capacity, jobResult),
       h('div', { class: 'row' }, h('label', {}, 'Workers ', this.workers), setWorkers),
       h('h2', {}, 'bcrypt'),
       h('div', { class: 'row' }, h('label', {}, 'Cost ', cost), h('label', {}, '× ', runs), onLoop, onPool),
@@ -83,6 +102,7 @@ export class WorkControls {
   }
 
   update(queue: QueueStats | null): void {
+    if (queue) this.capacity.textContent = `queue ${fmt(queue.depth)} / ${fmt(queue.capacity)}`;
     if (queue && !this.workersTouched && document.activeElement !== this.workers) {
       this.workers.value = String(queue.workers);
     }

@@ -46,7 +46,10 @@ async function waitFor(cond: () => boolean, what: string, ms = 30_000): Promise<
   }
 }
 
-async function startProcess(args: string[], ready: RegExp): Promise<{ proc: ChildProcess; match: RegExpExecArray }> {
+async function startProcess(
+  args: string[],
+  ready: RegExp,
+): Promise<{ proc: ChildProcess; match: RegExpExecArray }> {
   const proc = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] });
   children.push(proc);
   let out = '';
@@ -56,10 +59,14 @@ async function startProcess(args: string[], ready: RegExp): Promise<{ proc: Chil
 }
 
 function startAttach(pid: number): { proc: ChildProcess; events: AttachEvent[] } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'main/cli/index.ts', 'attach', '--pid', String(pid), '--json'], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const proc = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'main/cli/index.ts', 'attach', '--pid', String(pid), '--json'],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   children.push(proc);
   const events: AttachEvent[] = [];
   let buf = '';
@@ -96,7 +103,10 @@ function percentile(xs: number[], p: number): number {
 }
 
 async function naming(): Promise<void> {
-  const { proc: target, match } = await startProcess(['test/fixtures/attach-target/server.mjs'], /listening (\d+)/);
+  const { proc: target, match } = await startProcess(
+    ['test/fixtures/attach-target/server.mjs'],
+    /listening (\d+)/,
+  );
   const base = `http://127.0.0.1:${match[1]}`;
   const a = startAttach(target.pid!);
   await waitFor(() => a.events.some((e) => e.type === 'attached'), 'attached');
@@ -126,7 +136,8 @@ async function naming(): Promise<void> {
     }
     const s = stallOf()!;
     const c = culpritFrame(s);
-    if (process.env.BENCH_VERBOSE) console.log(fn, s.stackFrom, JSON.stringify(c), s.durationMs, s.detectedAfterMs);
+    if (process.env.BENCH_VERBOSE)
+      console.log(fn, s.stackFrom, JSON.stringify(c), s.durationMs, s.detectedAfterMs);
     results.push({
       fn,
       named: c?.functionName === fn && c.url.endsWith(`/attach-target/${file}`) && c.lineNumber > 0,
@@ -140,7 +151,9 @@ async function naming(): Promise<void> {
   target.kill();
   const detections = results.flatMap((r) => (r.detectedAfterMs === null ? [] : [r.detectedAfterMs]));
   const named = results.filter((r) => r.named).length;
-  console.log(`naming: ${named}/${results.length} blocks of 200–400 ms named by function and file:line (${((100 * named) / results.length).toFixed(1)} %)`);
+  console.log(
+    `naming: ${named}/${results.length} blocks of 200–400 ms named by function and file:line (${((100 * named) / results.length).toFixed(1)} %)`,
+  );
   for (const fn of ['spinEsm', 'spinCjs', 'hashNative']) {
     const of = results.filter((r) => r.fn === fn);
     console.log(`  ${fn}: ${of.filter((r) => r.named).length}/${of.length}`);

@@ -193,7 +193,7 @@ describe('load CLI', () => {
         '--processes',
         'auto',
         '--duration',
-        '1',
+        '3',
         '--json',
       ],
       400,
@@ -201,6 +201,10 @@ describe('load CLI', () => {
     expect(res.code).toBe(0);
     const doc = JSON.parse(res.stdout) as JsonDoc;
     expect(doc.report.generator.processes).toBe(2);
-    expect(doc.report.kinds['ws-prime'].active).toBe(500);
+    // Every client is there, connected or (on a busy machine) still connecting, and none failed.
+    const ws = doc.report.kinds['ws-prime'];
+    expect(ws.active + ws.pending).toBe(500);
+    expect(ws.failures).toEqual({});
+    expect(ws.active).toBeGreaterThan(0);
   });
 });

@@ -134,7 +134,10 @@ async function overhead(): Promise<string[]> {
   ];
 }
 
-const rows = [...(await detection()), ...(process.argv.includes('--no-overhead') ? [] : await overhead())];
+const rows = [
+  ...(process.argv.includes('--overhead-only') ? [] : await detection()),
+  ...(process.argv.includes('--no-overhead') ? [] : await overhead()),
+];
 process.stdout.write(
   [
     `### stalls (${new Date().toISOString().slice(0, 10)}, Node ${process.versions.node}${quick ? ', quick' : ''})`,

@@ -10,10 +10,12 @@ export const WATCH_POLL_MS = 5;
 /**
  * V8's CPU profiler runs all the time at this sampling interval (µs). It must already be running
  * when a stall begins: a `Profiler.start` sent on detection is served only when JavaScript runs,
- * so it would miss a native call (bcrypt's hashSync) entirely. 10 ms costs nothing measurable
- * (bench/RESULTS.md, "stalls") and still gives 20 samples to a 200 ms stall.
+ * so it would miss a native call (bcrypt's hashSync) entirely. Measured on a quiet machine
+ * (bench/RESULTS.md, "stalls"): at 10 ms it cost 15 % server CPU per hello reply; at 50 ms the
+ * difference is inside the noise, and a 200 ms stall still gets about 4 samples — enough to name
+ * it (50 of 50 stalls, native and JavaScript, named right).
  */
-export const PROFILE_INTERVAL_US = 10_000;
+export const PROFILE_INTERVAL_US = 50_000;
 /** Without a stall the profile is restarted this often, so what it buffers stays small (ms). */
 export const PROFILE_ROTATE_MS = 10_000;
 

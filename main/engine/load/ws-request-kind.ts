@@ -1,0 +1,136 @@
+/**
+ * What the WebSocket request kinds (ws-prime, ws-echo) share: each client sends a message every
+ * intervalMs (0 = hold the connection idle), from one schedule for the whole kind, corked per
+ * socket for the tick; replies come back in send order, so each connection keeps a FIFO of what it
+ * waits for. Round trip runs from the moment a send was due, so a stalled server or generator
+ * cannot hide the stall; sends due while the kind was still connecting are not measured.
+ * A kind says only what to send and whether a reply is right.
+ */
+import type { ClientKind, KindOptions } from '../../../common/load';
+import { ConnectionPool } from './connection-pool';
+import { DueQueue } from './due-queue';
+import type { Target } from './target';
+import { WsConnection } from './ws-connection';
+
+/** Unanswered messages per connection before the client skips sends (counted as skipped_backlog). */
+const MAX_OUTSTANDING = 1000;
+/** Sends per timer callback before yielding to I/O. */
+const MAX_SENDS_PER_TICK = 5000;
+
+interface Waiting<E> {
+  due: number;
+  expected: E;
+  /** False for a send made while the kind was still connecting: not a round trip worth reporting. */
+  measured: boolean;
+}
+
+export class WsRequestClient<E> extends WsConnection {
+  readonly waiting: Waiting<E>[] = [];
+  corked = false;
+  /** Messages this client has sent. */
+  sent = 0;
+}
+
+export abstract class WsRequestKind<E> extends ConnectionPool<WsRequestClient<E>> {
+  protected intervalMs = 1000;
+  private readonly schedule = new DueQueue<WsRequestClient<E>>();
+  private sendTimer: NodeJS.Timeout | null = null;
+
+  constructor(kind: ClientKind, target: Target, connectTimeoutMs: number) {
+    super(kind, target, connectTimeoutMs);
+  }
+
+  /** The URL a new client connects to. */
+  protected abstract url(): string;
+  /** The next message of `c`, and what its reply must match. */
+  protected abstract message(c: WsRequestClient<E>, due: number): { text: string; expected: E };
+  /** Whether a reply (null: a binary frame) is the right one. */
+  protected abstract isRight(text: string | null, expected: E): boolean;
+
+  configure(options: KindOptions): void {
+    if (options.intervalMs === undefined) return;
+    const wasIdle = this.intervalMs === 0;
+    this.intervalMs = options.intervalMs;
+    // Going idle drops every pending send, so a later restart cannot schedule a client twice.
+    if (this.intervalMs === 0) this.schedule.clear();
+    if (wasIdle && this.intervalMs > 0) {
+      for (const c of this.open) this.enqueue(c);
+      this.arm();
+    }
+  }
+
+  protected connect(localAddress: string | undefined): WsRequestClient<E> {
+    const client: WsRequestClient<E> = new WsRequestClient<E>(this.url(), localAddress, {
+      opened: () => this.opened(client),
+      ended: (cause) => this.ended(client, cause),
+      message: (data, isBinary) => this.reply(client, isBinary ? null : data.toString()),
+    });
+    return client;
+  }
+
+  protected override onOpened(c: WsRequestClient<E>): void {
+    if (this.intervalMs === 0) return;
+    this.enqueue(c);
+    this.arm();
+  }
+
+  private enqueue(c: WsRequestClient<E>): void {
+    // A random phase spreads the clients' sends evenly over the interval.
+    this.schedule.push(performance.now() + Math.random() * this.intervalMs, c);
+  }
+
+  private arm(): void {
+    if (this.sendTimer !== null) return;
+    const next = this.schedule.peekDue();
+    if (next === undefined) return;
+    this.sendTimer = setTimeout(() => this.sendDue(), Math.max(0, next - performance.now()));
+  }
+
+  private sendDue(): void {
+    this.sendTimer = null;
+    const now = performance.now();
+    // Corked for the whole tick: what one socket gets in this tick leaves in one write, not one
+    // writev per message.
+    const corked: WsRequestClient<E>[] = [];
+    for (let sent = 0; sent < MAX_SENDS_PER_TICK;) {
+      const entry = this.schedule.popDue(now);
+      if (!entry) break;
+      const c = entry.item;
+      if (c.state !== 'open' || this.isStopping(c) || this.intervalMs === 0) continue;
+      this.schedule.push(entry.due + this.intervalMs, c);
+      if (c.waiting.length >= MAX_OUTSTANDING) {
+        this.stats.fail('skipped_backlog');
+        continue;
+      }
+      const { text, expected } = this.message(c, entry.due);
+      c.waiting.push({ due: entry.due, expected, measured: this.measures(entry.due) });
+      if (!c.corked) {
+        c.corked = true;
+        c.socket()?.cork();
+        corked.push(c);
+      }
+      c.ws.send(text);
+      c.sent++;
+      this.stats.sent++;
+      sent++;
+    }
+    for (const c of corked) {
+      c.corked = false;
+      c.socket()?.uncork();
+    }
+    this.arm();
+  }
+
+  private reply(c: WsRequestClient<E>, text: string | null): void {
+    const stats = this.stats;
+    const waited = c.waiting.shift();
+    if (!waited) {
+      // A reply to nothing that was sent is as wrong as a wrong reply.
+      stats.integrity.wrong++;
+      return;
+    }
+    stats.received++;
+    if (waited.measured) stats.recordRtt(performance.now() - waited.due);
+    if (!this.isRight(text, waited.expected)) stats.integrity.wrong++;
+  }
+}

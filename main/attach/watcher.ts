@@ -38,7 +38,9 @@ import {
   mapFrame,
   mapHot,
   NATIVE,
+  pausedStack,
   sameFunction,
+  type PausedStack,
   type ProfileFunction,
 } from '../engine/stalls/profile';
 import { ScriptCatalog } from '../engine/stalls/scripts';
@@ -81,16 +83,10 @@ export interface AttachOptions {
   onEvent(event: AttachEvent): void;
 }
 
-interface Pause {
-  atUs: number;
-  frames: ProfileFunction[];
-  positions: Array<{ scriptId: string; lineNumber: number; columnNumber: number }>;
-}
-
 interface OpenStall {
   startUs: number;
   detectedUs: number;
-  pause: Pause | null;
+  pause: PausedStack | null;
 }
 
 interface RemoteValue<T> {
@@ -324,20 +320,7 @@ export class Attachment {
     this.disarmPause();
     const open = this.open;
     if (!open || open.pause) return;
-    open.pause = {
-      atUs,
-      frames: p.callFrames.map((cf) => ({
-        functionName: cf.functionName || '(anonymous)',
-        scriptId: cf.functionLocation?.scriptId ?? cf.location.scriptId,
-        lineNumber: cf.functionLocation?.lineNumber ?? -1,
-        columnNumber: cf.functionLocation?.columnNumber ?? -1,
-      })),
-      positions: p.callFrames.map((cf) => ({
-        scriptId: cf.location.scriptId,
-        lineNumber: cf.location.lineNumber,
-        columnNumber: cf.location.columnNumber ?? 0,
-      })),
-    };
+    open.pause = pausedStack(p.callFrames, atUs);
   }
 
   /**

@@ -6,9 +6,9 @@
  * process.hrtime() / 1000 on Linux and macOS, which is what the heartbeat records; the window needs no
  * conversion.
  */
-import type { Profiler } from 'node:inspector';
+import type { Debugger, Profiler } from 'node:inspector';
 import type { HotEntry, StallFrame } from '../../../common/stalls';
-import type { ScriptCatalog } from './scripts';
+import type { ScriptCatalog, V8Position } from './scripts';
 
 /** V8's bookkeeping nodes: not code that ran. (garbage collector) is kept: a GC pause is a stall. */
 const META = new Set(['(root)', '(program)', '(idle)']);
@@ -104,5 +104,31 @@ export function mapHot(catalog: ScriptCatalog, entry: ProfileFunction & { selfMs
     url: frame.url,
     lineNumber: frame.lineNumber,
     selfMs: entry.selfMs,
+  };
+}
+
+/** A stack caught by Debugger.pause: innermost first, with where each frame was when it paused. */
+export interface PausedStack {
+  atUs: number;
+  /** The functions, positioned at their start (as profile samples are). */
+  frames: ProfileFunction[];
+  /** Where each frame was, in the code V8 ran. */
+  positions: V8Position[];
+}
+
+export function pausedStack(callFrames: Debugger.CallFrame[], atUs: number): PausedStack {
+  return {
+    atUs,
+    frames: callFrames.map((cf) => ({
+      functionName: cf.functionName || '(anonymous)',
+      scriptId: cf.functionLocation?.scriptId ?? cf.location.scriptId,
+      lineNumber: cf.functionLocation?.lineNumber ?? -1,
+      columnNumber: cf.functionLocation?.columnNumber ?? -1,
+    })),
+    positions: callFrames.map((cf) => ({
+      scriptId: cf.location.scriptId,
+      lineNumber: cf.location.lineNumber,
+      columnNumber: cf.location.columnNumber ?? 0,
+    })),
   };
 }

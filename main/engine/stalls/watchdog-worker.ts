@@ -18,22 +18,24 @@ import { isProjectFrame, type Stall } from '../../../common/stalls';
 import { nowUs, SharedHeartbeat } from './heartbeat';
 import { PAUSE_PROMPT_MS, PROFILE_INTERVAL_US, PROFILE_ROTATE_MS, WATCH_POLL_MS } from './limits';
 import type { FromWatchdog, ToWatchdog, WatchdogData } from './messages';
-import { analyseWindow, mapFrame, mapHot, NATIVE, sameFunction, type ProfileFunction } from './profile';
+import {
+  analyseWindow,
+  mapFrame,
+  mapHot,
+  NATIVE,
+  pausedStack,
+  sameFunction,
+  type PausedStack,
+  type ProfileFunction,
+} from './profile';
 import { ScriptCatalog } from './scripts';
-
-interface Pause {
-  atUs: number;
-  /** Innermost first; positions in the code V8 ran. */
-  frames: ProfileFunction[];
-  positions: Array<{ scriptId: string; lineNumber: number; columnNumber: number }>;
-}
 
 interface OpenStall {
   /** The last heartbeat before the loop blocked. */
   startUs: number;
   detectedUs: number;
   pauseAskedUs: number;
-  pause: Pause | null;
+  pause: PausedStack | null;
   endUs?: number;
 }
 
@@ -80,20 +82,7 @@ session.on('Debugger.paused', ({ params }: { params: Debugger.PausedEventDataTyp
   // Whoever asked, the loop must run on: resume first, look afterwards.
   void post('Debugger.resume').catch(() => undefined);
   if (!open || open.pause) return;
-  open.pause = {
-    atUs,
-    frames: params.callFrames.map((cf) => ({
-      functionName: cf.functionName || '(anonymous)',
-      scriptId: cf.functionLocation?.scriptId ?? cf.location.scriptId,
-      lineNumber: cf.functionLocation?.lineNumber ?? -1,
-      columnNumber: cf.functionLocation?.columnNumber ?? -1,
-    })),
-    positions: params.callFrames.map((cf) => ({
-      scriptId: cf.location.scriptId,
-      lineNumber: cf.location.lineNumber,
-      columnNumber: cf.location.columnNumber ?? 0,
-    })),
-  };
+  open.pause = pausedStack(params.callFrames, atUs);
 });
 
 function restartProfile(): Promise<Profiler.Profile> {

@@ -55,6 +55,25 @@ interface Sink {
   stopped: boolean;
 }
 
+/** What a follower shows of its sink; `end` cuts whatever connection it holds. */
+function followerOf(sink: Sink, end: () => void = () => {}): Follower {
+  return {
+    get seqs() {
+      return sink.seqs;
+    },
+    get data() {
+      return sink.data;
+    },
+    get resumes() {
+      return sink.resumes;
+    },
+    stop() {
+      sink.stopped = true;
+      end();
+    },
+  };
+}
+
 const RETRY_MS = 50;
 /** A connect (WebSocket handshake, SSE headers) that takes longer is dropped and retried. */
 const CONNECT_TIMEOUT_MS = 3000;
@@ -89,22 +108,11 @@ export function followWs(base: string, start: number): Follower & { opened: Prom
     });
   };
   connect();
-  return {
-    opened,
-    get seqs() {
-      return sink.seqs;
-    },
-    get data() {
-      return sink.data;
-    },
-    get resumes() {
-      return sink.resumes;
-    },
-    stop() {
-      sink.stopped = true;
-      ws?.terminate();
-    },
-  };
+  // Object.assign onto the follower keeps its getters live (a spread would copy their values).
+  return Object.assign(
+    followerOf(sink, () => ws?.terminate()),
+    { opened },
+  );
 }
 
 export function followSse(base: string, start: number): Follower & { opened: Promise<void> } {
@@ -154,22 +162,10 @@ export function followSse(base: string, start: number): Follower & { opened: Pro
     req.end();
   };
   connect();
-  return {
-    opened,
-    get seqs() {
-      return sink.seqs;
-    },
-    get data() {
-      return sink.data;
-    },
-    get resumes() {
-      return sink.resumes;
-    },
-    stop() {
-      sink.stopped = true;
-      destroy();
-    },
-  };
+  return Object.assign(
+    followerOf(sink, () => destroy()),
+    { opened },
+  );
 }
 
 /** Long-polls with the cursor it was given, each poll on a fresh connection (any process). */
@@ -192,20 +188,7 @@ export function followPoll(base: string, start: number): Follower {
       }
     }
   })();
-  return {
-    get seqs() {
-      return sink.seqs;
-    },
-    get data() {
-      return sink.data;
-    },
-    get resumes() {
-      return sink.resumes;
-    },
-    stop() {
-      sink.stopped = true;
-    },
-  };
+  return followerOf(sink);
 }
 
 /** seqs from..to, each once, in order. */

@@ -97,21 +97,23 @@ describe('generic client kinds', () => {
   });
 
   test('ws-echo: the same bytes back are right, with a round trip; other bytes are wrong', async () => {
-    const good = await runLoadCli([
-      '--target',
-      base,
-      '--ws-echo',
-      '10',
-      '--ws-echo-path',
-      '/echo',
-      '--ws-echo-interval',
-      '50',
-      '--duration',
-      '2',
-      '--json',
-      '--max-wrong',
-      '0',
-    ]);
+    const echoRun = (clients: number, path: string) =>
+      runLoadCli([
+        '--target',
+        base,
+        '--ws-echo',
+        String(clients),
+        '--ws-echo-path',
+        path,
+        '--ws-echo-interval',
+        '50',
+        '--duration',
+        '2',
+        '--json',
+        '--max-wrong',
+        '0',
+      ]);
+    const good = await echoRun(10, '/echo');
     const doc = JSON.parse(good.stdout) as JsonDoc;
     expect(good.code).toBe(0);
     const echo = doc.report.kinds['ws-echo'];
@@ -119,21 +121,7 @@ describe('generic client kinds', () => {
     expect(echo.integrity.wrong).toBe(0);
     expect(echo.rtt.count).toBeGreaterThan(0);
 
-    const liar = await runLoadCli([
-      '--target',
-      base,
-      '--ws-echo',
-      '5',
-      '--ws-echo-path',
-      '/liar',
-      '--ws-echo-interval',
-      '50',
-      '--duration',
-      '2',
-      '--json',
-      '--max-wrong',
-      '0',
-    ]);
+    const liar = await echoRun(5, '/liar');
     const lied = JSON.parse(liar.stdout) as JsonDoc;
     expect(liar.code).toBe(1);
     expect(lied.report.kinds['ws-echo'].integrity.wrong).toBeGreaterThan(0);

@@ -75,6 +75,8 @@ describe('the dashboard shows what the clients felt (Chromium, serve as a child 
       'a first delivery',
       () => page.getByTestId('delivery-sse').textContent(),
       (t) => !!t && t !== '—',
+      // 800 clients and a publisher starting while other test files share the two cores.
+      30_000,
     );
     await waitFor(
       'a calm loop',

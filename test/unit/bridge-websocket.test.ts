@@ -77,8 +77,11 @@ class Client {
     return client;
   }
 
-  /** Waits (bounded) for the first frame that matches, consuming it. */
-  async next<T extends ServerFrame>(match: (f: ServerFrame) => f is T, timeoutMs = 5000): Promise<T> {
+  /**
+   * Waits (bounded) for the first frame that matches, consuming it. Generous: a command may fork the
+   * load generator, which takes seconds on a loaded two-core machine.
+   */
+  async next<T extends ServerFrame>(match: (f: ServerFrame) => f is T, timeoutMs = 20_000): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const i = this.frames.findIndex(match);

@@ -292,7 +292,7 @@ describe('bridge: the typed API', () => {
     const [code] = await Promise.race([
       closed,
       new Promise<never>((_, reject) =>
-        setTimeout(() => reject(new Error(`not closed; ${replies} of ${frames} replies read`)), 10_000),
+        setTimeout(() => reject(new Error(`not closed; ${replies} of ${frames} replies read`)), 30_000),
       ),
     ]);
     expect(code).toBe(1013);

@@ -130,6 +130,7 @@ export async function createClusterEngine(
     },
     stalls,
     ownStats: () => ({ ...(current ?? combine()!), stalls: stalls.summary() }),
+    ownMetrics: async () => (await fetch(`${url}/metrics`)).text(),
     killWorker() {
       const killed = handle.killWorker();
       if (!killed) throw new LoopscopeError('not_ready', 'no server worker is running to kill');

@@ -8,6 +8,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { EngineSnapshot } from '../../../common/snapshot';
 import type { Stall } from '../../../common/stalls';
 import { entryPoint } from '../entry-points';
+import { mergeMetrics } from './merge-metrics';
 import { startRedisServer, type RedisServer } from './redis-server';
 import type { WorkerStats } from './aggregate';
 import {
@@ -20,6 +21,8 @@ import {
 
 /** How often the primary relays every process's latest /stats to all of them. */
 const RELAY_MS = 500;
+/** How long a scrape waits for every serving process's metrics (a stalled loop answers late). */
+const METRICS_GATHER_MS = 3_000;
 /** Processes that die before they are ready, in a row, before the primary stops starting more. */
 const MAX_START_FAILURES = 3;
 
@@ -90,6 +93,14 @@ export async function startCluster(opts: {
         if (active.get(id) === worker) opts.onSnapshot?.(id, worker.process.pid!, message.snapshot);
       } else if (message.type === 'loopscope:stall') {
         opts.onStall?.(message.stall);
+      } else if (message.type === 'loopscope:metrics-request') {
+        const reqId = message.reqId;
+        void gatherMetrics().then((text) => {
+          if (worker.isConnected())
+            worker.send({ type: 'loopscope:metrics', reqId, text } satisfies PrimaryMessage, () => {});
+        });
+      } else if (message.type === 'loopscope:metrics-text') {
+        renders.get(message.reqId)?.(id, message.text);
       } else if (message.type === 'loopscope:ready') {
         ready = true;
         startFailures = 0;
@@ -139,6 +150,30 @@ export async function startCluster(opts: {
       fork('spare');
     });
     return id;
+  };
+  /** Scrapes in flight: each serving process's text is handed to the scrape that asked, by id. */
+  const renders = new Map<number, (id: number, text: string) => void>();
+  let nextRender = 1;
+  /** Every serving process's /metrics, labelled; a process that does not answer in time is left out. */
+  const gatherMetrics = (): Promise<string> => {
+    const reqId = nextRender++;
+    const asked = [...active.entries()].filter(([, w]) => w.isConnected());
+    const parts: { id: number; text: string }[] = [];
+    return new Promise<string>((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        renders.delete(reqId);
+        resolve(mergeMetrics(parts.filter((p) => p.text !== '')));
+      };
+      const timer = setTimeout(finish, METRICS_GATHER_MS);
+      renders.set(reqId, (id, text) => {
+        parts.push({ id, text });
+        if (parts.length === asked.length) finish();
+      });
+      for (const [, w] of asked)
+        w.send({ type: 'loopscope:metrics-render', reqId } satisfies PrimaryMessage, () => {});
+      if (asked.length === 0) finish();
+    });
   };
   for (let i = 0; i < opts.workers; i++) fork('active');
   fork('spare');

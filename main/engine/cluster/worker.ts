@@ -41,14 +41,22 @@ export type WorkerMessage =
   | { type: 'loopscope:listening'; url: string }
   | { type: 'loopscope:stats'; stats: WorkerStats }
   | { type: 'loopscope:snapshot'; snapshot: EngineSnapshot }
-  | { type: 'loopscope:stall'; stall: Stall };
+  | { type: 'loopscope:stall'; stall: Stall }
+  /** This process was scraped: the primary gathers every process's text for it. */
+  | { type: 'loopscope:metrics-request'; reqId: number }
+  | { type: 'loopscope:metrics-text'; reqId: number; text: string };
 
 /** What the primary sends a worker. */
 export type PrimaryMessage =
   | { type: 'loopscope:peers'; peers: WorkerStats[] }
   | { type: 'loopscope:promote' }
   | { type: 'loopscope:sample-ms'; ms: number }
-  | { type: 'loopscope:stall-ms'; ms: number };
+  | { type: 'loopscope:stall-ms'; ms: number }
+  | { type: 'loopscope:metrics-render'; reqId: number }
+  | { type: 'loopscope:metrics'; reqId: number; text: string };
+
+/** How long a scraped process waits for the primary to gather every process's /metrics. */
+const METRICS_WAIT_MS = 5_000;
 
 /** Runs until the primary stops it (SIGTERM) or goes away; resolves with the exit code. */
 export async function runWorker(config: WorkerConfig): Promise<number> {
@@ -76,6 +84,9 @@ export async function runWorker(config: WorkerConfig): Promise<number> {
     process.once('disconnect', stop);
   });
   let peers: WorkerStats[] = [];
+  /** Scrapes of this process waiting for the primary's merged /metrics, by request id. */
+  const scrapes = new Map<number, (text: string) => void>();
+  let nextScrape = 1;
   let engine: Engine | null = null;
   // Settings that arrive while the engine is still starting apply once it runs.
   let sampleMs = config.engine.sampleMs;
@@ -86,6 +97,15 @@ export async function runWorker(config: WorkerConfig): Promise<number> {
     else if (message.type === 'loopscope:sample-ms') {
       sampleMs = message.ms;
       engine?.metrics.setIntervalMs(message.ms);
+    } else if (message.type === 'loopscope:metrics-render') {
+      const reqId = message.reqId;
+      void (engine?.ownMetrics() ?? Promise.resolve('')).then(
+        (text) => send({ type: 'loopscope:metrics-text', reqId, text }),
+        () => send({ type: 'loopscope:metrics-text', reqId, text: '' }),
+      );
+    } else if (message.type === 'loopscope:metrics') {
+      scrapes.get(message.reqId)?.(message.text);
+      scrapes.delete(message.reqId);
     } else if (message.type === 'loopscope:stall-ms') {
       stallMs = message.ms;
       if (engine && stallMs !== null) engine.stalls.thresholdMs = message.ms;
@@ -113,6 +133,20 @@ export async function runWorker(config: WorkerConfig): Promise<number> {
       redis: config.redis,
       processName: `worker ${config.id}`,
       listenAfter,
+      // Every process's metrics, gathered by the primary; this process's own if the primary is slow.
+      metricsView: () =>
+        new Promise<string>((resolve) => {
+          const reqId = nextScrape++;
+          const timer = setTimeout(() => {
+            scrapes.delete(reqId);
+            void engine!.ownMetrics().then(resolve, () => resolve(''));
+          }, METRICS_WAIT_MS);
+          scrapes.set(reqId, (text) => {
+            clearTimeout(timer);
+            resolve(text);
+          });
+          send({ type: 'loopscope:metrics-request', reqId });
+        }),
       statsView: (own) =>
         combineStats({ id: config.id, pid: process.pid, stats: own as ProcessStats }, peers),
     });

@@ -20,18 +20,24 @@ import { failureCount, kindOf } from './scenarios/scenario';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const STARTUP_MS = 120_000;
-const CONNECT_MS = 300_000;
+const CONNECT_MS = 420_000;
 
 const { values } = parseArgs({
   options: {
     total: { type: 'string', default: '30000' },
     'hold-s': { type: 'string', default: '30' },
     processes: { type: 'string', default: '3' },
+    /** Connections opened per second: all at once overflows the listen backlog (SYN retries, timeouts). */
+    'ramp-per-s': { type: 'string', default: '200' },
+    /** node:cluster's scheduling: rr (the primary accepts and hands each socket over) or none (the kernel). */
+    sched: { type: 'string', default: 'rr' },
   },
 });
 const TOTAL = Number(values.total);
 const HOLD_S = Number(values['hold-s']);
 const PROCESSES = Number(values.processes);
+const RAMP = Number(values['ramp-per-s']);
+const SCHED = values.sched === 'none' ? 'none' : 'rr';
 
 /** pid → parent pid and VmRSS (bytes) of every process. */
 function processes(): Map<number, { ppid: number; rss: number }> {
@@ -75,7 +81,11 @@ async function startServe(args: string[]): Promise<{ proc: ChildProcess; url: st
   const proc = spawn(
     process.execPath,
     ['--import', 'tsx', 'main/cli/index.ts', 'serve', '--no-dashboard', '--port', '0', ...args],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, NODE_CLUSTER_SCHED_POLICY: SCHED },
+    },
   );
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
@@ -113,10 +123,16 @@ try {
   await sleep(3000); // the workers settle after start-up
   const rssBefore = treeRss(serverPid);
   console.error(
-    `serve --workers 2 on ${url}; tree RSS ${(rssBefore / 2 ** 20).toFixed(0)} MB; load ${loadavg()}`,
+    `serve --workers 2 (sched ${SCHED}) on ${url}; tree RSS ${(rssBefore / 2 ** 20).toFixed(0)} MB; load ${loadavg()}`,
   );
   const started = performance.now();
-  await g.command({ type: 'spawn', kind: 'ws-prime', count: TOTAL, rampPerS: 0, options: { intervalMs: 0 } });
+  await g.command({
+    type: 'spawn',
+    kind: 'ws-prime',
+    count: TOTAL,
+    rampPerS: RAMP,
+    options: { intervalMs: 0 },
+  });
   const deadline = Date.now() + CONNECT_MS;
   for (;;) {
     const t = totals(g);
@@ -135,7 +151,7 @@ try {
   const perWorker = await workers(url);
   const rssAfter = treeRss(serverPid);
   const end = totals(g);
-  const kb = (rssAfter - rssBefore) / TOTAL / 1024;
+  const kb = (rssAfter - rssBefore) / Math.max(1, end.active) / 1024;
   const split = perWorker.map((w) => `worker ${w.id}: ${w.connections.wsPrime}`).join(', ');
   console.log('| figure | value |');
   console.log('| --- | --- |');
@@ -147,6 +163,8 @@ try {
   console.log(`| per worker (/stats.workers) | ${split} |`);
   console.log(`| server KB per connection (RSS of serve's tree) | ${kb.toFixed(2)} |`);
   console.log(`| generator processes | ${PROCESSES} |`);
+  console.log(`| node:cluster scheduling | ${SCHED} |`);
+  console.log(`| generator ramp | ${RAMP}/s |`);
   console.log(`| load average (1/5/15 min) at the end | ${loadavg()} |`);
 } finally {
   await g.close();

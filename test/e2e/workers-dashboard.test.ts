@@ -9,7 +9,15 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { alive, launchChromium, requireChromium, startServe, waitFor, type ServeProcess } from './harness';
+import {
+  alive,
+  launchChromium,
+  readoutNumber,
+  requireChromium,
+  startServe,
+  waitFor,
+  type ServeProcess,
+} from './harness';
 
 let serve: ServeProcess | null = null;
 let context: BrowserContext | null = null;
@@ -138,7 +146,19 @@ describe('Workers control and Kill a worker (Chromium, serve as a child process)
     expect(pids).toContain(Number(named!.replace('worker ', '')));
   }, 60_000);
 
-  it('Kill a worker: the primary replaces it, and the page shows the new process', async () => {
+  it('Kill a worker: the primary replaces it, the page shows the new process, and followers lose nothing', async () => {
+    // Followers on both transports that push (spread over both processes), and a publish rate.
+    for (const kind of ['ws-feed', 'sse']) {
+      await page.getByTestId(`spawn-count-${kind}`).fill('10');
+      await page.getByTestId(`spawn-${kind}`).click();
+    }
+    await page.getByTestId('publish-rate').fill('20');
+    await page.getByTestId('publish-apply').click();
+    const active = async () =>
+      readoutNumber(await page.getByTestId('active-ws-feed').textContent()) +
+      readoutNumber(await page.getByTestId('active-sse').textContent());
+    await waitFor('20 followers', active, (n) => n === 20, 30_000);
+
     const before = await tiles();
     await page.getByTestId('kill-worker').click();
     const after = await waitFor(
@@ -154,7 +174,16 @@ describe('Workers control and Kill a worker (Chromium, serve as a child process)
     expect(await page.getByTestId('chart-process-loop').getAttribute('data-lines')).toBe('2');
     // The server still answers on its port.
     expect((await fetch(serve!.serverUrl)).status).toBe(200);
-  }, 60_000);
+    // The killed process's followers reconnected and resumed from their cursor: nothing missing,
+    // doubled or out of order, while publishing went on.
+    await waitFor('the followers back', active, (n) => n === 20, 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    for (const counter of ['missing', 'duplicated', 'outOfOrder', 'expiredLost'])
+      expect(await page.getByTestId(`integrity-${counter}`).textContent(), counter).toBe('0');
+    await page.getByTestId('publish-rate').fill('0');
+    await page.getByTestId('publish-apply').click();
+    await page.getByTestId('stop-all').click();
+  }, 120_000);
 
   it('Workers = 1 goes back to one process: the per-process charts hide', async () => {
     const workers = (await tiles()).map((t) => t.pid);

@@ -204,3 +204,26 @@ describe('Workers control and Kill a worker (Chromium, serve as a child process)
     expect((await fetch(serve!.serverUrl)).status).toBe(200);
   }, 90_000);
 });
+
+describe('serve --workers 2 serves the dashboard too (Chromium)', () => {
+  it('the page opens on two processes: two tiles, two lines, Workers shows 2', async () => {
+    const started = await startServe(['--workers', '2']);
+    const browser = await launchChromium();
+    try {
+      const tab = browser.pages()[0] ?? (await browser.newPage());
+      await tab.goto(started.dashboardUrl);
+      const count = await waitFor(
+        'two process tiles',
+        () => tab.getByTestId('process-tiles').locator('[data-testid^="process-"]').count(),
+        (n) => n === 2,
+        60_000,
+      );
+      expect(count).toBe(2);
+      expect(await tab.getByTestId('chart-process-loop').getAttribute('data-lines')).toBe('2');
+      expect(await tab.getByTestId('server-workers').inputValue()).toBe('2');
+    } finally {
+      await browser.close();
+      expect(await started.stop()).toBe(0);
+    }
+  }, 120_000);
+});

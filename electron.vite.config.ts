@@ -17,6 +17,7 @@ export default defineConfig({
           'load-generator': resolve(root, 'main/engine/load/child.ts'),
           'bcrypt-worker': resolve(root, 'main/engine/bcrypt/worker.ts'),
           'stall-watchdog': resolve(root, 'main/engine/stalls/watchdog-worker.ts'),
+          'server-worker': resolve(root, 'main/engine/cluster/worker-entry.ts'),
         },
         // Keep shared chunks in the same folder as the entries so relative lookups hold.
         output: { entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },

@@ -13,6 +13,7 @@ import {
   PORT,
   QUEUE_WORKERS,
   SAMPLE_INTERVAL_MS,
+  SERVER_WORKERS,
   STALL_THRESHOLD_MS,
 } from './limits';
 import { intIn } from './zod-ranges';
@@ -20,6 +21,9 @@ import { intIn } from './zod-ranges';
 export const commandSchemas = {
   getInfo: z.object({}).strict(),
   setServerPort: z.object({ port: intIn(PORT) }).strict(),
+  // The app host narrows the top to this machine's cores (the renderer cannot know them).
+  setServerWorkers: z.object({ count: intIn(SERVER_WORKERS) }).strict(),
+  killServerWorker: z.object({}).strict(),
   setTarget: z.object({ url: z.string().url().nullable() }).strict(),
   load: loadCommandSchema,
   enqueueJobs: z.object({ count: intIn(JOB_COUNT), workMs: intIn(JOB_WORK_MS) }).strict(),

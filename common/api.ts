@@ -21,12 +21,23 @@ export interface AppInfo {
   /** 'electron' inside the desktop app, 'browser' for the dashboard served by `serve`. */
   shell: 'electron' | 'browser';
   sampleIntervalMs: number;
+  /** PROTOCOL.md §10: server processes behind the demo server's port (1: the app's own process). */
+  serverWorkers: number;
+  /** The Workers control's top: this machine's cores. */
+  maxServerWorkers: number;
 }
 
 export const COMMAND_NAMES = [
   'getInfo',
   /** Restart the demo server on another port (0 picks a free one). */
   'setServerPort',
+  /**
+   * Restart the demo server as `count` processes on the same port (1 … cores), sharing a private
+   * redis-server when count > 1 (PROTOCOL.md §10).
+   */
+  'setServerWorkers',
+  /** SIGKILL one server process (with 2 or more); the primary replaces it. */
+  'killServerWorker',
   /** Point simulated clients at another server; null goes back to the demo server. */
   'setTarget',
   'load',
@@ -42,6 +53,8 @@ export type CommandName = (typeof COMMAND_NAMES)[number];
 export interface CommandReplies {
   getInfo: AppInfo;
   setServerPort: AppInfo;
+  setServerWorkers: AppInfo;
+  killServerWorker: { id: number; pid: number };
   setTarget: AppInfo;
   load: { ok: true };
   enqueueJobs: { accepted: number; rejected: number; depth: number };

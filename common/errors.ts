@@ -108,6 +108,8 @@ export const NOTICE_CODES = [
   'generator_restarted',
   'generator_warning',
   'fd_limit',
+  /** The demo server restarted with another number of processes, or could not (PROTOCOL.md §10). */
+  'server_workers',
 ] as const;
 export type NoticeCode = (typeof NOTICE_CODES)[number];
 

@@ -75,6 +75,18 @@ export interface BcryptWindowStats {
   poolRuns: number;
 }
 
+/** One server process's own figures, when several serve behind one port (PROTOCOL.md §10). */
+export interface ProcessFigures {
+  /** The worker id (kept for the process's life; a replacement gets a new one). */
+  id: number;
+  pid: number;
+  connections: ConnectionCounts;
+  openSockets: number;
+  eventLoop: EventLoopStats;
+  cpu: { percent: number };
+  rssBytes: number;
+}
+
 export interface EngineSnapshot {
   /** Wall-clock time of the sample, ms since the epoch. */
   time: number;
@@ -92,4 +104,9 @@ export interface EngineSnapshot {
   cpu: { percent: number };
   /** PROTOCOL.md §9 totals plus the stalls new since the previous snapshot (capped); absent where no one watches. */
   stalls?: StallWindow;
+  /**
+   * PROTOCOL.md §10: one entry per server process, by id, when several run (the figures above are
+   * then summed over them, event-loop ones from the worst); absent for a single process.
+   */
+  processes?: ProcessFigures[];
 }

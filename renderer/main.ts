@@ -204,6 +204,7 @@ function start(): void {
     snapshotCount++;
     // No report since the last snapshot (generator idle or gone): the gauges still hold.
     store.add(snapshot, sinceSnapshot.take() ?? latestReport);
+    charts.showProcesses(store.processes.labels(), snapshot.processes ?? []);
     if (stalls.update(snapshot.stalls)) charts.setStallTimes(stalls.times());
     chartsDirty = true;
     readoutsDirty = true;
@@ -223,7 +224,7 @@ function start(): void {
   api.on('notice', (n) => {
     notices.show(n.level, n.message, n.code);
     // Another tab (or the app itself) may have moved the server; the prime box must follow it.
-    if (n.code === 'server_moved')
+    if (n.code === 'server_moved' || n.code === 'server_workers')
       api.invoke('getInfo', {}).then(ctx.setInfo, (err: unknown) => notices.show('error', String(err)));
   });
 

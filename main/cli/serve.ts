@@ -3,10 +3,7 @@
  * [--no-stalls] [--workers N|auto] [--redis URL]`: the demo server, headless.
  * Prints one line with the real URL, runs until SIGINT/SIGTERM, then closes gracefully and exits 0.
  */
-import cluster from 'node:cluster';
 import os from 'node:os';
-import { relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { hasCode, LoopscopeError } from '../../common/errors';
 import {
   DEFAULT_DASHBOARD_PORT,
@@ -17,18 +14,15 @@ import {
   SERVER_WORKERS,
   STALL_THRESHOLD_MS,
 } from '../../common/limits';
-import { combineStats, type ProcessStats } from '../engine/cluster/aggregate';
-import {
-  startCluster,
-  WORKER_ENV,
-  type PrimaryMessage,
-  type WorkerConfig,
-  type WorkerMessage,
-} from '../engine/cluster/primary';
-import { culpritFrame, type Stall } from '../../common/stalls';
+import { startCluster } from '../engine/cluster/primary';
+import type { WorkerEngineOptions } from '../engine/cluster/worker';
+import type { Stall } from '../../common/stalls';
+import { stallLine } from '../engine/stalls/stall-line';
 import { startBrowserMode } from '../dashboard/browser-mode';
 import { createEngine, type EngineOptions } from '../engine/engine';
 import { intFlag, parseFlags } from './flags';
+
+export { stallLine };
 
 export const SERVE_USAGE =
   `usage: npm run serve -- [--port N (0..65535, default ${DEFAULT_SERVER_PORT}; 0 picks a free port)] ` +
@@ -38,7 +32,7 @@ export const SERVE_USAGE =
   `[--dashboard-port N (default ${DEFAULT_DASHBOARD_PORT}; 0 picks a free port)] [--no-dashboard] ` +
   `[--stall-ms N (stall threshold, ${STALL_THRESHOLD_MS.min}..${STALL_THRESHOLD_MS.max}, default ${STALL_THRESHOLD_MS.default})] ` +
   '[--log-stalls (one line per stall on stdout)] [--no-stalls (no stall explorer)] ' +
-  `[--workers N|auto (${SERVER_WORKERS.min}..${SERVER_WORKERS.max} server processes on one port; auto: one per core; no dashboard)] ` +
+  `[--workers N|auto (${SERVER_WORKERS.min}..${SERVER_WORKERS.max} server processes on one port; auto: one per core)] ` +
   '[--redis URL (share the feed and job queue through this Redis: redis://host:port or a socket path; ' +
   'with --workers and no --redis, a private redis-server is started)]';
 
@@ -110,19 +104,6 @@ export function parseServeFlags(argv: string[]): ServeFlags {
   };
 }
 
-/** `function file:line` with the file relative to where serve runs, for a terminal. */
-export function stallLine(stall: Stall): string {
-  const frame = culpritFrame(stall);
-  let where = '(no frame)';
-  if (frame) {
-    const file = frame.url.startsWith('file:')
-      ? relative(process.cwd(), fileURLToPath(frame.url))
-      : frame.url;
-    where = file ? `${frame.functionName} ${file}:${frame.lineNumber}` : frame.functionName;
-  }
-  return `stall ${stall.durationMs.toFixed(1)} ms: ${where} (stack from ${stall.stackFrom})`;
-}
-
 function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
@@ -153,8 +134,8 @@ async function start(flags: ServeFlags): Promise<Running> {
     stalls: flags.stalls ? { thresholdMs: flags.stallMs } : false,
     redis: flags.redis,
   };
-  if (flags.workers !== null) return startWorkers(flags);
-  if (flags.dashboardPort === null || flags.redis !== undefined) {
+  if (flags.workers !== null && flags.dashboardPort === null) return startWorkers(flags);
+  if (flags.dashboardPort === null || (flags.redis !== undefined && flags.workers === null)) {
     // The dashboard hosts its own in-memory engine: with --redis the headless server runs alone.
     const engine = await createEngine(engineOptions);
     return {
@@ -165,6 +146,7 @@ async function start(flags: ServeFlags): Promise<Running> {
   }
   const mode = await startBrowserMode({
     engineOptions,
+    serverWorkers: flags.workers ?? 1,
     port: flags.dashboardPort,
     fallbackToFreePort: flags.dashboardPortIsDefault,
   });
@@ -181,9 +163,19 @@ async function start(flags: ServeFlags): Promise<Running> {
 
 /** `--workers N`: this process is the primary; the server processes rerun `serve` as workers. */
 async function startWorkers(flags: ServeFlags): Promise<Running> {
+  const engine: WorkerEngineOptions = {
+    host: flags.host,
+    port: flags.port,
+    sampleMs: flags.sampleMs,
+    sampler: flags.sampler,
+    maxSockets: flags.maxSockets,
+    stallMs: flags.stalls ? flags.stallMs : null,
+    logStalls: flags.logStalls,
+  };
   const handle = await startCluster({
     workers: flags.workers!,
     redis: flags.redis,
+    engine,
     log: (line) => console.error(`serve: ${line}`),
   });
   console.log(`shared state: redis ${flags.redis ? flags.redis : `(private) ${handle.redis}`}`);
@@ -192,88 +184,6 @@ async function startWorkers(flags: ServeFlags): Promise<Running> {
     onStall: () => {}, // each worker logs its own stalls
     close: () => handle.stop(),
   };
-}
-
-/** One of the processes behind `--workers N`: an engine on the shared port and Redis. */
-async function runWorker(flags: ServeFlags, config: WorkerConfig): Promise<number> {
-  // Ctrl-C reaches every process of the group: the primary decides when workers stop (SIGTERM).
-  process.on('SIGINT', () => {});
-  let started = false;
-  let withdrawn = false;
-  let promote: () => void = () => {};
-  let withdraw: (err: Error) => void = () => {};
-  const promoted = new Promise<void>((resolve, reject) => {
-    promote = resolve;
-    withdraw = reject;
-  });
-  promoted.catch(() => {}); // createEngine sees it, and closes what it built
-  const stopped = new Promise<void>((resolve) => {
-    const stop = () => {
-      if (started) resolve();
-      // A spare stopped before its turn: its engine unwinds (stall watch, Redis) and it exits.
-      else if (config.spare) {
-        withdrawn = true;
-        withdraw(new Error('stopped before it was promoted'));
-      } else process.exit(0);
-    };
-    process.once('SIGTERM', stop);
-    process.once('disconnect', stop);
-  });
-  let peers: { id: number; pid: number; stats: ProcessStats }[] = [];
-  process.on('message', (message: PrimaryMessage) => {
-    if (message.type === 'loopscope:peers') peers = message.peers;
-    else if (message.type === 'loopscope:promote') promote();
-  });
-  const send = (message: WorkerMessage) => {
-    if (process.connected) process.send!(message, undefined, {}, () => {});
-  };
-  // A spare says when it is ready (engine built, waiting to listen), then waits for its turn.
-  const listenAfter = config.spare
-    ? async () => {
-        send({ type: 'loopscope:ready' });
-        await promoted;
-      }
-    : undefined;
-  let engine: Awaited<ReturnType<typeof createEngine>>;
-  try {
-    engine = await createEngine({
-      host: flags.host,
-      port: flags.port,
-      sampleIntervalMs: flags.sampleMs,
-      sampler: flags.sampler,
-      maxSockets: flags.maxSockets,
-      stalls: flags.stalls ? { thresholdMs: flags.stallMs } : false,
-      redis: config.redis,
-      processName: `worker ${config.id}`,
-      listenAfter,
-      statsView: (own) =>
-        combineStats({ id: config.id, pid: process.pid, stats: own as ProcessStats }, peers),
-    });
-  } catch (err) {
-    if (withdrawn) return leaveCluster();
-    throw err;
-  }
-  started = true;
-  const report = () =>
-    send({
-      type: 'loopscope:stats',
-      stats: { id: config.id, pid: process.pid, stats: engine.ownStats() as ProcessStats },
-    });
-  engine.metrics.subscribe(report);
-  report();
-  if (flags.logStalls)
-    engine.stalls.subscribe((stall) => console.log(`worker ${config.id}: ${stallLine(stall)}`));
-  send({ type: 'loopscope:listening', url: engine.url });
-  // SIGTERM from the primary, or the primary gone (killed): nobody else would stop this process.
-  await stopped;
-  await engine.close();
-  return leaveCluster();
-}
-
-/** Everything is closed: the IPC channel to the primary is all that would keep the process alive. */
-function leaveCluster(): number {
-  if (process.connected) process.disconnect();
-  return 0;
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -289,8 +199,6 @@ export async function run(argv: string[]): Promise<number> {
     console.error(`serve: ${err.message}\n${SERVE_USAGE}`);
     return err.exitCode;
   }
-  const workerConfig = process.env[WORKER_ENV];
-  if (cluster.isWorker && workerConfig) return runWorker(flags, JSON.parse(workerConfig) as WorkerConfig);
   // Listening before the start, so a Ctrl-C during it still ends in a graceful close.
   const signal = untilSignal();
   let running: Running;

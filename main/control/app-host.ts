@@ -15,8 +15,11 @@ import type {
 import { validateCommand } from '../../common/api-schemas';
 import type { LoadReport } from '../../common/load';
 import { ReportWindows } from '../../common/report-windows';
+import os from 'node:os';
 import { createEngine, type Engine, type EngineOptions } from '../engine/engine';
-import { hasCode, type LoopscopeError, type NoticeCode } from '../../common/errors';
+import { createClusterEngine, type ClusterEngine } from '../engine/cluster/cluster-engine';
+import { hasCode, LoopscopeError, type NoticeCode } from '../../common/errors';
+import { SERVER_WORKERS } from '../../common/limits';
 import { startLoadGenerator, type LoadController } from '../engine/load/controller';
 import { toApiError } from './api-error';
 import { EventHub } from './event-hub';
@@ -34,6 +37,22 @@ export interface AppHostOptions {
   reportForwardMs?: number;
   /** When the demo server's port is taken at start, take a free one and say so instead of failing. */
   fallbackToFreePort?: boolean;
+  /** PROTOCOL.md §10: server processes behind the demo server's port (default 1: this process). */
+  serverWorkers?: number;
+}
+
+/** The Workers control's top: one server process per core (and never past the protocol's cap). */
+export function maxServerWorkers(): number {
+  return Math.min(os.availableParallelism(), SERVER_WORKERS.max);
+}
+
+/** One engine in this process, or `workers` processes sharing a Redis (a private one unless given). */
+function startServer(options: EngineOptions, workers: number): Promise<Engine | ClusterEngine> {
+  return workers > 1 ? createClusterEngine({ ...options, workers }) : createEngine(options);
+}
+
+function isCluster(engine: Engine): engine is ClusterEngine {
+  return 'killWorker' in engine;
 }
 
 export interface AppHost {
@@ -63,11 +82,12 @@ export async function createAppHost(options: AppHostOptions): Promise<AppHost> {
 }
 
 async function startEngine(options: AppHostOptions, hub: EventHub): Promise<Engine> {
+  const workers = options.serverWorkers ?? 1;
   try {
-    return await createEngine(options.engineOptions);
+    return await startServer(options.engineOptions ?? {}, workers);
   } catch (err) {
     if (!options.fallbackToFreePort || !hasCode(err, 'port_in_use')) throw err;
-    const engine = await createEngine({ ...options.engineOptions, port: 0 });
+    const engine = await startServer({ ...options.engineOptions, port: 0 }, workers);
     // Kept by the hub until the window listens.
     notice(hub, 'warn', 'port_in_use', `${err.message}; the demo server took ${engine.url} instead`);
     return engine;
@@ -114,6 +134,8 @@ class Host implements AppHost {
       targetUrl: this.externalTarget ?? this.engine.url,
       shell: this.options.shell,
       sampleIntervalMs: this.engine.metrics.intervalMs,
+      serverWorkers: isCluster(this.engine) ? this.engine.workers : 1,
+      maxServerWorkers: maxServerWorkers(),
     };
   }
 
@@ -134,6 +156,16 @@ class Host implements AppHost {
   private readonly handlers: Handlers = {
     getInfo: async () => this.info(),
     setServerPort: ({ port }) => this.inSeries(() => this.moveServer(port)),
+    setServerWorkers: ({ count }) => this.inSeries(() => this.restartWithWorkers(count)),
+    killServerWorker: async () => {
+      const engine = this.engine;
+      if (!isCluster(engine))
+        throw new LoopscopeError(
+          'bad_command',
+          'the demo server runs as one process: set Workers to 2 or more first',
+        );
+      return engine.killWorker();
+    },
     setTarget: ({ url }) => this.inSeries(() => this.retarget(url)),
     load: async (cmd) => {
       await this.withGenerator((generator) => generator.command(cmd));
@@ -266,16 +298,7 @@ class Host implements AppHost {
   private async moveServer(port: number): Promise<AppInfo> {
     const old = this.engine;
     if (port !== 0 && port === old.port) return this.info();
-    const queue = old.jobs.stats();
-    const next = await createEngine({
-      ...this.options.engineOptions,
-      host: old.host,
-      port,
-      sampleIntervalMs: old.metrics.intervalMs,
-      queueCapacity: queue.capacity,
-      workers: queue.workers,
-      stalls: this.options.engineOptions?.stalls === false ? false : { thresholdMs: old.stalls.thresholdMs },
-    });
+    const next = await startServer(this.optionsLike(old, port), isCluster(old) ? old.workers : 1);
     this.unsubscribeSnapshots();
     this.engine = next;
     this.unsubscribeSnapshots = this.watchEngine(next);
@@ -286,6 +309,77 @@ class Host implements AppHost {
     await old.close();
     notice(this.hub, 'info', 'server_moved', `demo server moved to ${next.url}`);
     return this.info();
+  }
+
+  /** What a new demo server keeps from the running one: host, interval, queue settings, threshold. */
+  private optionsLike(old: Engine, port: number): EngineOptions {
+    const queue = old.jobs.stats();
+    return {
+      ...this.options.engineOptions,
+      host: old.host,
+      port,
+      sampleIntervalMs: old.metrics.intervalMs,
+      queueCapacity: queue.capacity,
+      workers: queue.workers,
+      stalls: this.options.engineOptions?.stalls === false ? false : { thresholdMs: old.stalls.thresholdMs },
+    };
+  }
+
+  /**
+   * The Workers control: the demo server again on the same port as `count` processes (a private
+   * redis-server shared by them when count > 1, stopped with them). The port cannot be held by both,
+   * so the old server closes first; if the new one cannot start (no redis-server installed), a single
+   * process takes the port back and the error says why.
+   */
+  private async restartWithWorkers(count: number): Promise<AppInfo> {
+    const max = maxServerWorkers();
+    if (count > max) {
+      throw new LoopscopeError(
+        'bad_payload',
+        `setServerWorkers: count must be an integer from 1 to ${max} (this machine's cores), got ${count}`,
+      );
+    }
+    const old = this.engine;
+    if ((isCluster(old) ? old.workers : 1) === count) return this.info();
+    const options = this.optionsLike(old, old.port);
+    const jobWorkers = old.jobs.stats().workers;
+    this.unsubscribeSnapshots();
+    await old.close();
+    let next: Engine;
+    try {
+      next = await startServer(options, count);
+    } catch (err) {
+      next = await createEngine(options).catch(() => createEngine({ ...options, port: 0 }));
+      this.adopt(next);
+      const why = err instanceof Error ? err.message : String(err);
+      notice(
+        this.hub,
+        'error',
+        'server_workers',
+        `could not start ${count} server processes: ${why}; the demo server runs as one process`,
+      );
+      throw err;
+    }
+    this.adopt(next);
+    // A fresh Redis queue starts with the default worker count: keep the one the user set.
+    await Promise.resolve(next.jobs.setWorkers(jobWorkers)).catch(() => undefined);
+    if (this.generator && this.externalTarget === null && next.url !== old.url) {
+      await (await this.generator).command({ type: 'target', url: next.url });
+    }
+    notice(
+      this.hub,
+      'info',
+      'server_workers',
+      count === 1
+        ? `demo server restarted as one process on ${next.url}`
+        : `demo server restarted as ${count} processes on ${next.url}, sharing one redis-server`,
+    );
+    return this.info();
+  }
+
+  private adopt(engine: Engine): void {
+    this.engine = engine;
+    this.unsubscribeSnapshots = this.watchEngine(engine);
   }
 
   private async retarget(url: string | null): Promise<AppInfo> {

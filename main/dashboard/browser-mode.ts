@@ -20,6 +20,8 @@ export interface BrowserMode {
 
 export async function startBrowserMode(options: {
   engineOptions: EngineOptions;
+  /** PROTOCOL.md §10: server processes behind the demo server's port (default 1). */
+  serverWorkers?: number;
   port?: number;
   /** When the port is taken, take a free one (like the demo server at start) instead of running without. */
   fallbackToFreePort?: boolean;
@@ -27,6 +29,7 @@ export async function startBrowserMode(options: {
   const host = await createAppHost({
     shell: 'browser',
     engineOptions: options.engineOptions,
+    serverWorkers: options.serverWorkers,
     generator: 'lazy',
   });
   let dashboard: Dashboard | null = null;

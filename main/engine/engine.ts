@@ -63,6 +63,8 @@ export interface EngineOptions extends SocketLimitOptions {
   listenAfter?: () => Promise<void>;
   /** Under §10: turns this process's /stats body into the one for every process. */
   statsView?: (own: Record<string, unknown>) => Record<string, unknown>;
+  /** Under §10: the /metrics text of every process (each sample labelled by worker). */
+  metricsView?: () => Promise<string>;
 }
 
 export interface EngineMetrics {
@@ -95,6 +97,8 @@ export interface Engine {
   readonly stalls: StallLog;
   /** This process's own /stats body (PROTOCOL.md §8, §9), before any §10 view. */
   ownStats(): Record<string, unknown>;
+  /** This process's own /metrics text, before any §10 view. */
+  ownMetrics(): Promise<string>;
   /** Graceful: held polls answered, sockets closed with 1001, SSE ended, pool destroyed. */
   close(): Promise<void>;
 }
@@ -157,6 +161,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     sseStreams: new Set<ServerResponse>(),
     agent,
     statsView: options.statsView,
+    metricsView: options.metricsView,
     selfUrl: () => `http://${urlHost(selfHost(host))}:${port}`,
   };
   const server = new DemoServer(ctx, {
@@ -215,6 +220,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     bcrypt: { hash: (password, cost, mode) => bcrypt.hash(password, cost, mode) },
     stalls,
     ownStats: () => ({ ...sampler.current(), stalls: stalls.summary() }),
+    ownMetrics: () => ctx.prometheus.render(),
     close() {
       closing ??= server.close().then(stopAll);
       return closing;

@@ -11,6 +11,7 @@ const SOURCES = {
   'bcrypt-worker': './bcrypt/worker.ts',
   'load-generator': './load/child.ts',
   'stall-watchdog': './stalls/watchdog-worker.ts',
+  'server-worker': './cluster/worker-entry.ts',
 } as const;
 
 export type EntryName = keyof typeof SOURCES;

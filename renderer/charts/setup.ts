@@ -49,6 +49,18 @@ export const COLORS = {
   published: '#f72585',
 } as const;
 
+/** One hue per server process slot (PROTOCOL.md §10), told apart from each other first. */
+export const PROCESS_COLORS = [
+  '#4cc9f0',
+  '#ff6b6b',
+  '#06d6a0',
+  '#ffd166',
+  '#9b8cff',
+  '#f72585',
+  '#ff9f43',
+  '#c9d4e3',
+] as const;
+
 let registered = false;
 
 export function setupCharts(): void {

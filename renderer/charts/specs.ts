@@ -1,5 +1,6 @@
 /** What each chart shows. Columns come from state/samples.ts; colours from charts/setup.ts. */
-import { COLORS } from './setup';
+import { connectionsColumn, loopColumn, SLOT_INDEXES } from '../state/process-slots';
+import { COLORS, PROCESS_COLORS } from './setup';
 import type { ChartSpec } from './time-chart';
 
 export const CHART_SPECS: ChartSpec[] = [
@@ -101,5 +102,33 @@ export const CHART_SPECS: ChartSpec[] = [
       { column: 'delivery_ws_feed_p50_ms', label: 'WebSocket p50', color: COLORS.wsFeed, dashed: true },
       { column: 'delivery_sse_p50_ms', label: 'SSE p50', color: COLORS.sse, dashed: true },
     ],
+  },
+  // PROTOCOL.md §10: shown only while several server processes run; labels follow the processes.
+  {
+    id: 'process-loop',
+    title: 'Event-loop delay per process (p99)',
+    yTitle: 'ms (log)',
+    yUnit: 'ms',
+    log: true,
+    perProcess: true,
+    markColumn: 'bcrypt_loop_runs',
+    stallMarks: true,
+    series: SLOT_INDEXES.map((slot) => ({
+      column: loopColumn(slot),
+      label: `process ${slot + 1}`,
+      color: PROCESS_COLORS[slot],
+    })),
+  },
+  {
+    id: 'process-connections',
+    title: 'Connections per process',
+    yTitle: 'open',
+    yUnit: 'open',
+    perProcess: true,
+    series: SLOT_INDEXES.map((slot) => ({
+      column: connectionsColumn(slot),
+      label: `process ${slot + 1}`,
+      color: PROCESS_COLORS[slot],
+    })),
   },
 ];

@@ -41,6 +41,8 @@ export interface ChartSpec {
   markColumn?: SampleColumn;
   /** Marks each stall of the loop where it began (setStallTimes). */
   stallMarks?: boolean;
+  /** One series per server process slot (PROTOCOL.md §10): labelled and shown by setSeriesLabels. */
+  perProcess?: boolean;
 }
 
 type Point = { x: number; y: number };
@@ -188,7 +190,18 @@ export class TimeChart {
             : {}),
         },
         plugins: {
-          legend: { position: 'bottom', labels: { boxWidth: 10, boxHeight: 2, padding: 10 } },
+          legend: {
+            position: 'bottom',
+            labels: {
+              boxWidth: 10,
+              boxHeight: 2,
+              padding: 10,
+              // Empty process slots are hidden series, not ones the user switched off: not listed.
+              ...(spec.perProcess
+                ? { filter: (item, data) => data.datasets[item.datasetIndex ?? 0]?.hidden !== true }
+                : {}),
+            },
+          },
           tooltip: {
             enabled: true,
             callbacks: {
@@ -231,6 +244,20 @@ export class TimeChart {
     }
     this.chart.update('none');
     return datasets.some((d) => d.data.some((p) => Number.isFinite(p.y) && p.y !== 0));
+  }
+
+  /** Relabels the series (null hides one: an empty process slot); returns the number shown. */
+  setSeriesLabels(labels: readonly (string | null)[]): number {
+    let shown = 0;
+    this.chart.data.datasets.forEach((dataset, i) => {
+      const label = labels[i] ?? null;
+      dataset.hidden = label === null;
+      if (label !== null) {
+        dataset.label = label;
+        shown++;
+      }
+    });
+    return shown;
   }
 
   /** The bcrypt runs this page started (bounded by the caller). */

@@ -7,6 +7,8 @@ import type { BcryptRun } from '../charts/bcrypt-markers';
 import { CHART_SPECS } from '../charts/specs';
 import { TimeChart } from '../charts/time-chart';
 import { fmt, h } from '../dom';
+import type { ProcessFigures } from '../../common/snapshot';
+import type { SlotLabel } from '../state/process-slots';
 import type { SampleColumn, SampleStore } from '../state/samples';
 import { downloadDataUrl, stamp } from './export';
 import { windowLabel } from './readouts';
@@ -24,6 +26,9 @@ export class ChartCards {
   readonly charts: TimeChart[] = [];
   private readonly hints = new Map<TimeChart, HTMLElement>();
   private readonly delivery = new Map<string, { value: HTMLElement; worst: HTMLElement }>();
+  /** The per-process cards (PROTOCOL.md §10), shown only while several server processes run. */
+  private readonly perProcess: { card: HTMLElement; chart: TimeChart }[] = [];
+  private readonly processTiles = h('div', { class: 'side-by-side', testid: 'process-tiles' });
 
   constructor() {
     for (const spec of CHART_SPECS) {
@@ -33,7 +38,8 @@ export class ChartCards {
         { class: 'btn ghost small', testid: `png-${spec.id}`, title: 'Save as PNG' },
         'PNG',
       );
-      const extra = spec.id === 'delivery' ? this.deliveryTiles() : null;
+      const extra =
+        spec.id === 'delivery' ? this.deliveryTiles() : spec.id === 'process-loop' ? this.processTiles : null;
       const hint = h(
         'div',
         { class: 'chart-hint', testid: `hint-${spec.id}`, hidden: true },
@@ -53,7 +59,45 @@ export class ChartCards {
       );
       this.cards.push(card);
       this.charts.push(chart);
+      if (spec.perProcess) {
+        card.hidden = true;
+        this.perProcess.push({ card, chart });
+      }
     }
+  }
+
+  /**
+   * One line per server process on the per-process charts, labelled by worker id and pid, and one
+   * tile per process (its loop p99 and connections now); the cards hide with a single process.
+   */
+  showProcesses(slots: readonly (SlotLabel | null)[], figures: readonly ProcessFigures[]): void {
+    const several = figures.length > 1;
+    for (const { card, chart } of this.perProcess) {
+      card.hidden = !several;
+      const shown = chart.setSeriesLabels(slots.map((s) => s?.label ?? null));
+      card.dataset.lines = String(several ? shown : 0);
+    }
+    if (!several) {
+      this.processTiles.replaceChildren();
+      return;
+    }
+    this.processTiles.replaceChildren(
+      ...figures.map((p) => {
+        const c = p.connections;
+        const open = c.wsPrime + c.wsFeed + c.sse + c.longPoll + c.http;
+        return h(
+          'div',
+          {
+            class: 'transport',
+            testid: `process-${p.id}`,
+            'data-pid': String(p.pid),
+            'data-connections': String(open),
+          },
+          h('div', { class: 'muted' }, `worker ${p.id} · pid ${p.pid}`),
+          h('span', {}, `${fmt(p.eventLoop.p99Ms, 1)} ms p99 · ${open} conn`),
+        );
+      }),
+    );
   }
 
   private deliveryTiles(): HTMLElement {

@@ -10,6 +10,18 @@ export class ServerControls {
   private readonly target = h('code', { testid: 'target-url' }, '—');
   private readonly port = numberInput('server-port', DEFAULT_SERVER_PORT, PORT);
   private readonly interval = h('select', { testid: 'sample-interval' });
+  /** PROTOCOL.md §10: server processes behind the port, 1 … this machine's cores. */
+  private readonly workers = h('select', { testid: 'server-workers', 'aria-label': 'Server processes' });
+  private readonly killWorker = h(
+    'button',
+    {
+      class: 'btn small',
+      testid: 'kill-worker',
+      disabled: true,
+      title: 'SIGKILL one server process: the primary replaces it, followers resume from their cursor',
+    },
+    'Kill a worker',
+  );
 
   constructor(private readonly ctx: PanelContext) {
     const applyPort = h('button', { class: 'btn small', testid: 'server-port-apply' }, 'Restart on port');
@@ -39,6 +51,28 @@ export class ServerControls {
       if (info) ctx.setInfo(info);
     });
 
+    const applyWorkers = h(
+      'button',
+      {
+        class: 'btn small',
+        testid: 'server-workers-apply',
+        title:
+          'Restart the demo server as this many processes on the same port (2 or more share a private redis-server)',
+      },
+      'Restart with',
+    );
+    applyWorkers.addEventListener('click', async () => {
+      const info = await ctx.act(applyWorkers, () =>
+        ctx.api.invoke('setServerWorkers', { count: Number(this.workers.value) }),
+      );
+      if (info) ctx.setInfo(info);
+    });
+    this.killWorker.addEventListener('click', async () => {
+      const killed = await ctx.act(this.killWorker, () => ctx.api.invoke('killServerWorker', {}));
+      if (killed)
+        ctx.notify('info', `Killed worker ${killed.id} (pid ${killed.pid}); the primary replaces it.`);
+    });
+
     const interval = this.interval;
     for (const ms of [250, 500, 1000, 2000, 5000]) {
       interval.append(h('option', { value: ms, selected: ms === 1000 }, `${ms} ms`));
@@ -56,6 +90,8 @@ export class ServerControls {
       h('h2', {}, 'Demo server'),
       h('div', { class: 'row' }, h('span', { class: 'muted' }, 'Address '), this.address),
       h('div', { class: 'row' }, h('label', {}, 'Port ', this.port), applyPort),
+      h('div', { class: 'row' }, applyWorkers, h('label', {}, this.workers, ' workers')),
+      h('div', { class: 'row' }, this.killWorker),
       h('div', { class: 'row' }, h('span', { class: 'muted' }, 'Clients target '), this.target),
       h('div', { class: 'row' }, targetInput, setTarget),
       h('div', { class: 'row' }, resetTarget),
@@ -68,6 +104,19 @@ export class ServerControls {
     this.target.textContent = info.targetUrl;
     this.port.value = new URL(info.serverUrl).port;
     this.showInterval(info.sampleIntervalMs);
+    this.showWorkers(info.serverWorkers, info.maxServerWorkers);
+  }
+
+  private showWorkers(count: number, max: number): void {
+    if (this.workers.options.length !== max) {
+      this.workers.replaceChildren(
+        ...Array.from({ length: max }, (_, i) => h('option', { value: i + 1 }, String(i + 1))),
+      );
+    }
+    this.workers.value = String(count);
+    this.workers.dataset.running = String(count);
+    // The button stays enabled/disabled by act() while a kill is in flight; this is its resting state.
+    this.killWorker.disabled = count < 2;
   }
 
   private showInterval(ms: number): void {

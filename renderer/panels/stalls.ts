@@ -116,7 +116,7 @@ export class StallsPanel {
 
   /** Takes one stall pushed as it was listed; true when it was new. */
   add(stall: Stall): boolean {
-    if (stall.id <= (this.stalls.at(-1)?.id ?? 0)) return false;
+    if (this.known(stall)) return false;
     this.stalls.push(stall);
     this.count(stall);
     this.stalls.splice(0, Math.max(0, this.stalls.length - STALL_LIST_MAX));
@@ -134,8 +134,7 @@ export class StallsPanel {
       window.count === 0
         ? `no stalls over ${window.thresholdMs} ms yet`
         : `${fmt(window.count)} stalls, ${fmt(window.totalMs, 0)} ms in all, worst ${fmt(window.maxMs, 0)} ms`;
-    const known = this.stalls.at(-1)?.id ?? 0;
-    const fresh = window.recent.filter((s) => s.id > known);
+    const fresh = window.recent.filter((s) => !this.known(s));
     if (fresh.length === 0) return false;
     for (const stall of fresh) {
       this.stalls.push(stall);
@@ -144,6 +143,16 @@ export class StallsPanel {
     this.stalls.splice(0, Math.max(0, this.stalls.length - STALL_LIST_MAX));
     this.render();
     return true;
+  }
+
+  /**
+   * Ids count from 1 again when the demo server restarts (another port, another number of
+   * processes): a stall is the same one only with the same id, process and start.
+   */
+  private known(stall: Stall): boolean {
+    return this.stalls.some(
+      (s) => s.id === stall.id && s.process === stall.process && s.startedAt === stall.startedAt,
+    );
   }
 
   private count(stall: Stall): void {
@@ -168,6 +177,8 @@ export class StallsPanel {
           h('span', { class: 'muted' }, clock(stall.startedAt)),
           h('span', { class: 'n' }, `${fmt(stall.durationMs, 0)} ms`),
           h('code', { testid: 'stall-frame' }, frameText(culpritFrame(stall))),
+          // Which server process stalled: "server", or "worker N" when several run (§10).
+          h('span', { class: 'muted', testid: 'stall-process' }, stall.process),
           h('span', { class: 'muted' }, stall.stackFrom),
         );
         row.addEventListener('click', () => this.select(stall));

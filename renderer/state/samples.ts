@@ -4,9 +4,10 @@
  */
 import type { ClientKind, KindReport, LoadReport } from '../../common/load';
 import type { EngineSnapshot } from '../../common/snapshot';
+import { PROCESS_COLUMNS, ProcessSlots, type ProcessColumn } from './process-slots';
 import { SampleRing } from './ring-buffer';
 
-export const SAMPLE_COLUMNS = [
+const ENGINE_COLUMNS = [
   'time',
   'conn_ws_prime',
   'conn_ws_feed',
@@ -52,7 +53,9 @@ export const SAMPLE_COLUMNS = [
   'server_cpu_percent',
   'server_rss_mb',
 ] as const;
-export type SampleColumn = (typeof SAMPLE_COLUMNS)[number];
+/** The engine-wide columns, then one loop-delay and one connections column per process slot. */
+export const SAMPLE_COLUMNS: readonly SampleColumn[] = [...ENGINE_COLUMNS, ...PROCESS_COLUMNS];
+export type SampleColumn = (typeof ENGINE_COLUMNS)[number] | ProcessColumn;
 export type SampleRow = Record<SampleColumn, number>;
 
 /** The session export keeps the last 4 hours at 1 Hz; charts show at most 15 minutes of it. */
@@ -85,10 +88,16 @@ const delivery = (report: LoadReport | null, name: ClientKind, p: 'p50Ms' | 'p99
   return k && k.delivery.count > 0 ? k.delivery[p] : Number.NaN;
 };
 
+/** The row of one snapshot; the per-process columns are NaN until ProcessSlots fills them. */
 export function toRow(s: EngineSnapshot, report: LoadReport | null): SampleRow {
   const c = s.connections;
   const round = rtt(report);
+  const perProcess = Object.fromEntries(PROCESS_COLUMNS.map((col) => [col, Number.NaN])) as Record<
+    ProcessColumn,
+    number
+  >;
   return {
+    ...perProcess,
     time: s.time,
     conn_ws_prime: c.wsPrime,
     conn_ws_feed: c.wsFeed,
@@ -138,9 +147,14 @@ export function toRow(s: EngineSnapshot, report: LoadReport | null): SampleRow {
 
 export class SampleStore {
   readonly ring = new SampleRing<SampleColumn>(SAMPLE_COLUMNS, SESSION_CAPACITY);
+  readonly processes = new ProcessSlots();
 
   add(snapshot: EngineSnapshot, report: LoadReport | null): void {
-    this.ring.push(toRow(snapshot, report));
+    const row = toRow(snapshot, report);
+    // A single process has no per-process lines: its figures are the engine-wide ones.
+    if ((snapshot.processes?.length ?? 0) > 1 || this.processes.current().length > 0)
+      this.processes.fill(row, snapshot.processes);
+    this.ring.push(row);
   }
 
   /** The newest row's value of `column`; NaN before the first row or where it has none. */

@@ -11,6 +11,8 @@ import { SAMPLE_INTERVAL_MS } from '../../common/limits';
 const GOOD: Record<CommandName, unknown[]> = {
   getInfo: [{}, undefined],
   setServerPort: [{ port: 0 }, { port: 8888 }, { port: 65_535 }],
+  setServerWorkers: [{ count: 1 }, { count: 2 }, { count: 64 }],
+  killServerWorker: [{}, undefined],
   setTarget: [{ url: 'http://127.0.0.1:9000' }, { url: null }],
   load: [
     { type: 'spawn', kind: 'ws-prime', count: 500 },
@@ -45,6 +47,15 @@ const BAD: Record<CommandName, unknown[]> = {
     { port: '8888' },
     { port: 1, host: 'x' },
   ],
+  setServerWorkers: [
+    {},
+    { count: 0 },
+    { count: 65 },
+    { count: 1.5 },
+    { count: '2' },
+    { count: 2, redis: 'x' },
+  ],
+  killServerWorker: [{ id: 1 }, 'x'],
   setTarget: [{}, { url: 'not a url' }, { url: 42 }],
   load: [
     {},

@@ -4,6 +4,7 @@
  * notice that waits for its first listener, and an adopted engine is left to its creator.
  */
 import { connect, createServer, type Socket } from 'node:net';
+import os from 'node:os';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ApiEvents } from '../../common/api';
@@ -39,6 +40,47 @@ describe('app host', () => {
       if (!result.ok) expect(['unknown_command', 'bad_payload']).toContain(result.error.code);
     }
     expect(await h.handle('getInfo', {})).toMatchObject({ ok: true, value: { shell: 'electron' } });
+  });
+
+  it('setServerWorkers refuses a count outside 1 … cores, naming the range; Kill a worker needs workers', async () => {
+    const h = await host({ shell: 'electron', engineOptions: { port: 0 } });
+    const cores = os.availableParallelism();
+    expect(h.info()).toMatchObject({ serverWorkers: 1, maxServerWorkers: Math.min(cores, 64) });
+    for (const count of [0, -1, 1.5, 65]) {
+      const result = await h.handle('setServerWorkers', { count });
+      expect(result).toMatchObject({ ok: false, error: { code: 'bad_payload' } });
+      if (!result.ok) expect(result.error.message).toContain('count');
+    }
+    if (cores < 64) {
+      const result = await h.handle('setServerWorkers', { count: cores + 1 });
+      expect(result).toMatchObject({ ok: false, error: { code: 'bad_payload' } });
+      if (!result.ok) expect(result.error.message).toContain(`from 1 to ${cores}`);
+    }
+    const kill = await h.handle('killServerWorker', {});
+    expect(kill).toMatchObject({ ok: false, error: { code: 'bad_command' } });
+    if (!kill.ok) expect(kill.error.message).toMatch(/one process/);
+    // Nothing was restarted by the refusals: the same server still answers.
+    expect((await fetch(h.info().serverUrl)).status).toBe(200);
+  });
+
+  it('with no redis-server installed, 2 workers is refused with how to install it, and one process serves on', async () => {
+    const h = await host({ shell: 'electron', engineOptions: { port: 0 } });
+    const url = h.info().serverUrl;
+    const heard: ApiEvents['notice'][] = [];
+    h.on('notice', (n) => heard.push(n));
+    const path = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    let result;
+    try {
+      result = await h.handle('setServerWorkers', { count: 2 });
+    } finally {
+      process.env.PATH = path;
+    }
+    expect(result).toMatchObject({ ok: false, error: { code: 'no_redis_server' } });
+    if (!result.ok) expect(result.error.message).toContain('apt-get install redis-server');
+    expect(heard.find((n) => n.code === 'server_workers')?.message).toContain('apt-get install redis-server');
+    expect(h.info()).toMatchObject({ serverWorkers: 1, serverUrl: url });
+    expect((await fetch(url)).status).toBe(200);
   });
 
   it('takes a free port when the demo port is in use, and tells the first notice listener', async () => {

@@ -5,26 +5,24 @@
  * that any of them can answer for all.
  */
 import cluster, { type Worker } from 'node:cluster';
+import type { EngineSnapshot } from '../../../common/snapshot';
+import type { Stall } from '../../../common/stalls';
+import { entryPoint } from '../entry-points';
+import { mergeMetrics } from './merge-metrics';
 import { startRedisServer, type RedisServer } from './redis-server';
 import type { WorkerStats } from './aggregate';
-
-/** What the primary hands each worker (in its environment) and what workers send back. */
-export const WORKER_ENV = 'LOOPSCOPE_WORKER';
-export interface WorkerConfig {
-  id: number;
-  redis: string;
-  /** A warm spare: boots everything but listens only once promoted (replacing a dead worker). */
-  spare: boolean;
-}
-export type WorkerMessage =
-  | { type: 'loopscope:ready' }
-  | { type: 'loopscope:listening'; url: string }
-  | { type: 'loopscope:stats'; stats: WorkerStats };
-export type PrimaryMessage =
-  { type: 'loopscope:peers'; peers: WorkerStats[] } | { type: 'loopscope:promote' };
+import {
+  WORKER_ENV,
+  type PrimaryMessage,
+  type WorkerConfig,
+  type WorkerEngineOptions,
+  type WorkerMessage,
+} from './worker';
 
 /** How often the primary relays every process's latest /stats to all of them. */
 const RELAY_MS = 500;
+/** How long a scrape waits for every serving process's metrics (a stalled loop answers late). */
+const METRICS_GATHER_MS = 3_000;
 /** Processes that die before they are ready, in a row, before the primary stops starting more. */
 const MAX_START_FAILURES = 3;
 
@@ -32,6 +30,12 @@ export interface ClusterHandle {
   /** Resolves with the URL once every process listens; rejects if they keep failing to start. */
   readonly url: Promise<string>;
   readonly redis: string;
+  /** The serving processes (not the spare), by id. */
+  active(): { id: number; pid: number }[];
+  /** SIGKILLs one serving process (the oldest); the primary replaces it. null when none runs. */
+  killWorker(): { id: number; pid: number } | null;
+  /** Sent to every serving process and the spare (settings that every process must follow). */
+  broadcast(message: PrimaryMessage): void;
   stop(): Promise<void>;
 }
 
@@ -44,8 +48,18 @@ export interface ClusterHandle {
 export async function startCluster(opts: {
   workers: number;
   redis: string | undefined;
+  engine: WorkerEngineOptions;
   log: (line: string) => void;
+  /** Each serving process's snapshots, as its sampler publishes them. */
+  onSnapshot?: (id: number, pid: number, snapshot: EngineSnapshot) => void;
+  /** Each serving process's stalls, as soon as its watchdog lists them. */
+  onStall?: (stall: Stall) => void;
 }): Promise<ClusterHandle> {
+  // The worker entry, not this process's own script: the primary may be `serve`, the Electron app
+  // or a test. Inside Electron, process.execPath is the Electron binary; the flag makes it Node.
+  const entry = entryPoint('server-worker');
+  cluster.setupPrimary({ exec: entry.file, execArgv: entry.execArgv, args: [] });
+  const electronAsNode = process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {};
   let privateRedis: RedisServer | null = null;
   if (!opts.redis) privateRedis = await startRedisServer();
   const redis = opts.redis ?? privateRedis!.url;
@@ -67,14 +81,26 @@ export async function startCluster(opts: {
 
   const fork = (role: 'active' | 'spare'): number => {
     const id = nextId++;
-    const config: WorkerConfig = { id, redis, spare: role === 'spare' };
-    const worker = cluster.fork({ [WORKER_ENV]: JSON.stringify(config) });
+    const config: WorkerConfig = { id, redis, spare: role === 'spare', engine: opts.engine };
+    const worker = cluster.fork({ ...electronAsNode, [WORKER_ENV]: JSON.stringify(config) });
     if (role === 'active') active.set(id, worker);
     else spare = { id, worker };
     let ready = false;
     worker.on('message', (message: WorkerMessage) => {
       if (message.type === 'loopscope:stats') {
         if (active.get(id) === worker) latest.set(id, message.stats);
+      } else if (message.type === 'loopscope:snapshot') {
+        if (active.get(id) === worker) opts.onSnapshot?.(id, worker.process.pid!, message.snapshot);
+      } else if (message.type === 'loopscope:stall') {
+        opts.onStall?.(message.stall);
+      } else if (message.type === 'loopscope:metrics-request') {
+        const reqId = message.reqId;
+        void gatherMetrics().then((text) => {
+          if (worker.isConnected())
+            worker.send({ type: 'loopscope:metrics', reqId, text } satisfies PrimaryMessage, () => {});
+        });
+      } else if (message.type === 'loopscope:metrics-text') {
+        renders.get(message.reqId)?.(id, message.text);
       } else if (message.type === 'loopscope:ready') {
         ready = true;
         startFailures = 0;
@@ -125,6 +151,30 @@ export async function startCluster(opts: {
     });
     return id;
   };
+  /** Scrapes in flight: each serving process's text is handed to the scrape that asked, by id. */
+  const renders = new Map<number, (id: number, text: string) => void>();
+  let nextRender = 1;
+  /** Every serving process's /metrics, labelled; a process that does not answer in time is left out. */
+  const gatherMetrics = (): Promise<string> => {
+    const reqId = nextRender++;
+    const asked = [...active.entries()].filter(([, w]) => w.isConnected());
+    const parts: { id: number; text: string }[] = [];
+    return new Promise<string>((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        renders.delete(reqId);
+        resolve(mergeMetrics(parts.filter((p) => p.text !== '')));
+      };
+      const timer = setTimeout(finish, METRICS_GATHER_MS);
+      renders.set(reqId, (id, text) => {
+        parts.push({ id, text });
+        if (parts.length === asked.length) finish();
+      });
+      for (const [, w] of asked)
+        w.send({ type: 'loopscope:metrics-render', reqId } satisfies PrimaryMessage, () => {});
+      if (asked.length === 0) finish();
+    });
+  };
   for (let i = 0; i < opts.workers; i++) fork('active');
   fork('spare');
 
@@ -138,6 +188,21 @@ export async function startCluster(opts: {
   return {
     url,
     redis,
+    active: () =>
+      [...active.entries()]
+        .filter(([, worker]) => !worker.isDead())
+        .map(([id, worker]) => ({ id, pid: worker.process.pid! })),
+    killWorker() {
+      const victim = [...active.entries()].find(([, worker]) => !worker.isDead());
+      if (!victim) return null;
+      const [id, worker] = victim;
+      worker.process.kill('SIGKILL');
+      return { id, pid: worker.process.pid! };
+    },
+    broadcast(message) {
+      const all = [...active.values(), ...(spare ? [spare.worker] : [])];
+      for (const worker of all) if (worker.isConnected()) worker.send(message, () => {});
+    },
     async stop() {
       stopping = true;
       clearInterval(relay);

@@ -31,6 +31,8 @@ export interface ServerContext {
   readonly agent: Agent;
   /** Under §10: the /stats body for every process, from this one's. */
   readonly statsView?: (own: Record<string, unknown>) => Record<string, unknown>;
+  /** Under §10: the /metrics text of every process. */
+  readonly metricsView?: () => Promise<string>;
   /** Base URL this server can reach itself on, e.g. http://127.0.0.1:8888 */
   selfUrl(): string;
 }

@@ -16,6 +16,11 @@ export const observabilityRoutes: Route[] = [
   {
     method: 'GET',
     path: '/metrics',
-    handle: async (ex, ctx) => ex.sendRaw(200, ctx.prometheus.contentType, await ctx.prometheus.render()),
+    handle: async (ex, ctx) =>
+      ex.sendRaw(
+        200,
+        ctx.prometheus.contentType,
+        ctx.metricsView ? await ctx.metricsView() : await ctx.prometheus.render(),
+      ),
   },
 ];

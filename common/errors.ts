@@ -92,6 +92,8 @@ export const ERRORS = {
   attach_failed: { status: 500, exit: EXIT.failed },
   /** One attach at a time in the app. */
   already_attached: { status: 409, exit: EXIT.notRun },
+  /** The app watches only a pid its own list offers: never itself, its load generator or its workers. */
+  not_watchable: { status: 400, exit: EXIT.notRun },
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof ERRORS;
@@ -108,6 +110,8 @@ export const NOTICE_CODES = [
   'generator_restarted',
   'generator_warning',
   'fd_limit',
+  /** The watched process exited, or its inspector went away: the dashboard is back on the demo server. */
+  'watch_ended',
 ] as const;
 export type NoticeCode = (typeof NOTICE_CODES)[number];
 

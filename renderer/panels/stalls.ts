@@ -16,6 +16,17 @@ import type { PanelContext } from './context';
 const BLOCKERS_MAX = 50;
 const BLOCKERS_SHOWN = 8;
 
+export interface StallsPanelOptions {
+  /** The section's test id; the watched process's panel has its own. */
+  testid?: string;
+  title?: string;
+  /**
+   * Whose threshold the field sets: the demo server's (setStallThreshold). A watched process's
+   * threshold is fixed at attach, so its panel only shows it.
+   */
+  thresholdEditable?: boolean;
+}
+
 interface Blocker {
   name: string;
   count: number;
@@ -45,8 +56,16 @@ export class StallsPanel {
   );
   private thresholdTouched = false;
   private selected: Stall | null = null;
+  /** Whether stall windows (snapshots) give the totals; without them the panel counts its own. */
+  private windowed = false;
+  private readonly totals = { count: 0, totalMs: 0, maxMs: 0 };
+  private readonly thresholdText = h('span', { class: 'muted', testid: 'stall-threshold-fixed' }, '');
 
-  constructor(private readonly ctx: PanelContext) {
+  constructor(
+    private readonly ctx: PanelContext,
+    options: StallsPanelOptions = {},
+  ) {
+    const editable = options.thresholdEditable ?? true;
     const apply = h('button', { class: 'btn small', testid: 'stall-threshold-apply' }, 'Set');
     this.threshold.addEventListener('input', () => (this.thresholdTouched = true));
     apply.addEventListener('click', async () => {
@@ -69,16 +88,20 @@ export class StallsPanel {
     });
     this.root = h(
       'section',
-      { class: 'card wide stalls', testid: 'stalls-panel', 'aria-label': 'Stalls' },
+      {
+        class: 'card wide stalls',
+        testid: options.testid ?? 'stalls-panel',
+        'aria-label': options.title ?? 'Stalls',
+      },
       h(
         'div',
         {},
         h(
           'header',
           {},
-          h('h3', {}, 'Stalls: what blocked the loop'),
-          h('label', { class: 'muted' }, 'threshold ', this.threshold, ' ms'),
-          apply,
+          h('h3', {}, options.title ?? 'Stalls: what blocked the loop'),
+          editable ? h('label', { class: 'muted' }, 'threshold ', this.threshold, ' ms') : this.thresholdText,
+          editable ? apply : null,
         ),
         this.summary,
         this.list,
@@ -114,11 +137,36 @@ export class StallsPanel {
     return this.stalls.map((s) => s.startedAt);
   }
 
+  /** Forgets every stall: another process is watched now. */
+  clear(): void {
+    this.stalls.length = 0;
+    this.blockers.clear();
+    this.totals.count = 0;
+    this.totals.totalMs = 0;
+    this.totals.maxMs = 0;
+    this.selected = null;
+    this.detail.textContent = '';
+    this.copy.disabled = true;
+    this.render();
+  }
+
+  /** A threshold the panel shows but cannot change (a watched process's, set at attach). */
+  showThreshold(ms: number): void {
+    this.thresholdText.textContent = `threshold ${fmt(ms)} ms`;
+    if (!this.windowed) this.summary.textContent = `no stalls over ${fmt(ms)} ms yet`;
+  }
+
   /** Takes one stall pushed as it was listed; true when it was new. */
   add(stall: Stall): boolean {
     if (stall.id <= (this.stalls.at(-1)?.id ?? 0)) return false;
     this.stalls.push(stall);
     this.count(stall);
+    if (!this.windowed) {
+      this.totals.count++;
+      this.totals.totalMs += stall.durationMs;
+      this.totals.maxMs = Math.max(this.totals.maxMs, stall.durationMs);
+      this.summary.textContent = this.totalsText(this.totals);
+    }
     this.stalls.splice(0, Math.max(0, this.stalls.length - STALL_LIST_MAX));
     this.render();
     return true;
@@ -127,13 +175,12 @@ export class StallsPanel {
   /** Takes a snapshot's stall window; true when it brought new stalls. */
   update(window: StallWindow | undefined): boolean {
     if (!window) return false;
+    this.windowed = true;
     if (!this.thresholdTouched && document.activeElement !== this.threshold) {
       this.threshold.value = String(window.thresholdMs);
     }
     this.summary.textContent =
-      window.count === 0
-        ? `no stalls over ${window.thresholdMs} ms yet`
-        : `${fmt(window.count)} stalls, ${fmt(window.totalMs, 0)} ms in all, worst ${fmt(window.maxMs, 0)} ms`;
+      window.count === 0 ? `no stalls over ${window.thresholdMs} ms yet` : this.totalsText(window);
     const known = this.stalls.at(-1)?.id ?? 0;
     const fresh = window.recent.filter((s) => s.id > known);
     if (fresh.length === 0) return false;
@@ -144,6 +191,10 @@ export class StallsPanel {
     this.stalls.splice(0, Math.max(0, this.stalls.length - STALL_LIST_MAX));
     this.render();
     return true;
+  }
+
+  private totalsText(t: { count: number; totalMs: number; maxMs: number }): string {
+    return `${fmt(t.count)} stalls, ${fmt(t.totalMs, 0)} ms in all, worst ${fmt(t.maxMs, 0)} ms`;
   }
 
   private count(stall: Stall): void {

@@ -80,9 +80,12 @@ function loopbackListeners(): Map<string, number> {
   return out;
 }
 
-/** The loopback ports a process listens on (its sockets' inodes matched against /proc/net/tcp). */
-export function listeningPorts(pid: number): number[] {
-  const listeners = loopbackListeners();
+/**
+ * The loopback ports a process listens on (its sockets' inodes matched against /proc/net/tcp).
+ * `listeners` lets a caller looking at many processes read /proc/net/tcp once: on a machine with
+ * tens of thousands of connections it is that file, not the fds, that costs.
+ */
+export function listeningPorts(pid: number, listeners = loopbackListeners()): number[] {
   const ports: number[] = [];
   let fds: string[];
   try {
@@ -118,8 +121,11 @@ export async function inspectorAt(port: number, timeoutMs = 1_000): Promise<Insp
 }
 
 /** The process's open inspector, found among its own listening ports (the default first). */
-export async function findInspector(pid: number): Promise<InspectorTarget | null> {
-  const ports = listeningPorts(pid).sort(
+export async function findInspector(
+  pid: number,
+  listeners = loopbackListeners(),
+): Promise<InspectorTarget | null> {
+  const ports = listeningPorts(pid, listeners).sort(
     (a, b) => Number(b === DEFAULT_INSPECTOR_PORT) - Number(a === DEFAULT_INSPECTOR_PORT),
   );
   for (const port of ports) {
@@ -188,6 +194,7 @@ export async function openInspector(pid: number): Promise<{ target: InspectorTar
  */
 export async function listNodeProcesses(exclude: ReadonlySet<number> = new Set()): Promise<NodeProcess[]> {
   const me = process.getuid!();
+  const listeners = loopbackListeners();
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -197,7 +204,7 @@ export async function listNodeProcesses(exclude: ReadonlySet<number> = new Set()
   }
   return Promise.all(
     pids.map(async (pid) => {
-      const inspector = await findInspector(pid);
+      const inspector = await findInspector(pid, listeners);
       return { pid, command: commandOf(pid), inspectorPort: inspector?.port ?? null };
     }),
   );

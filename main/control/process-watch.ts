@@ -1,6 +1,7 @@
 /**
- * The app's "Watch a process": at most one attach (main/attach/watcher.ts) at a time, started only
- * on an explicit pid that the app's own list offers, its attach stream forwarded as `watch` events.
+ * The app's "Watch a process": at most one attach at a time, run in a process of its own
+ * (main/attach/child.ts), started only on an explicit pid that the app's own list offers, its
+ * attach stream forwarded as `watch` events.
  *
  * What it refuses, each with its own code: a pid that does not exist (no_such_process), another
  * user's (not_same_user), not a Node executable (not_node_process), the app itself, its load
@@ -13,7 +14,7 @@ import type { AttachDetached, WatchableProcess, WatchEvent, WatchState } from '.
 import { LoopscopeError, type NoticeCode } from '../../common/errors';
 import { STALL_THRESHOLD_MS } from '../../common/limits';
 import { checkProcess, listNodeProcesses, processTree } from '../attach/processes';
-import { Attachment } from '../attach/watcher';
+import { AttachProcess } from '../attach/attach-process';
 
 export interface ProcessWatchHooks {
   emit(event: WatchEvent): void;
@@ -21,10 +22,10 @@ export interface ProcessWatchHooks {
 }
 
 export class ProcessWatch {
-  private attachment: Attachment | null = null;
+  private attachment: AttachProcess | null = null;
   private state: WatchState | null = null;
-  /** An attach under way: a second one is refused until it settles. */
-  private starting = false;
+  /** An attach under way: a second one is refused until it settles, and closing waits for it. */
+  private starting: Promise<unknown> | null = null;
   private closed = false;
 
   constructor(private readonly hooks: ProcessWatchHooks) {}
@@ -44,65 +45,68 @@ export class ProcessWatch {
       const current = this.state ? `pid ${this.state.pid}` : 'another process';
       throw new LoopscopeError('already_attached', `already watching ${current}: detach first`);
     }
-    this.starting = true;
+    const run = this.start(pid, stallMs);
+    this.starting = run.catch(() => undefined);
     try {
-      const own = processTree(process.pid);
-      const offered = (await listNodeProcesses(own)).find((p) => p.pid === pid);
-      if (!offered) {
-        if (own.has(pid))
-          throw new LoopscopeError(
-            'not_watchable',
-            `pid ${pid} is Loopscope itself or one of its own processes (its load generator, a worker)`,
-          );
-        // Says why: gone, another user's, or not Node.
-        checkProcess(pid);
-        throw new LoopscopeError('not_watchable', `pid ${pid} is not in the list of processes: refresh it`);
-      }
-      let attachedPid = 0;
-      const attachment = await Attachment.start({
-        pid,
-        stallMs,
-        onEvent: (event) => {
-          if (event.type === 'attached') {
-            attachedPid = event.pid;
-            this.state = {
-              pid: event.pid,
-              command: offered.command,
-              inspector: event.inspector,
-              openedInspector: event.openedInspector,
-              nodeVersion: event.nodeVersion,
-              stallThresholdMs: event.stallThresholdMs,
-              since: event.time,
-            };
-          }
-          if (event.type === 'detached') this.ended(event);
-          this.hooks.emit({ pid: attachedPid || pid, command: offered.command, event });
-        },
-      });
-      if (this.closed) {
-        // The app began closing while the attach was under way: leave nothing in the target.
-        await attachment.detach('request');
-        throw new LoopscopeError('shutting_down', 'the app is shutting down');
-      }
-      // It may have ended already (the target exited at once): detached was reported then.
-      if (!this.state) throw new LoopscopeError('no_such_process', `pid ${pid} went away as attach began`);
-      this.attachment = attachment;
-      return this.state;
+      return await run;
     } finally {
-      this.starting = false;
+      this.starting = null;
     }
+  }
+
+  private async start(pid: number, stallMs: number): Promise<WatchState> {
+    const own = processTree(process.pid);
+    const offered = (await listNodeProcesses(own)).find((p) => p.pid === pid);
+    if (!offered) {
+      if (own.has(pid))
+        throw new LoopscopeError(
+          'not_watchable',
+          `pid ${pid} is Loopscope itself or one of its own processes (its load generator, a worker)`,
+        );
+      // Says why: gone, another user's, or not Node.
+      checkProcess(pid);
+      throw new LoopscopeError('not_watchable', `pid ${pid} is not in the list of processes: refresh it`);
+    }
+    let attachedPid = 0;
+    // In a process of its own: see main/attach/child.ts for why not on the app's loop.
+    const attachment = await AttachProcess.start(pid, stallMs, (event) => {
+      if (event.type === 'attached') {
+        attachedPid = event.pid;
+        this.state = {
+          pid: event.pid,
+          command: offered.command,
+          inspector: event.inspector,
+          openedInspector: event.openedInspector,
+          nodeVersion: event.nodeVersion,
+          stallThresholdMs: event.stallThresholdMs,
+          since: event.time,
+        };
+      }
+      if (event.type === 'detached') this.ended(event);
+      this.hooks.emit({ pid: attachedPid || pid, command: offered.command, event });
+    });
+    if (this.closed) {
+      // The app began closing while the attach was under way: leave nothing in the target.
+      await attachment.detach();
+      throw new LoopscopeError('shutting_down', 'the app is shutting down');
+    }
+    // It may have ended already (the target exited at once): detached was reported then.
+    if (!this.state) throw new LoopscopeError('no_such_process', `pid ${pid} went away as attach began`);
+    this.attachment = attachment;
+    return this.state;
   }
 
   /** Detaches; null when nothing was watched. */
   async unwatch(): Promise<AttachDetached | null> {
     const attachment = this.attachment;
     if (!attachment) return null;
-    return attachment.detach('request');
+    return attachment.detach();
   }
 
   /** The app is closing: detach, so the target is left as it was found. */
   async close(): Promise<void> {
     this.closed = true;
+    await this.starting;
     await this.unwatch();
   }
 

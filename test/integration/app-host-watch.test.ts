@@ -37,7 +37,12 @@ const alive = (pid: number): boolean => {
 
 /** The fixture server, reparented away from this process; killed after the test. */
 function startOrphanTarget(): { pid: number; base: string } {
-  const out = execFileSync(process.execPath, [LAUNCHER], { encoding: 'utf8', timeout: 20_000 });
+  // A free inspector port, not 9229: other test files attach at the same time.
+  const out = execFileSync(process.execPath, [LAUNCHER], {
+    encoding: 'utf8',
+    timeout: 20_000,
+    env: { ...process.env, INSPECTOR_PORT: '0' },
+  });
   const m = /pid (\d+) port (\d+)/.exec(out);
   if (!m) throw new Error(`launcher said: ${out}`);
   const pid = Number(m[1]);
@@ -142,14 +147,16 @@ describe('app host: watch a process', () => {
       pid: t.pid,
     });
     expect(errorCode(await h.handle('watchProcess', { pid: t.pid }))).toBe('already_attached');
-
-    await request(`${t.base}/block?fn=cjs&ms=300`);
     const stalls = (): AttachStall[] => watch.flatMap((w) => (w.event.type === 'stall' ? [w.event] : []));
-    await until(
-      () => stalls().some((s) => culpritFrame(s)?.functionName === 'spinCjs'),
-      `a stall named spinCjs (got ${JSON.stringify(stalls().map(culpritFrame))})`,
-      15_000,
-    );
+
+    // On a machine this loaded attach can miss a block now and then (bench/attach.ts measures how
+    // often): the block is repeated, a bounded number of times, until its stall is named.
+    const named = (): boolean => stalls().some((s) => culpritFrame(s)?.functionName === 'spinCjs');
+    for (let attempt = 1; attempt <= 4 && !named(); attempt++) {
+      await request(`${t.base}/block?fn=cjs&ms=400`);
+      await until(named, 'a stall named spinCjs', 8_000).catch(() => undefined);
+    }
+    expect(named(), `stalls named: ${JSON.stringify(stalls().map(culpritFrame))}`).toBe(true);
     expect(stalls()[0]!.process).toBe(`pid ${t.pid}`);
     await until(
       () => watch.some((w) => w.event.type === 'sample' && w.event.handles.server === 1),

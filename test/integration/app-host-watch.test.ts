@@ -6,7 +6,7 @@
  * touch with a clear code, forwards the watched process's samples and stalls, reports its exit,
  * and on unwatch or close leaves it serving with no inspector port open.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -20,6 +20,7 @@ import { request, until } from './engine-client';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const LAUNCHER = join(root, 'test/fixtures/attach-target/launch-orphan.mjs');
+const WATCHING_HOST = join(root, 'test/fixtures/attach-target/watching-host.ts');
 
 const cleanup: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {
@@ -190,4 +191,29 @@ describe('app host: watch a process', () => {
     expect((await request(`${t.base}/`)).text).toBe('ok\n');
     expect(await noInspector(t.pid)).toBe(true);
   }, 60_000);
+
+  it('an app killed outright still leaves the target clean: its attach process detaches on its own', async () => {
+    const t = startOrphanTarget();
+    const app = spawn(process.execPath, ['--import', 'tsx', WATCHING_HOST, String(t.pid)], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    cleanup.push(() => void app.kill('SIGKILL'));
+    let out = '';
+    app.stdout!.on('data', (c) => (out += c));
+    await until(() => out.includes('\n') || app.exitCode !== null, 'the app host to attach', 40_000);
+    const result = JSON.parse(out) as CommandResult;
+    const state = value<{ inspector: string; openedInspector: boolean }>(result);
+    expect(state.openedInspector).toBe(true);
+    const port = Number(state.inspector.split(':')[1]);
+    expect(await inspectorAt(port)).not.toBeNull();
+    const attachProcesses = childPids(app.pid!);
+    expect(attachProcesses.length).toBeGreaterThan(0);
+
+    app.kill('SIGKILL');
+    await until(async () => (await inspectorAt(port)) === null, 'the inspector port to close', 20_000);
+    await until(() => attachProcesses.every((p) => !alive(p)), 'the attach process to exit', 20_000);
+    expect((await request(`${t.base}/`)).text).toBe('ok\n');
+    expect(await noInspector(t.pid)).toBe(true);
+  }, 90_000);
 });

@@ -17,8 +17,11 @@ const BLOCKERS_MAX = 50;
 const BLOCKERS_SHOWN = 8;
 
 export interface StallsPanelOptions {
-  /** The section's test id; the watched process's panel has its own. */
-  testid?: string;
+  /**
+   * Put before every test id of the panel ('watch-' for the watched process's): two panels on
+   * one page must not share ids a test looks up one element by.
+   */
+  testidPrefix?: string;
   title?: string;
   /**
    * Whose threshold the field sets: the demo server's (setStallThreshold). A watched process's
@@ -40,33 +43,39 @@ export class StallsPanel {
   readonly root: HTMLElement;
   private readonly stalls: Stall[] = [];
   private readonly blockers = new Map<string, Blocker>();
-  private readonly list = h('ol', { class: 'stall-list', testid: 'stalls-list' });
-  private readonly table = h('tbody', { testid: 'stall-blockers' });
-  private readonly summary = h('span', { class: 'muted', testid: 'stalls-summary' }, 'no stalls yet');
-  private readonly detail = h('pre', { class: 'stall-detail', testid: 'stall-detail' }, '');
-  private readonly copy = h(
-    'button',
-    { class: 'btn ghost small', testid: 'stall-copy', disabled: true },
-    'Copy stack',
-  );
-  private readonly threshold = numberInput(
-    'stall-threshold',
-    STALL_THRESHOLD_MS.default!,
-    STALL_THRESHOLD_MS,
-  );
+  private readonly prefix: string;
+  private readonly list: HTMLOListElement;
+  private readonly table: HTMLTableSectionElement;
+  private readonly summary: HTMLSpanElement;
+  private readonly detail: HTMLPreElement;
+  private readonly copy: HTMLButtonElement;
+  private readonly threshold: HTMLInputElement;
+  private readonly thresholdText: HTMLSpanElement;
   private thresholdTouched = false;
   private selected: Stall | null = null;
   /** Whether stall windows (snapshots) give the totals; without them the panel counts its own. */
   private windowed = false;
   private readonly totals = { count: 0, totalMs: 0, maxMs: 0 };
-  private readonly thresholdText = h('span', { class: 'muted', testid: 'stall-threshold-fixed' }, '');
 
   constructor(
     private readonly ctx: PanelContext,
     options: StallsPanelOptions = {},
   ) {
     const editable = options.thresholdEditable ?? true;
-    const apply = h('button', { class: 'btn small', testid: 'stall-threshold-apply' }, 'Set');
+    this.prefix = options.testidPrefix ?? '';
+    const tid = (id: string): string => this.prefix + id;
+    this.list = h('ol', { class: 'stall-list', testid: tid('stalls-list') });
+    this.table = h('tbody', { testid: tid('stall-blockers') });
+    this.summary = h('span', { class: 'muted', testid: tid('stalls-summary') }, 'no stalls yet');
+    this.detail = h('pre', { class: 'stall-detail', testid: tid('stall-detail') }, '');
+    this.copy = h(
+      'button',
+      { class: 'btn ghost small', testid: tid('stall-copy'), disabled: true },
+      'Copy stack',
+    );
+    this.threshold = numberInput(tid('stall-threshold'), STALL_THRESHOLD_MS.default!, STALL_THRESHOLD_MS);
+    this.thresholdText = h('span', { class: 'muted', testid: tid('stall-threshold-fixed') }, '');
+    const apply = h('button', { class: 'btn small', testid: tid('stall-threshold-apply') }, 'Set');
     this.threshold.addEventListener('input', () => (this.thresholdTouched = true));
     apply.addEventListener('click', async () => {
       const r = await ctx.act(apply, () =>
@@ -90,7 +99,7 @@ export class StallsPanel {
       'section',
       {
         class: 'card wide stalls',
-        testid: options.testid ?? 'stalls-panel',
+        testid: tid('stalls-panel'),
         'aria-label': options.title ?? 'Stalls',
       },
       h(
@@ -215,10 +224,14 @@ export class StallsPanel {
       ...[...this.stalls].reverse().map((stall) => {
         const row = h(
           'li',
-          { class: `stall-row${stall === this.selected ? ' on' : ''}`, testid: 'stall-row', tabindex: 0 },
+          {
+            class: `stall-row${stall === this.selected ? ' on' : ''}`,
+            testid: `${this.prefix}stall-row`,
+            tabindex: 0,
+          },
           h('span', { class: 'muted' }, clock(stall.startedAt)),
           h('span', { class: 'n' }, `${fmt(stall.durationMs, 0)} ms`),
-          h('code', { testid: 'stall-frame' }, frameText(culpritFrame(stall))),
+          h('code', { testid: `${this.prefix}stall-frame` }, frameText(culpritFrame(stall))),
           h('span', { class: 'muted' }, stall.stackFrom),
         );
         row.addEventListener('click', () => this.select(stall));

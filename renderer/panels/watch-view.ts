@@ -57,7 +57,7 @@ export class WatchView {
       this.cards.push(card);
     }
     this.stalls = new StallsPanel(ctx, {
-      testid: 'watch-stalls-panel',
+      testidPrefix: 'watch-',
       title: 'Stalls of the watched process',
       thresholdEditable: false,
     });

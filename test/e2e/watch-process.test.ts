@@ -113,7 +113,7 @@ describe('Watch a process (Chromium, serve and the target as child processes)', 
     // names the function by the line it starts on. Either is the function and its file:line.
     // On a machine this loaded, attach can miss one block now and then (bench/attach.ts measures
     // how often), so a block is repeated, a bounded number of times, until its stall is listed.
-    const frames = async (): Promise<string[]> => panel.getByTestId('stall-frame').allTextContents();
+    const frames = async (): Promise<string[]> => panel.getByTestId('watch-stall-frame').allTextContents();
     const blockUntilNamed = async (fn: 'esm' | 'cjs', name: string, file: string, lines: number[]) => {
       const expected = new RegExp(
         `^${name} fixtures/attach-target/${file.replace('.', '\\.')}:(${lines.join('|')})$`,
@@ -139,7 +139,7 @@ describe('Watch a process (Chromium, serve and the target as child processes)', 
       lineOf(BLOCKERS, 'CJS-SPIN-LINE'),
       lineOf(BLOCKERS, 'function spinCjs('),
     ]);
-    expect(await panel.getByTestId('stalls-summary').textContent()).toMatch(/^\d+ stalls?, /);
+    expect(await panel.getByTestId('watch-stalls-summary').textContent()).toMatch(/^\d+ stalls?, /);
 
     await page.getByTestId('watch-detach').click();
     await waitFor(

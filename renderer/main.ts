@@ -169,7 +169,7 @@ function start(): void {
   const stalls = new StallsPanel(ctx);
   // "Watch a process": while one is watched, its charts and stalls take the demo server's place.
   const watchView = new WatchView(ctx, () => stopWatching());
-  const watchList = new WatchList(ctx, (state) => startWatching(state));
+  const watchList = new WatchList(ctx, (state) => (state ? startWatching(state) : stopWatching()));
   const demoCards = [...charts.cards, stalls.root];
   function startWatching(state: WatchState): void {
     watchView.show(state);

@@ -24,7 +24,8 @@ export class WatchList {
 
   constructor(
     private readonly ctx: PanelContext,
-    private readonly onAttached: (state: WatchState) => void,
+    /** A watch began (this window's click) or the app's differs from what this window shows. */
+    private readonly onWatching: (state: WatchState | null) => void,
   ) {
     this.refreshButton.addEventListener('click', () => void this.refresh());
     this.root = h(
@@ -61,7 +62,8 @@ export class WatchList {
     }
     this.processes = r.processes;
     this.status.textContent = `${r.processes.length} Node process${r.processes.length === 1 ? '' : 'es'}`;
-    if (r.watching && r.watching.pid !== this.watching?.pid) this.onAttached(r.watching);
+    // Another window attached, or the watch ended while this one was disconnected.
+    if (r.watching?.pid !== this.watching?.pid) this.onWatching(r.watching);
     this.setWatching(r.watching);
   }
 
@@ -88,7 +90,7 @@ export class WatchList {
         );
         attach.addEventListener('click', async () => {
           const state = await this.ctx.act(attach, () => this.ctx.api.invoke('watchProcess', { pid: p.pid }));
-          if (state) this.onAttached(state);
+          if (state) this.onWatching(state);
         });
         return h(
           'tr',

@@ -15,6 +15,7 @@ export default defineConfig({
         input: {
           index: resolve(root, 'main/index.ts'),
           'load-generator': resolve(root, 'main/engine/load/child.ts'),
+          'attach-watcher': resolve(root, 'main/attach/child.ts'),
           'bcrypt-worker': resolve(root, 'main/engine/bcrypt/worker.ts'),
           'stall-watchdog': resolve(root, 'main/engine/stalls/watchdog-worker.ts'),
           'server-worker': resolve(root, 'main/engine/cluster/worker-entry.ts'),

@@ -5,13 +5,17 @@
  *    blocks its loop N times for 200–400 ms in spinEsm or spinCjs, and now and then in bcrypt; for
  *    each block, did `attach --json` report a stall named by that function with its file and line,
  *    and how long after the stall began did it notice (`detectedAfterMs`)?
- * 2. Cost: keep-alive GET / requests per second against the bench's baseline server
- *    (bench/baseline-server.ts), unwatched vs watched by attach, runs interleaved.
+ * 2. Cost: keep-alive GET / against the bench's baseline server (bench/baseline-server.ts),
+ *    unwatched vs watched by attach, in pairs whose order alternates (--runs pairs, default 6):
+ *    the target's CPU per reply (from /proc, robust to what else the machine runs) and its
+ *    replies per second, medians and the median of the per-pair ratios, with the load average.
  *
  * Prints a small table; the machine it runs on is shared, so say so with the figures.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { loadavg as osLoadavg } from 'node:os';
 import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -29,8 +33,13 @@ const { values } = parseArgs({
   },
 });
 const BLOCKS = Number(values.blocks ?? 40);
-const RUNS = Number(values.runs ?? 3);
+const RUNS = Number(values.runs ?? 6);
 const SECONDS = Number(values.seconds ?? 10);
+
+const loadavg = (): string =>
+  osLoadavg()
+    .map((x) => x.toFixed(1))
+    .join(' / ');
 
 /** Every child this bench started, killed if it ends early (a leftover target keeps its inspector). */
 const children: ChildProcess[] = [];
@@ -164,49 +173,102 @@ async function naming(): Promise<void> {
   );
 }
 
-async function throughputOnce(watched: boolean): Promise<number> {
+/** CPU time (user + system) of a process so far, in µs, from /proc/PID/stat. */
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+function cpuUs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after the name.
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLK_TCK;
+}
+
+interface Run {
+  perS: number;
+  /** The target's CPU per reply: what watching costs it, whatever else the machine runs. */
+  cpuUsPerReply: number;
+}
+
+/** 32 keep-alive GETs in flight until `end`; returns how many were answered. */
+async function drive(agent: Agent, url: string, end: number): Promise<number> {
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      while (Date.now() < end) {
+        await get(agent, url);
+        done++;
+      }
+    }),
+  );
+  return done;
+}
+
+async function throughputOnce(watched: boolean): Promise<Run> {
   const { proc: target, match } = await startProcess(
     ['--import', 'tsx', 'bench/baseline-server.ts', '--port', '0'],
     /listening (http:\S+)/,
   );
   const base = match[1]!;
+  const pid = target.pid!;
   let a: ReturnType<typeof startAttach> | null = null;
   if (watched) {
-    a = startAttach(target.pid!);
+    a = startAttach(pid);
     await waitFor(() => a!.events.some((e) => e.type === 'attached'), 'attached');
   }
   const agent = new Agent({ keepAlive: true, maxSockets: 32 });
-  let done = 0;
-  const end = Date.now() + SECONDS * 1000;
-  // Warm-up second, then count.
-  const warm = Date.now() + 1000;
-  await Promise.all(
-    Array.from({ length: 32 }, async () => {
-      while (Date.now() < end) {
-        await get(agent, `${base}/`);
-        if (Date.now() > warm) done++;
-      }
-    }),
-  );
+  // A warm-up second (JIT, sockets, the profiler's first restart), then the measured window.
+  await drive(agent, `${base}/`, Date.now() + 1000);
+  const cpu0 = cpuUs(pid);
+  const t0 = performance.now();
+  const replies = await drive(agent, `${base}/`, Date.now() + (SECONDS - 1) * 1000);
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = cpuUs(pid) - cpu0;
   agent.destroy();
   if (a) await detach(a);
   target.kill();
   await once(target, 'exit');
-  return done / (SECONDS - 1);
+  return { perS: replies / seconds, cpuUsPerReply: cpu / replies };
 }
 
 async function throughput(): Promise<void> {
-  const off: number[] = [];
-  const on: number[] = [];
+  const off: Run[] = [];
+  const on: Run[] = [];
+  const load0 = loadavg();
   for (let i = 0; i < RUNS; i++) {
-    off.push(await throughputOnce(false));
-    on.push(await throughputOnce(true));
+    // Pairs, the order alternating, so a drift of the machine's load falls on both sides alike.
+    if (i % 2 === 0) {
+      off.push(await throughputOnce(false));
+      on.push(await throughputOnce(true));
+    } else {
+      on.push(await throughputOnce(true));
+      off.push(await throughputOnce(false));
+    }
   }
+  const load1 = loadavg();
   const m = (xs: number[]): number => percentile(xs, 50);
+  const perS = (rs: Run[]): number[] => rs.map((r) => r.perS);
+  const cpu = (rs: Run[]): number[] => rs.map((r) => r.cpuUsPerReply);
+  const pairCpu = on.map((r, i) => r.cpuUsPerReply / off[i]!.cpuUsPerReply);
+  const pairRate = on.map((r, i) => r.perS / off[i]!.perS);
+  const list = (xs: number[], d = 0): string => xs.map((x) => x.toFixed(d)).join(', ');
   console.log(
-    `throughput (GET / keep-alive, 32 in flight, ${SECONDS} s, ${RUNS} runs interleaved): unwatched ${m(off).toFixed(0)}/s ` +
-      `[${off.map((x) => x.toFixed(0)).join(', ')}], watched ${m(on).toFixed(0)}/s [${on.map((x) => x.toFixed(0)).join(', ')}], ` +
-      `watched/unwatched ${((100 * m(on)) / m(off)).toFixed(1)} %`,
+    `throughput (GET / keep-alive on bench/baseline-server.ts, 32 in flight, ${SECONDS} s runs of which ` +
+      `${SECONDS - 1} s measured, ${RUNS} interleaved pairs; load average ${load0} → ${load1}):`,
+  );
+  console.log(`  target CPU µs per reply: unwatched ${m(cpu(off)).toFixed(1)} [${list(cpu(off), 1)}]`);
+  console.log(`                           watched   ${m(cpu(on)).toFixed(1)} [${list(cpu(on), 1)}]`);
+  console.log(
+    `    watched/unwatched, median of pairs: ${(100 * m(pairCpu)).toFixed(1)} % [${list(
+      pairCpu.map((x) => 100 * x),
+      1,
+    )}]`,
+  );
+  console.log(`  replies/s: unwatched ${m(perS(off)).toFixed(0)} [${list(perS(off))}]`);
+  console.log(`             watched   ${m(perS(on)).toFixed(0)} [${list(perS(on))}]`);
+  console.log(
+    `    watched/unwatched, median of pairs: ${(100 * m(pairRate)).toFixed(1)} % [${list(
+      pairRate.map((x) => 100 * x),
+      1,
+    )}]`,
   );
 }
 

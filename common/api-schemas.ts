@@ -10,6 +10,7 @@ import {
   BCRYPT_COST,
   JOB_COUNT,
   JOB_WORK_MS,
+  PID,
   PORT,
   QUEUE_WORKERS,
   SAMPLE_INTERVAL_MS,
@@ -31,6 +32,10 @@ export const commandSchemas = {
   runBcrypt: z.object({ cost: intIn(BCRYPT_COST), mode: z.enum(['loop', 'pool']) }).strict(),
   setSampleInterval: z.object({ ms: intIn(SAMPLE_INTERVAL_MS) }).strict(),
   setStallThreshold: z.object({ thresholdMs: intIn(STALL_THRESHOLD_MS) }).strict(),
+  listProcesses: z.object({}).strict(),
+  // Only a pid and a threshold: nothing in a command is ever evaluated in the watched process.
+  watchProcess: z.object({ pid: intIn(PID), stallMs: intIn(STALL_THRESHOLD_MS).optional() }).strict(),
+  unwatchProcess: z.object({}).strict(),
 } as const satisfies Record<CommandName, z.ZodType>;
 
 export type CommandPayload<K extends CommandName> = z.input<(typeof commandSchemas)[K]>;

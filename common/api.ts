@@ -6,6 +6,7 @@
  * declared here.
  */
 import type { CommandPayload } from './api-schemas';
+import type { AttachDetached, WatchableProcess, WatchEvent, WatchState } from './attach';
 import type { ErrorShape, NoticeCode } from './errors';
 import type { LoadReport } from './load';
 import type { EngineSnapshot, QueueStats } from './snapshot';
@@ -47,6 +48,12 @@ export const COMMAND_NAMES = [
   'setSampleInterval',
   /** PROTOCOL.md §9: what counts as a stall of the demo server's loop. */
   'setStallThreshold',
+  /** The Node processes of this user the app can watch (PROTOCOL.md §11), and what it watches now. */
+  'listProcesses',
+  /** Attaches to one pid of that list: SIGUSR1 opens its inspector if it is not open. */
+  'watchProcess',
+  /** Detaches: removes what attach installed, closes the inspector port it opened. */
+  'unwatchProcess',
 ] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
@@ -62,6 +69,10 @@ export interface CommandReplies {
   runBcrypt: { mode: 'loop' | 'pool'; ms: number; cost: number };
   setSampleInterval: { ms: number };
   setStallThreshold: { thresholdMs: number };
+  listProcesses: { processes: WatchableProcess[]; watching: WatchState | null };
+  watchProcess: WatchState;
+  /** null: nothing was watched. */
+  unwatchProcess: { detached: AttachDetached | null };
 }
 
 /** Pushed from the app to the renderer; each at most once per interval. */
@@ -75,6 +86,11 @@ export interface ApiEvents {
    * few per window): the Stalls panel should not wait for the next snapshot to show it.
    */
   stall: Stall;
+  /**
+   * The watched process's attach stream (PROTOCOL.md §11): `attached`, a `sample` about once a
+   * second, each `stall` as it ends (`process` is "pid P"), `detached` last (also when it exited).
+   */
+  watch: WatchEvent;
 }
 export type EventName = keyof ApiEvents;
 export const EVENT_NAMES = [
@@ -82,6 +98,7 @@ export const EVENT_NAMES = [
   'loadReport',
   'notice',
   'stall',
+  'watch',
 ] as const satisfies readonly EventName[];
 
 /** A failed command, as the renderer receives it: a stable code plus a message for people. */

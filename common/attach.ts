@@ -68,3 +68,37 @@ export const HANDLE_NAMES: Readonly<Record<string, string>> = {
   FSEventWrap: 'fs_watch',
   StatWatcher: 'fs_watch',
 };
+
+/** One row of the app's "Watch a process" list: a Node process of this user, not one of the app's own. */
+export interface WatchableProcess {
+  pid: number;
+  /** The command line, arguments joined by spaces. */
+  command: string;
+  /** The loopback port of its inspector when one is already open; attach opens one otherwise. */
+  inspectorPort: number | null;
+}
+
+/** What the app is watching, as every window sees it. */
+export interface WatchState {
+  pid: number;
+  command: string;
+  /** The inspector's loopback address, HOST:PORT. */
+  inspector: string;
+  /** True when attach opened the inspector, and so closes it on detach. */
+  openedInspector: boolean;
+  nodeVersion: string;
+  stallThresholdMs: number;
+  /** Epoch ms of the attach. */
+  since: number;
+}
+
+/**
+ * The app's `watch` event: the attach stream of the watched process, tagged with its pid, so a
+ * window can never mistake the samples of a process it stopped watching for those of the next.
+ */
+export interface WatchEvent {
+  pid: number;
+  /** Its command line, as the list showed it. */
+  command: string;
+  event: AttachEvent;
+}

@@ -92,6 +92,8 @@ export const ERRORS = {
   attach_failed: { status: 500, exit: EXIT.failed },
   /** One attach at a time in the app. */
   already_attached: { status: 409, exit: EXIT.notRun },
+  /** The app watches only a pid its own list offers: never itself, its load generator or its workers. */
+  not_watchable: { status: 400, exit: EXIT.notRun },
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof ERRORS;
@@ -110,6 +112,8 @@ export const NOTICE_CODES = [
   'fd_limit',
   /** The demo server restarted with another number of processes, or could not (PROTOCOL.md §10). */
   'server_workers',
+  /** The watched process exited, or its inspector went away: the dashboard is back on the demo server. */
+  'watch_ended',
 ] as const;
 export type NoticeCode = (typeof NOTICE_CODES)[number];
 

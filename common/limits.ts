@@ -114,6 +114,8 @@ export const GENERATOR_PROCESSES = range(1, 16);
 
 // ---- attach: watching a Node process Loopscope does not host (PROTOCOL.md §11) ----
 
+/** A Linux pid (the kernel's pid_max ceiling): `attach --pid` and the app's watchProcess. */
+export const PID = range(1, 4_194_304);
 /** `attach --duration`, in seconds (absent: until Ctrl-C or the target exits). */
 export const ATTACH_DURATION_S = range(1, 86_400);
 /** Where a Node process opens its inspector on SIGUSR1 (node's own default). */

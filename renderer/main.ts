@@ -6,6 +6,7 @@
  * of clients or messages.
  */
 import type { AppInfo } from '../common/api';
+import type { WatchState } from '../common/attach';
 import { CHART_REDRAW_MS } from '../common/limits';
 import type { LoadReport } from '../common/load';
 import { ReportWindows } from '../common/report-windows';
@@ -22,6 +23,8 @@ import { PrimeBox } from './panels/prime-box';
 import { Readouts } from './panels/readouts';
 import { ServerControls } from './panels/server-controls';
 import { StallsPanel } from './panels/stalls';
+import { WatchList } from './panels/watch-list';
+import { WatchView } from './panels/watch-view';
 import { WorkControls } from './panels/work-controls';
 import { SampleStore } from './state/samples';
 import './styles.css';
@@ -164,17 +167,40 @@ function start(): void {
   const integrity = new IntegrityPanel();
   const charts = new ChartCards();
   const stalls = new StallsPanel(ctx);
+  // "Watch a process": while one is watched, its charts and stalls take the demo server's place.
+  const watchView = new WatchView(ctx, () => stopWatching());
+  const watchList = new WatchList(ctx, (state) => (state ? startWatching(state) : stopWatching()));
+  const demoCards = [...charts.cards, stalls.root];
+  function startWatching(state: WatchState): void {
+    watchView.show(state);
+    watchList.setWatching(state);
+    for (const card of demoCards) card.hidden = true;
+    chartsDirty = true;
+    chartsDrawnAt = -Infinity;
+    schedule();
+  }
+  function stopWatching(): void {
+    if (!watchView.watching) return;
+    watchView.hide();
+    for (const card of demoCards) card.hidden = false;
+    watchList.setWatching(null);
+    void watchList.refresh();
+    chartsDirty = true;
+    chartsDrawnAt = -Infinity;
+    schedule();
+  }
 
   app.replaceChildren(
     header,
     // In the flow under the header: a notice pushes the page down instead of covering a chart.
     notices.root,
+    watchView.banner,
     readouts.root,
     h(
       'div',
       { class: 'layout' },
-      h('aside', { class: 'sidebar' }, load.root, work.root, prime.root, server.root),
-      h('main', { class: 'grid' }, ...charts.cards, stalls.root, integrity.root),
+      h('aside', { class: 'sidebar' }, load.root, work.root, prime.root, server.root, watchList.root),
+      h('main', { class: 'grid' }, ...watchView.cards, ...charts.cards, stalls.root, integrity.root),
     ),
   );
 
@@ -196,6 +222,8 @@ function start(): void {
     }
     if (s === 'connected') {
       api.invoke('getInfo', {}).then(ctx.setInfo, (err: unknown) => notices.show('error', String(err)));
+      // The list, and whether the app already watches a process (attached from another window).
+      void watchList.refresh();
     }
   });
 
@@ -212,6 +240,33 @@ function start(): void {
   });
   api.on('stall', (stall) => {
     if (stalls.add(stall)) charts.setStallTimes(stalls.times());
+    chartsDirty = true;
+    schedule();
+  });
+  api.on('watch', ({ pid, command, event }) => {
+    if (event.type === 'attached') {
+      startWatching({
+        pid,
+        command,
+        inspector: event.inspector,
+        openedInspector: event.openedInspector,
+        nodeVersion: event.nodeVersion,
+        stallThresholdMs: event.stallThresholdMs,
+        since: event.time,
+      });
+      return;
+    }
+    // What a process this window no longer shows sends (a late sample of the last one) is dropped.
+    if (watchView.watching?.pid !== pid) return;
+    if (event.type === 'sample') {
+      watchView.addSample(event);
+    } else if (event.type === 'stall') {
+      const { type: _type, ...stall } = event;
+      watchView.addStall(stall);
+    } else {
+      stopWatching();
+      return;
+    }
     chartsDirty = true;
     schedule();
   });
@@ -244,7 +299,9 @@ function start(): void {
     if (chartsDirty && !paused && performance.now() - chartsDrawnAt >= every) {
       chartsDirty = false;
       chartsDrawnAt = performance.now();
-      charts.redraw(store, windowMs);
+      // Only the charts on screen: the hidden set is drawn whole when it comes back (chartsDrawnAt).
+      if (watchView.watching) watchView.redraw(windowMs);
+      else charts.redraw(store, windowMs);
     }
   };
   // At most one frame per burst of events, and none while nothing changes.

@@ -80,9 +80,12 @@ function loopbackListeners(): Map<string, number> {
   return out;
 }
 
-/** The loopback ports a process listens on (its sockets' inodes matched against /proc/net/tcp). */
-export function listeningPorts(pid: number): number[] {
-  const listeners = loopbackListeners();
+/**
+ * The loopback ports a process listens on (its sockets' inodes matched against /proc/net/tcp).
+ * `listeners` lets a caller looking at many processes read /proc/net/tcp once: on a machine with
+ * tens of thousands of connections it is that file, not the fds, that costs.
+ */
+export function listeningPorts(pid: number, listeners = loopbackListeners()): number[] {
   const ports: number[] = [];
   let fds: string[];
   try {
@@ -118,8 +121,11 @@ export async function inspectorAt(port: number, timeoutMs = 1_000): Promise<Insp
 }
 
 /** The process's open inspector, found among its own listening ports (the default first). */
-export async function findInspector(pid: number): Promise<InspectorTarget | null> {
-  const ports = listeningPorts(pid).sort(
+export async function findInspector(
+  pid: number,
+  listeners = loopbackListeners(),
+): Promise<InspectorTarget | null> {
+  const ports = listeningPorts(pid, listeners).sort(
     (a, b) => Number(b === DEFAULT_INSPECTOR_PORT) - Number(a === DEFAULT_INSPECTOR_PORT),
   );
   for (const port of ports) {
@@ -182,16 +188,60 @@ export async function openInspector(pid: number): Promise<{ target: InspectorTar
   );
 }
 
-/** Node processes of this user (not this one), for the app's "Watch a process" list. */
-export async function listNodeProcesses(): Promise<NodeProcess[]> {
+/**
+ * Node processes of this user, for the app's "Watch a process" list; never this process nor those
+ * in `exclude`. Their inspectors are looked for all at once, so the list takes one probe's time.
+ */
+export async function listNodeProcesses(exclude: ReadonlySet<number> = new Set()): Promise<NodeProcess[]> {
   const me = process.getuid!();
-  const out: NodeProcess[] = [];
+  const listeners = loopbackListeners();
+  const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
-    if (pid === process.pid || uidOf(pid) !== me || !isNode(pid)) continue;
-    const inspector = await findInspector(pid);
-    out.push({ pid, command: commandOf(pid), inspectorPort: inspector?.port ?? null });
+    if (pid === process.pid || exclude.has(pid) || uidOf(pid) !== me || !isNode(pid)) continue;
+    pids.push(pid);
   }
-  return out;
+  return Promise.all(
+    pids.map(async (pid) => {
+      const inspector = await findInspector(pid, listeners);
+      return { pid, command: commandOf(pid), inspectorPort: inspector?.port ?? null };
+    }),
+  );
+}
+
+/** The parent pid of a process, from /proc/P/stat (the field after the parenthesised name). */
+function parentOf(pid: number): number | null {
+  const stat = readText(`/proc/${pid}/stat`);
+  if (!stat) return null;
+  // The name may itself hold spaces and parentheses: the fields start after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ppid = Number(fields[1]);
+  return Number.isInteger(ppid) ? ppid : null;
+}
+
+/**
+ * `root` and every process descended from it: the app's own tree (its load generator, cluster
+ * workers), which the app never offers to watch.
+ */
+export function processTree(root: number = process.pid): Set<number> {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const ppid = parentOf(Number(entry));
+    if (ppid === null) continue;
+    const list = children.get(ppid) ?? [];
+    list.push(Number(entry));
+    children.set(ppid, list);
+  }
+  const tree = new Set<number>([root]);
+  const todo = [root];
+  while (todo.length > 0) {
+    for (const child of children.get(todo.pop()!) ?? []) {
+      if (tree.has(child)) continue;
+      tree.add(child);
+      todo.push(child);
+    }
+  }
+  return tree;
 }

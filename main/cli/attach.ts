@@ -9,7 +9,7 @@
  */
 import type { AttachEvent, AttachSample } from '../../common/attach';
 import { LoopscopeError } from '../../common/errors';
-import { ATTACH_DURATION_S, PORT, STALL_THRESHOLD_MS } from '../../common/limits';
+import { ATTACH_DURATION_S, PID, PORT, STALL_THRESHOLD_MS } from '../../common/limits';
 import { culpritFrame, frameText, type Stall } from '../../common/stalls';
 import { Attachment, type AttachOptions } from '../attach/watcher';
 import { intFlag, parseFlags } from './flags';
@@ -38,7 +38,7 @@ interface AttachFlags {
 export function parseAttachFlags(argv: string[]): AttachFlags | null {
   const { values } = parseFlags(argv, OPTIONS);
   if (values.help) return null;
-  const pid = intFlag(values, 'pid', { min: 1, max: 4_194_304 });
+  const pid = intFlag(values, 'pid', PID);
   const inspect = values.inspect;
   if ((pid === undefined) === (inspect === undefined))
     throw new LoopscopeError('usage', 'give exactly one of --pid P and --inspect HOST:PORT');

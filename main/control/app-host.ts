@@ -23,6 +23,7 @@ import { SERVER_WORKERS } from '../../common/limits';
 import { startLoadGenerator, type LoadController } from '../engine/load/controller';
 import { toApiError } from './api-error';
 import { EventHub } from './event-hub';
+import { ProcessWatch } from './process-watch';
 
 export interface AppHostOptions {
   shell: AppInfo['shell'];
@@ -113,6 +114,8 @@ class Host implements AppHost {
   private serial: Promise<unknown> = Promise.resolve();
   private readonly forwardTimer: NodeJS.Timeout;
   private closing: Promise<void> | null = null;
+  /** "Watch a process": one attach at a time, detached when the host closes. */
+  private readonly watch: ProcessWatch;
   readonly on: EventHub['on'];
 
   constructor(
@@ -121,6 +124,10 @@ class Host implements AppHost {
     private readonly hub: EventHub,
   ) {
     this.on = hub.on.bind(hub);
+    this.watch = new ProcessWatch({
+      emit: (event) => hub.emit('watch', event),
+      notice: (level, code, message) => notice(hub, level, code, message),
+    });
     this.engine = engine;
     this.unsubscribeSnapshots = this.watchEngine(engine);
     // One timer for the whole app: the renderer's event rate never depends on the client count.
@@ -185,6 +192,9 @@ class Host implements AppHost {
       this.engine.stalls.thresholdMs = thresholdMs;
       return { thresholdMs: this.engine.stalls.thresholdMs };
     },
+    listProcesses: async () => ({ processes: await this.watch.list(), watching: this.watch.watching }),
+    watchProcess: ({ pid, stallMs }) => this.watch.watch(pid, stallMs),
+    unwatchProcess: async () => ({ detached: await this.watch.unwatch() }),
   };
 
   /** Forks the load generator on first use; a failed start is retried by the next command. */
@@ -410,6 +420,8 @@ class Host implements AppHost {
     clearInterval(this.forwardTimer);
     this.unsubscribeSnapshots();
     this.unsubscribeReports?.();
+    // First: the watched process is left as it was found, whatever else fails below.
+    await this.watch.close();
     await this.serial;
     const generator = this.generator ? await this.generator.catch(() => null) : null;
     // The generator goes first so its clients do not count as failures while the server closes.

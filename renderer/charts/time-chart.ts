@@ -10,8 +10,9 @@ import { bcryptMarkers, type BcryptRun } from './bcrypt-markers';
 import { setupCharts, THEME } from './setup';
 import { timeMarkers } from './time-markers';
 
-export interface SeriesSpec {
-  column: SampleColumn;
+/** C: the ring's column names (the demo server's sample rows by default, or a watched process's). */
+export interface SeriesSpec<C extends string = SampleColumn> {
+  column: C;
   label: string;
   color: string;
   /** 'y2' puts the series on the right-hand axis. */
@@ -22,7 +23,7 @@ export interface SeriesSpec {
   scale?: number;
 }
 
-export interface ChartSpec {
+export interface ChartSpec<C extends string = SampleColumn> {
   id: string;
   title: string;
   yTitle: string;
@@ -35,10 +36,10 @@ export interface ChartSpec {
   y2Max?: number;
   /** Latencies span decades (0.1 ms idle, 1 s stalled): a log axis keeps p50 and a spike both readable. */
   log?: boolean;
-  series: SeriesSpec[];
+  series: SeriesSpec<C>[];
   stacked?: boolean;
   /** bcrypt runs: bands for the runs this page started, ticks where this column is > 0 otherwise. */
-  markColumn?: SampleColumn;
+  markColumn?: C;
   /** Marks each stall of the loop where it began (setStallTimes). */
   stallMarks?: boolean;
   /** One series per server process slot (PROTOCOL.md §10): labelled and shown by setSeriesLabels. */
@@ -53,9 +54,9 @@ type Point = { x: number; y: number };
  * (chart.js's min-max decimation, done here so the arrays are never built at full length): a spike
  * of one sample survives, and a bucket with no value stays a gap.
  */
-export function seriesPoints(
-  ring: SampleRing<SampleColumn>,
-  s: SeriesSpec,
+export function seriesPoints<C extends string>(
+  ring: SampleRing<C | 'time'>,
+  s: SeriesSpec<C>,
   from: number,
   maxPoints: number,
 ): Point[] {
@@ -114,14 +115,14 @@ const opaqueBackground: Plugin<'line'> = {
   },
 };
 
-export class TimeChart {
+export class TimeChart<C extends string = SampleColumn> {
   readonly chart: Chart<'line', Point[]>;
   private markerTimes: number[] = [];
   private bcryptRuns: readonly BcryptRun[] = [];
   private stallTimes: readonly number[] = [];
 
   constructor(
-    readonly spec: ChartSpec,
+    readonly spec: ChartSpec<C>,
     canvas: HTMLCanvasElement,
   ) {
     setupCharts();
@@ -222,7 +223,7 @@ export class TimeChart {
   }
 
   /** Redraws the window [end - windowMs, end] of the ring; false when the window holds no value at all. */
-  update(ring: SampleRing<SampleColumn>, windowMs: number): boolean {
+  update(ring: SampleRing<C | 'time'>, windowMs: number): boolean {
     if (ring.size === 0) return false;
     const end = ring.at('time', ring.size - 1);
     const from = ring.lowerBound('time', end - windowMs);

@@ -16,6 +16,20 @@ import type { PanelContext } from './context';
 const BLOCKERS_MAX = 50;
 const BLOCKERS_SHOWN = 8;
 
+export interface StallsPanelOptions {
+  /**
+   * Put before every test id of the panel ('watch-' for the watched process's): two panels on
+   * one page must not share ids a test looks up one element by.
+   */
+  testidPrefix?: string;
+  title?: string;
+  /**
+   * Whose threshold the field sets: the demo server's (setStallThreshold). A watched process's
+   * threshold is fixed at attach, so its panel only shows it.
+   */
+  thresholdEditable?: boolean;
+}
+
 interface Blocker {
   name: string;
   count: number;
@@ -29,25 +43,39 @@ export class StallsPanel {
   readonly root: HTMLElement;
   private readonly stalls: Stall[] = [];
   private readonly blockers = new Map<string, Blocker>();
-  private readonly list = h('ol', { class: 'stall-list', testid: 'stalls-list' });
-  private readonly table = h('tbody', { testid: 'stall-blockers' });
-  private readonly summary = h('span', { class: 'muted', testid: 'stalls-summary' }, 'no stalls yet');
-  private readonly detail = h('pre', { class: 'stall-detail', testid: 'stall-detail' }, '');
-  private readonly copy = h(
-    'button',
-    { class: 'btn ghost small', testid: 'stall-copy', disabled: true },
-    'Copy stack',
-  );
-  private readonly threshold = numberInput(
-    'stall-threshold',
-    STALL_THRESHOLD_MS.default!,
-    STALL_THRESHOLD_MS,
-  );
+  private readonly prefix: string;
+  private readonly list: HTMLOListElement;
+  private readonly table: HTMLTableSectionElement;
+  private readonly summary: HTMLSpanElement;
+  private readonly detail: HTMLPreElement;
+  private readonly copy: HTMLButtonElement;
+  private readonly threshold: HTMLInputElement;
+  private readonly thresholdText: HTMLSpanElement;
   private thresholdTouched = false;
   private selected: Stall | null = null;
+  /** Whether stall windows (snapshots) give the totals; without them the panel counts its own. */
+  private windowed = false;
+  private readonly totals = { count: 0, totalMs: 0, maxMs: 0 };
 
-  constructor(private readonly ctx: PanelContext) {
-    const apply = h('button', { class: 'btn small', testid: 'stall-threshold-apply' }, 'Set');
+  constructor(
+    private readonly ctx: PanelContext,
+    options: StallsPanelOptions = {},
+  ) {
+    const editable = options.thresholdEditable ?? true;
+    this.prefix = options.testidPrefix ?? '';
+    const tid = (id: string): string => this.prefix + id;
+    this.list = h('ol', { class: 'stall-list', testid: tid('stalls-list') });
+    this.table = h('tbody', { testid: tid('stall-blockers') });
+    this.summary = h('span', { class: 'muted', testid: tid('stalls-summary') }, 'no stalls yet');
+    this.detail = h('pre', { class: 'stall-detail', testid: tid('stall-detail') }, '');
+    this.copy = h(
+      'button',
+      { class: 'btn ghost small', testid: tid('stall-copy'), disabled: true },
+      'Copy stack',
+    );
+    this.threshold = numberInput(tid('stall-threshold'), STALL_THRESHOLD_MS.default!, STALL_THRESHOLD_MS);
+    this.thresholdText = h('span', { class: 'muted', testid: tid('stall-threshold-fixed') }, '');
+    const apply = h('button', { class: 'btn small', testid: tid('stall-threshold-apply') }, 'Set');
     this.threshold.addEventListener('input', () => (this.thresholdTouched = true));
     apply.addEventListener('click', async () => {
       const r = await ctx.act(apply, () =>
@@ -69,16 +97,20 @@ export class StallsPanel {
     });
     this.root = h(
       'section',
-      { class: 'card wide stalls', testid: 'stalls-panel', 'aria-label': 'Stalls' },
+      {
+        class: 'card wide stalls',
+        testid: tid('stalls-panel'),
+        'aria-label': options.title ?? 'Stalls',
+      },
       h(
         'div',
         {},
         h(
           'header',
           {},
-          h('h3', {}, 'Stalls: what blocked the loop'),
-          h('label', { class: 'muted' }, 'threshold ', this.threshold, ' ms'),
-          apply,
+          h('h3', {}, options.title ?? 'Stalls: what blocked the loop'),
+          editable ? h('label', { class: 'muted' }, 'threshold ', this.threshold, ' ms') : this.thresholdText,
+          editable ? apply : null,
         ),
         this.summary,
         this.list,
@@ -114,11 +146,36 @@ export class StallsPanel {
     return this.stalls.map((s) => s.startedAt);
   }
 
+  /** Forgets every stall: another process is watched now. */
+  clear(): void {
+    this.stalls.length = 0;
+    this.blockers.clear();
+    this.totals.count = 0;
+    this.totals.totalMs = 0;
+    this.totals.maxMs = 0;
+    this.selected = null;
+    this.detail.textContent = '';
+    this.copy.disabled = true;
+    this.render();
+  }
+
+  /** A threshold the panel shows but cannot change (a watched process's, set at attach). */
+  showThreshold(ms: number): void {
+    this.thresholdText.textContent = `threshold ${fmt(ms)} ms`;
+    if (!this.windowed) this.summary.textContent = `no stalls over ${fmt(ms)} ms yet`;
+  }
+
   /** Takes one stall pushed as it was listed; true when it was new. */
   add(stall: Stall): boolean {
     if (this.known(stall)) return false;
     this.stalls.push(stall);
     this.count(stall);
+    if (!this.windowed) {
+      this.totals.count++;
+      this.totals.totalMs += stall.durationMs;
+      this.totals.maxMs = Math.max(this.totals.maxMs, stall.durationMs);
+      this.summary.textContent = this.totalsText(this.totals);
+    }
     this.stalls.splice(0, Math.max(0, this.stalls.length - STALL_LIST_MAX));
     this.render();
     return true;
@@ -127,13 +184,12 @@ export class StallsPanel {
   /** Takes a snapshot's stall window; true when it brought new stalls. */
   update(window: StallWindow | undefined): boolean {
     if (!window) return false;
+    this.windowed = true;
     if (!this.thresholdTouched && document.activeElement !== this.threshold) {
       this.threshold.value = String(window.thresholdMs);
     }
     this.summary.textContent =
-      window.count === 0
-        ? `no stalls over ${window.thresholdMs} ms yet`
-        : `${fmt(window.count)} stalls, ${fmt(window.totalMs, 0)} ms in all, worst ${fmt(window.maxMs, 0)} ms`;
+      window.count === 0 ? `no stalls over ${window.thresholdMs} ms yet` : this.totalsText(window);
     const fresh = window.recent.filter((s) => !this.known(s));
     if (fresh.length === 0) return false;
     for (const stall of fresh) {
@@ -155,6 +211,10 @@ export class StallsPanel {
     );
   }
 
+  private totalsText(t: { count: number; totalMs: number; maxMs: number }): string {
+    return `${fmt(t.count)} stalls, ${fmt(t.totalMs, 0)} ms in all, worst ${fmt(t.maxMs, 0)} ms`;
+  }
+
   private count(stall: Stall): void {
     const name = frameText(culpritFrame(stall));
     const b = this.blockers.get(name) ?? { name, count: 0, totalMs: 0, worstMs: 0 };
@@ -173,12 +233,16 @@ export class StallsPanel {
       ...[...this.stalls].reverse().map((stall) => {
         const row = h(
           'li',
-          { class: `stall-row${stall === this.selected ? ' on' : ''}`, testid: 'stall-row', tabindex: 0 },
+          {
+            class: `stall-row${stall === this.selected ? ' on' : ''}`,
+            testid: `${this.prefix}stall-row`,
+            tabindex: 0,
+          },
           h('span', { class: 'muted' }, clock(stall.startedAt)),
           h('span', { class: 'n' }, `${fmt(stall.durationMs, 0)} ms`),
-          h('code', { testid: 'stall-frame' }, frameText(culpritFrame(stall))),
+          h('code', { testid: `${this.prefix}stall-frame` }, frameText(culpritFrame(stall))),
           // Which server process stalled: "server", or "worker N" when several run (§10).
-          h('span', { class: 'muted', testid: 'stall-process' }, stall.process),
+          h('span', { class: 'muted', testid: `${this.prefix}stall-process` }, stall.process),
           h('span', { class: 'muted' }, stall.stackFrom),
         );
         row.addEventListener('click', () => this.select(stall));

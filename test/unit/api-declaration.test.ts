@@ -35,6 +35,9 @@ const GOOD: Record<CommandName, unknown[]> = {
   ],
   setSampleInterval: [{ ms: SAMPLE_INTERVAL_MS.min }, { ms: SAMPLE_INTERVAL_MS.max }],
   setStallThreshold: [{ thresholdMs: 20 }, { thresholdMs: 5_000 }],
+  listProcesses: [{}, undefined],
+  watchProcess: [{ pid: 1 }, { pid: 4_194_304, stallMs: 100 }],
+  unwatchProcess: [{}, undefined],
 };
 
 const BAD: Record<CommandName, unknown[]> = {
@@ -77,6 +80,20 @@ const BAD: Record<CommandName, unknown[]> = {
   runBcrypt: [{ cost: 3, mode: 'loop' }, { cost: 15, mode: 'pool' }, { cost: 10, mode: 'gpu' }, { cost: 10 }],
   setSampleInterval: [{ ms: SAMPLE_INTERVAL_MS.min - 1 }, { ms: SAMPLE_INTERVAL_MS.max + 1 }, { ms: 500.5 }],
   setStallThreshold: [{ thresholdMs: 19 }, { thresholdMs: 5_001 }, { thresholdMs: 100.5 }, {}],
+  listProcesses: [{ all: true }],
+  // A pid only: no command line, no expression, no inspector address a user could type.
+  watchProcess: [
+    {},
+    { pid: 0 },
+    { pid: -1 },
+    { pid: 1.5 },
+    { pid: '123' },
+    { pid: 4_194_305 },
+    { pid: 123, expression: 'process.exit()' },
+    { pid: 123, inspect: '10.0.0.1:9229' },
+    { pid: 123, stallMs: 1 },
+  ],
+  unwatchProcess: [{ pid: 1 }],
 };
 
 describe('API declaration', () => {

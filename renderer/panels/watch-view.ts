@@ -1,0 +1,111 @@
+/**
+ * What the dashboard shows while a process is watched: a banner naming it with a Detach button,
+ * its charts (loop delay and utilization, open handles, heap) and its own Stalls panel, in place of
+ * the demo server's. Detach, or the process exiting, brings the demo server's view back.
+ */
+import type { AttachSample, WatchState } from '../../common/attach';
+import type { Stall } from '../../common/stalls';
+import { WATCH_CHART_SPECS } from '../charts/watch-specs';
+import { TimeChart } from '../charts/time-chart';
+import { h } from '../dom';
+import { WatchStore, type WatchColumn } from '../state/watch-samples';
+import type { PanelContext } from './context';
+import { StallsPanel } from './stalls';
+
+export class WatchView {
+  /** The banner, above the grid. */
+  readonly banner: HTMLElement;
+  /** Chart cards and the Stalls panel, in the grid. */
+  readonly cards: HTMLElement[] = [];
+  readonly stalls: StallsPanel;
+  private readonly charts: TimeChart<WatchColumn>[] = [];
+  private readonly store = new WatchStore();
+  private readonly title = h('strong', { testid: 'watch-title' }, '');
+  private readonly detail = h('span', { class: 'muted' }, '');
+  private readonly detachButton = h(
+    'button',
+    { class: 'btn warn small', testid: 'watch-detach', 'aria-label': 'Detach and return to the demo server' },
+    'Detach',
+  );
+  private state: WatchState | null = null;
+
+  constructor(
+    private readonly ctx: PanelContext,
+    onDetached: () => void,
+  ) {
+    this.detachButton.addEventListener('click', async () => {
+      const r = await ctx.act(this.detachButton, () => ctx.api.invoke('unwatchProcess', {}));
+      if (r) onDetached();
+    });
+    this.banner = h(
+      'div',
+      { class: 'watch-banner', testid: 'watch-banner', role: 'status', 'aria-live': 'polite', hidden: true },
+      this.title,
+      this.detail,
+      h('div', { class: 'spacer' }),
+      this.detachButton,
+    );
+    for (const spec of WATCH_CHART_SPECS) {
+      const canvas = h('canvas', { 'aria-label': spec.title, role: 'img' });
+      const card = h(
+        'section',
+        { class: 'card', testid: `chart-${spec.id}`, hidden: true },
+        h('header', {}, h('h3', {}, spec.title)),
+        h('div', { class: 'chart-box' }, canvas),
+      );
+      this.charts.push(new TimeChart(spec, canvas));
+      this.cards.push(card);
+    }
+    this.stalls = new StallsPanel(ctx, {
+      testidPrefix: 'watch-',
+      title: 'Stalls of the watched process',
+      thresholdEditable: false,
+    });
+    this.stalls.root.hidden = true;
+    this.cards.push(this.stalls.root);
+  }
+
+  get watching(): WatchState | null {
+    return this.state;
+  }
+
+  /** A new process is watched: its own charts and stalls, from empty. */
+  show(state: WatchState): void {
+    if (this.state?.pid === state.pid) return;
+    this.state = state;
+    this.store.clear();
+    this.stalls.clear();
+    this.stalls.showThreshold(state.stallThresholdMs);
+    this.title.textContent = `Watching pid ${state.pid} (${state.command})`;
+    this.detail.textContent =
+      `node ${state.nodeVersion}, inspector ${state.inspector}` +
+      (state.openedInspector ? ' (opened by attach, closed on detach)' : '');
+    this.setVisible(true);
+  }
+
+  hide(): void {
+    this.state = null;
+    this.setVisible(false);
+  }
+
+  addSample(sample: AttachSample): void {
+    this.store.add(sample);
+  }
+
+  /** True when the stall was new (the event-loop chart marks it). */
+  addStall(stall: Stall): boolean {
+    if (!this.stalls.add(stall)) return false;
+    for (const chart of this.charts) if (chart.spec.stallMarks) chart.setStallTimes(this.stalls.times());
+    return true;
+  }
+
+  redraw(windowMs: number): void {
+    if (!this.state) return;
+    for (const chart of this.charts) chart.update(this.store.ring, windowMs);
+  }
+
+  private setVisible(on: boolean): void {
+    this.banner.hidden = !on;
+    for (const card of this.cards) card.hidden = !on;
+  }
+}

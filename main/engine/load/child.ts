@@ -12,7 +12,7 @@ import { Generator } from './generator';
 import { fromChildSchema, toChildSchema, type ErrorShape, type FromChild } from './messages';
 
 let generator: Generator | null = null;
-/** The generator's own stalls: when the measuring side stalls, its latencies include that. */
+/** The generator's own stalls, named, when asked for: when the measuring side stalls, its latencies include that. */
 let watch: StallWatch | null = null;
 let worst: string | null = null;
 
@@ -52,14 +52,17 @@ async function handle(raw: unknown): Promise<void> {
   if (msg.type === 'init') {
     // Pay for the prime question pool now, not as a stall in the first report.
     questions();
-    try {
-      watch = await startStallWatch({ processName: 'generator' });
-      watch.log.subscribe((stall) => {
-        if (stall.durationMs >= watch!.log.summary().maxMs) worst = frameText(culpritFrame(stall));
-      });
-    } catch (err) {
-      // Load still runs without it; the report then has no stalls block.
-      process.stderr.write(`load-generator: stall explorer off: ${String(err)}\n`);
+    // Only when asked: without it the generator counts its stalls from its health timer.
+    if (msg.explainStalls) {
+      try {
+        watch = await startStallWatch({ processName: 'generator' });
+        watch.log.subscribe((stall) => {
+          if (stall.durationMs >= watch!.log.summary().maxMs) worst = frameText(culpritFrame(stall));
+        });
+      } catch (err) {
+        // Load still runs without it; stalls are then counted without names.
+        process.stderr.write(`load-generator: stall explorer off: ${String(err)}\n`);
+      }
     }
     try {
       generator = new Generator({

@@ -30,7 +30,7 @@ export interface GeneratorOptions {
   connectTimeoutMs: number;
   /** Receives one report per interval plus this process's fd figures. */
   onReport(report: LoadReport, fd: FdStatus): void;
-  /** This process's own stalls, when a watchdog watches it. */
+  /** This process's own stalls, when a watchdog watches it; otherwise the health timer counts them. */
   stalls?: () => GeneratorStalls;
 }
 
@@ -140,7 +140,7 @@ export class Generator {
         generator: {
           processes: 1,
           ...health,
-          ...(this.options.stalls ? { stalls: this.options.stalls() } : {}),
+          stalls: this.options.stalls ? this.options.stalls() : this.health.stalls.summary(),
         },
       },
       this.fdStatus(),

@@ -40,6 +40,8 @@ export abstract class WsRequestKind<E> extends ConnectionPool<WsRequestClient<E>
   protected inFlight: number | null = null;
   private readonly schedule = new DueQueue<WsRequestClient<E>>();
   private sendTimer: NodeJS.Timeout | null = null;
+  /** The due time the armed timer fires for. */
+  private armedFor = Infinity;
 
   constructor(kind: ClientKind, target: Target, connectTimeoutMs: number) {
     super(kind, target, connectTimeoutMs);
@@ -122,10 +124,20 @@ export abstract class WsRequestKind<E> extends ConnectionPool<WsRequestClient<E>
     this.schedule.push(performance.now() + Math.random() * this.intervalMs, c);
   }
 
+  /**
+   * Sets the timer for the earliest due send. A send due earlier than the one the timer waits for
+   * (a client that just opened with an early random phase) re-arms it: otherwise every client
+   * opened after the first waited for the first one's phase, up to a whole interval, and those
+   * late sends counted as round trips from their due times.
+   */
   private arm(): void {
-    if (this.sendTimer !== null) return;
     const next = this.schedule.peekDue();
     if (next === undefined) return;
+    if (this.sendTimer !== null) {
+      if (next >= this.armedFor) return;
+      clearTimeout(this.sendTimer);
+    }
+    this.armedFor = next;
     this.sendTimer = setTimeout(() => this.sendDue(), Math.max(0, next - performance.now()));
   }
 

@@ -26,12 +26,16 @@ const kind = z.enum(CLIENT_KINDS);
 export const kindOptionsSchema = z
   .object({
     /**
-     * ws-prime: ms between numbers per client; 0 holds the connection idle.
+     * ws-prime/ws-echo: ms between messages per client; 0 holds the connection idle, or with
+     * inFlight set is a closed loop (the next message as soon as a reply arrives).
      * http/publisher/job-producer: ms between requests per client; 0 is a closed loop (the next
      * request as soon as a reply arrives).
      */
     intervalMs: intIn(CLIENT_INTERVAL_MS).optional(),
-    /** http/publisher/job-producer: requests each client (one connection) keeps outstanding. */
+    /**
+     * http/publisher/job-producer/ws-prime/ws-echo: requests each client (one connection) keeps
+     * outstanding at most (ws kinds without it: up to 1,000, and intervalMs 0 is idle).
+     */
     inFlight: intIn(IN_FLIGHT).optional(),
     /** http: which path to request; ws-echo: which path to connect to (any absolute path; see isRequestPath). */
     path: z

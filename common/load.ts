@@ -84,7 +84,10 @@ export interface GeneratorStalls {
   count: number;
   totalMs: number;
   maxMs: number;
-  /** The longest one's innermost project frame, `function file:line`; null before any. */
+  /**
+   * The longest one's innermost project frame, `function file:line`; null before any, and always
+   * null unless the generator was asked to explain its stalls (LoadGeneratorOptions.explainStalls).
+   */
   worst: string | null;
 }
 
@@ -94,7 +97,7 @@ export interface GeneratorHealth {
   cpuPercent: number;
   /** Set when the generator itself, not the server, is likely the bottleneck. */
   warning: string | null;
-  /** Absent where the generator runs without a stall watchdog. */
+  /** Absent from reports of older generators; counted from the health timer unless explained. */
   stalls?: GeneratorStalls;
 }
 

@@ -8,6 +8,7 @@ import { epochNow } from '../../main/engine/load/feed-tracker';
 import {
   fmt,
   kindOf,
+  processCpuMs,
   serverStats,
   waitFor,
   withGenerator,
@@ -49,6 +50,11 @@ export const fanout: Scenario = {
     { key: `${key}.missing`, label: `${key}: missing`, digits: 0 },
     { key: `${key}.duplicated`, label: `${key}: duplicated / out of order`, digits: 0 },
     { key: `${key}.generatorP99Ms`, label: `${key}: load generator loop p99 ms (worst)`, digits: 1 },
+    {
+      key: `${key}.generatorCpuUs`,
+      label: `${key}: load generator CPU µs per delivered message`,
+      digits: 1,
+    },
   ]),
   async run({ server, quick, log }) {
     const followers = quick ? 500 : 5000;
@@ -61,6 +67,10 @@ export const fanout: Scenario = {
           const held = () => serverStats(server.url).then((s) => (s.connections?.[stat] ?? 0) >= followers);
           if (!(await waitFor(held, SETTLE_MS))) log(`  ${key}: not all ${followers} followers were held`);
           health.reset();
+          // The generator's CPU over the publishes: what each delivery cost it, whatever the machine's load.
+          const pids = g.pids();
+          const receivedBefore = kindOf(g.latest(), kind)?.received ?? 0;
+          const cpuBefore = pids.reduce((t, pid) => t + processCpuMs(pid), 0);
           for (let n = 1; n <= PUBLISHES; n++) {
             await publish(server.url, n);
             const want = followers * n;
@@ -71,8 +81,11 @@ export const fanout: Scenario = {
           // One more report so the cumulative figures include the last deliveries.
           const reportedAt = g.latest()?.time ?? 0;
           await waitFor(() => (g.latest()?.time ?? 0) > reportedAt, 2000);
+          const cpuMs = pids.reduce((t, pid) => t + processCpuMs(pid), 0) - cpuBefore;
           const k = kindOf(g.latest(), kind);
           const received = k?.received ?? 0;
+          const delivered = received - receivedBefore;
+          figures[`${key}.generatorCpuUs`] = delivered > 0 ? (cpuMs * 1000) / delivered : null;
           const delivery = k?.cumulative?.delivery ?? k?.delivery;
           figures[`${key}.p50Ms`] = delivery?.count ? delivery.p50Ms : null;
           figures[`${key}.p99Ms`] = delivery?.count ? delivery.p99Ms : null;
@@ -82,7 +95,8 @@ export const fanout: Scenario = {
           figures[`${key}.generatorP99Ms`] = health.worstLoopP99Ms;
           log(
             `  ${key}: ${received}/${followers * PUBLISHES} delivered, p99 ${fmt(figures[`${key}.p99Ms`])} ms, ` +
-              `generator loop p99 ${fmt(health.worstLoopP99Ms)} ms`,
+              `generator loop p99 ${fmt(health.worstLoopP99Ms)} ms, ` +
+              `${fmt(figures[`${key}.generatorCpuUs`])} µs generator CPU per delivery`,
           );
         },
         GENERATOR_PROCESSES,

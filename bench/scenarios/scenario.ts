@@ -3,6 +3,7 @@
  * one of them, and the targets it checks on the medians. The runner (bench/run.ts) does the rest:
  * start each server fresh, repeat, take medians, print and record.
  */
+import { readFileSync } from 'node:fs';
 import type { ClientKind, KindReport, LoadReport } from '../../common/load';
 import { startLoadGenerator, type LoadController } from '../../main/engine/load/controller';
 import type { RunningServer, ServerName, ServerOptions } from '../servers';
@@ -56,6 +57,13 @@ export const DEFAULT_VARIANTS: Variant[] = [
   { label: 'baseline', server: 'baseline' },
   { label: 'tornado', server: 'tornado' },
 ];
+
+/** utime + stime of a process from /proc/<pid>/stat (100 clock ticks a second), in ms. */
+export function processCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

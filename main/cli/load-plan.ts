@@ -31,7 +31,9 @@ export const USAGE = `Usage: npm run load -- [options]
 
 Simulated clients (counts, spawned at --ramp per second per kind; 0 = as fast as possible):
   --ws N                 ws-prime clients (/ws/prime), one number every --ws-interval ms
-  --ws-interval MS       ms between numbers per ws-prime client (default 1000; 0 = idle)
+  --ws-interval MS       ms between numbers per ws-prime client (default 1000; 0 = idle, or
+                         with --ws-in-flight a closed loop: the next number as a reply arrives)
+  --ws-in-flight N       numbers each ws-prime client keeps unanswered at most (default 1,000)
   --feed N               ws-feed followers (/ws/feed)
   --sse N                server-sent-events followers (/feed/events)
   --long-poll N          long-polling followers (/feed/poll)
@@ -110,6 +112,7 @@ const OPTIONS = {
   'http-path': { type: 'string' },
   'http-interval': { type: 'string' },
   'in-flight': { type: 'string' },
+  'ws-in-flight': { type: 'string' },
   'slow-ms': { type: 'string' },
   'ws-echo': { type: 'string' },
   'ws-echo-path': { type: 'string' },
@@ -134,7 +137,11 @@ export function parsePlan(argv: string[]): Plan | 'help' {
     const count = intFlag(values, flag, CLIENT_COUNT);
     if (count) commands.push({ type: 'spawn', kind, count, rampPerS: ramp, ...(options ? { options } : {}) });
   };
-  spawn('ws-prime', 'ws', { intervalMs: intFlag(values, 'ws-interval', CLIENT_INTERVAL_MS) ?? 1000 });
+  const wsInFlight = intFlag(values, 'ws-in-flight', IN_FLIGHT);
+  spawn('ws-prime', 'ws', {
+    intervalMs: intFlag(values, 'ws-interval', CLIENT_INTERVAL_MS) ?? 1000,
+    ...(wsInFlight === undefined ? {} : { inFlight: wsInFlight }),
+  });
   spawn('ws-feed', 'feed');
   spawn('sse', 'sse');
   spawn('long-poll', 'long-poll');

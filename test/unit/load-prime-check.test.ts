@@ -1,4 +1,5 @@
-import { describe, expect, test } from 'vitest';
+import { describe, expect, it, test } from 'vitest';
+import { isRightAnswer } from '../../main/engine/load/clients/ws-prime';
 import { buildQuestionPool } from '../../main/engine/load/prime-check';
 import { independentIsPrime } from '../fixtures/independent-prime';
 
@@ -16,5 +17,25 @@ describe('the ws-prime question pool', () => {
     expect(primes).toBeLessThan(240);
     expect(pool.some((q) => q.canonical.length >= 20)).toBe(true);
     expect(pool.some((q) => q.canonical.startsWith('-'))).toBe(true);
+  });
+});
+
+describe('judging a ws-prime answer', () => {
+  const pool = buildQuestionPool(60);
+
+  it("the server's exact print is right without parsing; spaced or reordered JSON is judged by its fields", () => {
+    for (const q of pool) {
+      expect(isRightAnswer(`{"n":"${q.canonical}","prime":${q.prime}}`, q)).toBe(true);
+      expect(isRightAnswer(`{ "prime": ${q.prime}, "n": "${q.canonical}" }`, q)).toBe(true);
+    }
+  });
+
+  it('a wrong verdict, a wrong number, an error or non-JSON is wrong', () => {
+    for (const q of pool) {
+      expect(isRightAnswer(`{"n":"${q.canonical}","prime":${!q.prime}}`, q)).toBe(false);
+      expect(isRightAnswer(`{"n":"${q.canonical}1","prime":${q.prime}}`, q)).toBe(false);
+      expect(isRightAnswer('{"error":"bad_integer","message":"x"}', q)).toBe(false);
+      expect(isRightAnswer(q.answer.slice(0, -1), q)).toBe(false);
+    }
   });
 });

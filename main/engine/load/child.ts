@@ -12,7 +12,7 @@ import { Generator } from './generator';
 import { fromChildSchema, toChildSchema, type ErrorShape, type FromChild } from './messages';
 
 let generator: Generator | null = null;
-/** The generator's own stalls: when the measuring side stalls, its latencies include that. */
+/** The generator's own stalls, named, when asked for: when the measuring side stalls, its latencies include that. */
 let watch: StallWatch | null = null;
 let worst: string | null = null;
 
@@ -22,8 +22,10 @@ function ownStalls(): GeneratorStalls {
 let shuttingDown = false;
 
 function send(msg: FromChild): void {
-  // Validate outgoing too: a bug here should fail in the child's own stack trace.
-  const checked = fromChildSchema.parse(msg);
+  // Validate outgoing too: a bug here should fail in the child's own stack trace. Not the periodic
+  // reports: the parent validates every one it receives, and a second zod pass over each, four
+  // times a second, was a visible part of an idle generator's CPU.
+  const checked = msg.type === 'report' ? msg : fromChildSchema.parse(msg);
   if (process.connected) process.send!(checked);
 }
 
@@ -52,14 +54,17 @@ async function handle(raw: unknown): Promise<void> {
   if (msg.type === 'init') {
     // Pay for the prime question pool now, not as a stall in the first report.
     questions();
-    try {
-      watch = await startStallWatch({ processName: 'generator' });
-      watch.log.subscribe((stall) => {
-        if (stall.durationMs >= watch!.log.summary().maxMs) worst = frameText(culpritFrame(stall));
-      });
-    } catch (err) {
-      // Load still runs without it; the report then has no stalls block.
-      process.stderr.write(`load-generator: stall explorer off: ${String(err)}\n`);
+    // Only when asked: without it the generator counts its stalls from its health timer.
+    if (msg.explainStalls) {
+      try {
+        watch = await startStallWatch({ processName: 'generator' });
+        watch.log.subscribe((stall) => {
+          if (stall.durationMs >= watch!.log.summary().maxMs) worst = frameText(culpritFrame(stall));
+        });
+      } catch (err) {
+        // Load still runs without it; stalls are then counted without names.
+        process.stderr.write(`load-generator: stall explorer off: ${String(err)}\n`);
+      }
     }
     try {
       generator = new Generator({

@@ -24,6 +24,12 @@ export interface LoadGeneratorOptions {
   processes?: number | 'auto';
   /** A connection not established after this many ms counts as a "timeout" failure (default 10000). */
   connectTimeoutMs?: number;
+  /**
+   * Name the culprit of the generator's own stalls with the stall explorer's watchdog (a thread,
+   * the debugger and an always-on profiler in every generator process). Default false: stalls are
+   * only counted, from the health timer, because the watchdog's cost lands on every message.
+   */
+  explainStalls?: boolean;
 }
 
 export interface LoadController {
@@ -68,6 +74,7 @@ export async function startLoadGenerator(options: LoadGeneratorOptions): Promise
     allowNonLoopback,
     processes,
     connectTimeoutMs,
+    options.explainStalls ?? false,
   );
   await controller.start(processes === 'auto' ? 1 : processes);
   return controller;
@@ -93,6 +100,7 @@ class Controller implements LoadController {
     private readonly allowNonLoopback: boolean,
     private readonly processes: number | 'auto',
     private readonly connectTimeoutMs: number,
+    private readonly explainStalls: boolean,
   ) {}
 
   get target(): string {
@@ -160,6 +168,7 @@ class Controller implements LoadController {
       reportIntervalMs: this.reportIntervalMs,
       allowNonLoopback: this.allowNonLoopback,
       connectTimeoutMs: this.connectTimeoutMs,
+      explainStalls: this.explainStalls,
       onReport: () => {
         if (started.proc) this.received(started.proc);
       },

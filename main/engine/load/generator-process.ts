@@ -17,6 +17,8 @@ export interface GeneratorProcessOptions {
   reportIntervalMs: number;
   allowNonLoopback: boolean;
   connectTimeoutMs: number;
+  /** Run the stall explorer's watchdog in the child (see LoadGeneratorOptions.explainStalls). */
+  explainStalls: boolean;
   onReport(report: LoadReport): void;
   /** The process is gone; `err` (code generator_exited) says how, for logs and people alike. */
   onExit(err: LoopscopeError): void;
@@ -120,6 +122,7 @@ export class GeneratorProcess {
       reportIntervalMs: this.options.reportIntervalMs,
       allowNonLoopback: this.options.allowNonLoopback,
       connectTimeoutMs: this.options.connectTimeoutMs,
+      explainStalls: this.options.explainStalls,
     });
     try {
       this.fd = await Promise.race([ready, early]);

@@ -23,6 +23,9 @@ import { HealthMonitor } from './health';
 import type { KindDriver } from './kind-driver';
 import { parseTarget, type Target } from './target';
 
+/** How old the fd limit in a periodic report may be (ms). */
+const FD_LIMIT_REREAD_MS = 5000;
+
 export interface GeneratorOptions {
   target: string;
   reportIntervalMs: number;
@@ -30,7 +33,7 @@ export interface GeneratorOptions {
   connectTimeoutMs: number;
   /** Receives one report per interval plus this process's fd figures. */
   onReport(report: LoadReport, fd: FdStatus): void;
-  /** This process's own stalls, when a watchdog watches it. */
+  /** This process's own stalls, when a watchdog watches it; otherwise the health timer counts them. */
   stalls?: () => GeneratorStalls;
 }
 
@@ -50,6 +53,8 @@ export class Generator {
   private readonly health = new HealthMonitor();
   private readonly timer: NodeJS.Timeout;
   private lastReport = performance.now();
+  private fdLimit = 0;
+  private fdLimitReadAt = -Infinity;
   readonly baseFds: number;
 
   constructor(private readonly options: GeneratorOptions) {
@@ -71,10 +76,20 @@ export class Generator {
     this.timer = setInterval(() => this.report(), options.reportIntervalMs);
   }
 
-  fdStatus(): FdStatus {
+  /**
+   * `fresh`: read the limit now (a spawn is judged against it). The periodic report reuses a reading
+   * up to FD_LIMIT_REREAD_MS old: reading /proc/self/limits four times a second was a visible part
+   * of an idle generator's CPU, and a limit changed with prlimit shows within seconds anyway.
+   */
+  fdStatus(fresh = true): FdStatus {
     let demand = 0;
     for (const kind of CLIENT_KINDS) demand += this.drivers[kind].fdDemand();
-    return { limit: readFdLimit(), base: this.baseFds, demand };
+    const now = performance.now();
+    if (fresh || now - this.fdLimitReadAt > FD_LIMIT_REREAD_MS) {
+      this.fdLimit = readFdLimit();
+      this.fdLimitReadAt = now;
+    }
+    return { limit: this.fdLimit, base: this.baseFds, demand };
   }
 
   async apply(cmd: ParsedLoadCommand): Promise<void> {
@@ -140,10 +155,10 @@ export class Generator {
         generator: {
           processes: 1,
           ...health,
-          ...(this.options.stalls ? { stalls: this.options.stalls() } : {}),
+          stalls: this.options.stalls ? this.options.stalls() : this.health.stalls.summary(),
         },
       },
-      this.fdStatus(),
+      this.fdStatus(false),
     );
   }
 }

@@ -2,6 +2,8 @@
  * The generator's own health: its event-loop delay and CPU. If the generator is saturated, the
  * latencies it reports measure itself, not the server, and the report must say so.
  */
+import { STALL_THRESHOLD_MS } from '../../../common/limits';
+import type { GeneratorStalls } from '../../../common/load';
 import { LoopDelayRecorder } from '../metrics/loop-delay';
 
 export const LOOP_P99_WARN_MS = 50;
@@ -16,9 +18,37 @@ export interface HealthSample {
   warning: string | null;
 }
 
+/**
+ * The generator's own stalls, counted from the gaps between the health timer's ticks: PROTOCOL.md
+ * §9's definition (no callback ran for longer than the threshold) without its watchdog thread,
+ * debugger and always-on profiler. Those cost the generator CPU on every message and, on a loaded
+ * machine, turned each scheduling delay into a paused, re-profiled loop (bench/RESULTS.md, 05:00).
+ * The culprit is therefore not named (`worst` stays null).
+ */
+export class GapStalls {
+  private count = 0;
+  private totalMs = 0;
+  private maxMs = 0;
+
+  constructor(private readonly thresholdMs = STALL_THRESHOLD_MS.default!) {}
+
+  gap(ms: number): void {
+    if (ms <= this.thresholdMs) return;
+    this.count++;
+    this.totalMs += ms;
+    this.maxMs = Math.max(this.maxMs, ms);
+  }
+
+  summary(): GeneratorStalls {
+    const round = (ms: number) => Math.round(ms * 10) / 10;
+    return { count: this.count, totalMs: round(this.totalMs), maxMs: round(this.maxMs), worst: null };
+  }
+}
+
 export class HealthMonitor {
+  readonly stalls = new GapStalls();
   // The server's recorder: a stall spanning a report boundary is not lost, and counts every tick it swallowed.
-  private readonly delay = new LoopDelayRecorder(RESOLUTION_MS);
+  private readonly delay = new LoopDelayRecorder(RESOLUTION_MS, (gapMs) => this.stalls.gap(gapMs));
   private lastCpu = process.cpuUsage();
   private lastTime = performance.now();
 

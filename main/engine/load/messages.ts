@@ -87,6 +87,7 @@ export const toChildSchema = z.discriminatedUnion('type', [
       reportIntervalMs: z.number().int().min(50).max(60_000),
       allowNonLoopback: z.boolean(),
       connectTimeoutMs: z.number().int().min(100).max(600_000),
+      explainStalls: z.boolean().optional(),
     })
     .strict(),
   z.object({ type: z.literal('command'), id: z.number().int(), command: loadCommandSchema }).strict(),

@@ -13,6 +13,15 @@ export interface PrimeQuestion {
   /** The canonical decimal the server must echo in "n". */
   canonical: string;
   prime: boolean;
+  /**
+   * The answer as PROTOCOL.md §4 prints it, `{"n":"<canonical>","prime":<bool>}`: a reply equal to
+   * it is right without parsing; any other reply is parsed and judged field by field.
+   */
+  answer: string;
+}
+
+function question(text: string, canonical: string, prime: boolean): PrimeQuestion {
+  return { text, canonical, prime, answer: JSON.stringify({ n: canonical, prime }) };
 }
 
 const LIMIT = 10n ** 24n;
@@ -45,11 +54,11 @@ export function buildQuestionPool(size: number): PrimeQuestion[] {
     }
     const canonical = n.toString();
     if (i % 17 === 5) {
-      pool.push({ text: `-${canonical}`, canonical: `-${canonical}`, prime: false });
+      pool.push(question(`-${canonical}`, `-${canonical}`, false));
     } else if (i % 13 === 7) {
-      pool.push({ text: `  +${canonical} `, canonical, prime: isPrime(n) });
+      pool.push(question(`  +${canonical} `, canonical, isPrime(n)));
     } else {
-      pool.push({ text: canonical, canonical, prime: isPrime(n) });
+      pool.push(question(canonical, canonical, isPrime(n)));
     }
   }
   return pool;

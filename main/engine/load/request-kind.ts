@@ -75,6 +75,8 @@ export abstract class RequestKind extends ConnectionPool<RequestClient> {
   protected hostHeader: string;
   private readonly schedule = new DueQueue<Scheduled>();
   private sendTimer: NodeJS.Timeout | null = null;
+  /** The due time the armed timer fires for. */
+  private armedFor = Infinity;
   private rateSender: RateSender | null = null;
   private readonly lanes: RequestClient[] = [];
   private nextLane = 0;
@@ -240,10 +242,20 @@ export abstract class RequestKind extends ConnectionPool<RequestClient> {
     this.ended(c, c.closing ? null : cause);
   }
 
+  /**
+   * Sets the timer for the earliest due send. A send due earlier than the one the timer waits for
+   * (a client that just opened with an early random phase) re-arms it: otherwise every client
+   * opened after the first waited for the first one's phase, up to a whole interval, and those
+   * late sends counted as round trips from their due times.
+   */
   private arm(): void {
-    if (this.sendTimer !== null) return;
     const next = this.schedule.peekDue();
     if (next === undefined) return;
+    if (this.sendTimer !== null) {
+      if (next >= this.armedFor) return;
+      clearTimeout(this.sendTimer);
+    }
+    this.armedFor = next;
     this.sendTimer = setTimeout(() => this.sendDue(), Math.max(0, next - performance.now()));
   }
 

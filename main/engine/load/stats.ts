@@ -101,9 +101,10 @@ export class KindStats {
         connect: summarize(this.connectAll),
       },
     };
-    this.rtt.reset();
-    this.delivery.reset();
-    this.connect.reset();
+    // Resetting clears the whole bucket array, 24 of them a report: only the ones in use need it.
+    if (report.rtt.count > 0) this.rtt.reset();
+    if (report.delivery.count > 0) this.delivery.reset();
+    if (report.connect!.count > 0) this.connect.reset();
     this.lastSent = this.sent;
     this.lastReceived = this.received;
     return report;

@@ -2,7 +2,9 @@
  * What the WebSocket request kinds (ws-prime, ws-echo) share: each client sends a message every
  * intervalMs (0 = hold the connection idle), from one schedule for the whole kind, corked per
  * socket for the tick; replies come back in send order, so each connection keeps a FIFO of what it
- * waits for. Round trip runs from the moment a send was due, so a stalled server or generator
+ * waits for. With `inFlight` set, an open-loop client skips sends while that many are unanswered,
+ * and intervalMs 0 is a closed loop instead of idle: each client keeps `inFlight` messages
+ * outstanding, the next one sent as a reply arrives (what the http kind does with intervalMs 0). Round trip runs from the moment a send was due, so a stalled server or generator
  * cannot hide the stall; sends due while the kind was still connecting are not measured.
  * A kind says only what to send and whether a reply is right.
  */
@@ -26,6 +28,7 @@ interface Waiting<E> {
 
 export class WsRequestClient<E> extends WsConnection {
   readonly waiting: Waiting<E>[] = [];
+  /** Corked until the end of this tick (open loop) or of this burst of replies (closed loop). */
   corked = false;
   /** Messages this client has sent. */
   sent = 0;
@@ -33,8 +36,12 @@ export class WsRequestClient<E> extends WsConnection {
 
 export abstract class WsRequestKind<E> extends ConnectionPool<WsRequestClient<E>> {
   protected intervalMs = 1000;
+  /** Messages a client keeps unanswered at most; null: MAX_OUTSTANDING, and intervalMs 0 is idle. */
+  protected inFlight: number | null = null;
   private readonly schedule = new DueQueue<WsRequestClient<E>>();
   private sendTimer: NodeJS.Timeout | null = null;
+  /** The due time the armed timer fires for. */
+  private armedFor = Infinity;
 
   constructor(kind: ClientKind, target: Target, connectTimeoutMs: number) {
     super(kind, target, connectTimeoutMs);
@@ -48,15 +55,20 @@ export abstract class WsRequestKind<E> extends ConnectionPool<WsRequestClient<E>
   protected abstract isRight(text: string | null, expected: E): boolean;
 
   configure(options: KindOptions): void {
-    if (options.intervalMs === undefined) return;
-    const wasIdle = this.intervalMs === 0;
-    this.intervalMs = options.intervalMs;
-    // Going idle drops every pending send, so a later restart cannot schedule a client twice.
-    if (this.intervalMs === 0) this.schedule.clear();
-    if (wasIdle && this.intervalMs > 0) {
-      for (const c of this.open) this.enqueue(c);
-      this.arm();
-    }
+    const was = this.mode();
+    if (options.intervalMs !== undefined) this.intervalMs = options.intervalMs;
+    if (options.inFlight !== undefined) this.inFlight = options.inFlight;
+    const now = this.mode();
+    if (now === was) return;
+    // Leaving the open loop drops every pending send, so a later return cannot schedule a client twice.
+    this.schedule.clear();
+    for (const c of this.open) this.onOpened(c);
+  }
+
+  /** open: sends on the schedule; closed: the next send as a reply arrives; idle: none. */
+  private mode(): 'open' | 'closed' | 'idle' {
+    if (this.intervalMs > 0) return 'open';
+    return this.inFlight === null ? 'idle' : 'closed';
   }
 
   protected connect(localAddress: string | undefined): WsRequestClient<E> {
@@ -69,9 +81,42 @@ export abstract class WsRequestKind<E> extends ConnectionPool<WsRequestClient<E>
   }
 
   protected override onOpened(c: WsRequestClient<E>): void {
-    if (this.intervalMs === 0) return;
-    this.enqueue(c);
-    this.arm();
+    const mode = this.mode();
+    if (mode === 'closed') this.fill(c);
+    else if (mode === 'open') {
+      this.enqueue(c);
+      this.arm();
+    }
+  }
+
+  /** Closed loop: tops the client up to inFlight unanswered messages, in one write. */
+  private fill(c: WsRequestClient<E>): void {
+    if (c.state !== 'open' || this.isStopping(c)) return;
+    const now = performance.now();
+    this.corkForBurst(c);
+    for (let i = c.waiting.length; i < this.inFlight!; i++) this.send(c, now);
+  }
+
+  /**
+   * Corks the socket until the current callback and its microtasks are done: the replies one
+   * socket read delivers each send their successor, and those leave in one write.
+   */
+  private corkForBurst(c: WsRequestClient<E>): void {
+    if (c.corked) return;
+    c.corked = true;
+    c.socket()?.cork();
+    queueMicrotask(() => {
+      c.corked = false;
+      c.socket()?.uncork();
+    });
+  }
+
+  private send(c: WsRequestClient<E>, due: number): void {
+    const { text, expected } = this.message(c, due);
+    c.waiting.push({ due, expected, measured: this.measures(due) });
+    c.ws.send(text);
+    c.sent++;
+    this.stats.sent++;
   }
 
   private enqueue(c: WsRequestClient<E>): void {
@@ -79,10 +124,20 @@ export abstract class WsRequestKind<E> extends ConnectionPool<WsRequestClient<E>
     this.schedule.push(performance.now() + Math.random() * this.intervalMs, c);
   }
 
+  /**
+   * Sets the timer for the earliest due send. A send due earlier than the one the timer waits for
+   * (a client that just opened with an early random phase) re-arms it: otherwise every client
+   * opened after the first waited for the first one's phase, up to a whole interval, and those
+   * late sends counted as round trips from their due times.
+   */
   private arm(): void {
-    if (this.sendTimer !== null) return;
     const next = this.schedule.peekDue();
     if (next === undefined) return;
+    if (this.sendTimer !== null) {
+      if (next >= this.armedFor) return;
+      clearTimeout(this.sendTimer);
+    }
+    this.armedFor = next;
     this.sendTimer = setTimeout(() => this.sendDue(), Math.max(0, next - performance.now()));
   }
 
@@ -92,26 +147,23 @@ export abstract class WsRequestKind<E> extends ConnectionPool<WsRequestClient<E>
     // Corked for the whole tick: what one socket gets in this tick leaves in one write, not one
     // writev per message.
     const corked: WsRequestClient<E>[] = [];
+    const limit = this.inFlight ?? MAX_OUTSTANDING;
     for (let sent = 0; sent < MAX_SENDS_PER_TICK;) {
       const entry = this.schedule.popDue(now);
       if (!entry) break;
       const c = entry.item;
       if (c.state !== 'open' || this.isStopping(c) || this.intervalMs === 0) continue;
       this.schedule.push(entry.due + this.intervalMs, c);
-      if (c.waiting.length >= MAX_OUTSTANDING) {
+      if (c.waiting.length >= limit) {
         this.stats.fail('skipped_backlog');
         continue;
       }
-      const { text, expected } = this.message(c, entry.due);
-      c.waiting.push({ due: entry.due, expected, measured: this.measures(entry.due) });
       if (!c.corked) {
         c.corked = true;
         c.socket()?.cork();
         corked.push(c);
       }
-      c.ws.send(text);
-      c.sent++;
-      this.stats.sent++;
+      this.send(c, entry.due);
       sent++;
     }
     for (const c of corked) {
@@ -132,5 +184,6 @@ export abstract class WsRequestKind<E> extends ConnectionPool<WsRequestClient<E>
     stats.received++;
     if (waited.measured) stats.recordRtt(performance.now() - waited.due);
     if (!this.isRight(text, waited.expected)) stats.integrity.wrong++;
+    if (this.intervalMs === 0 && this.inFlight !== null) this.fill(c);
   }
 }

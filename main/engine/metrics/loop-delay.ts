@@ -28,7 +28,14 @@ export class LoopDelayRecorder {
   private readonly timer: NodeJS.Timeout;
   private last = performance.now();
 
-  constructor(resolutionMs: number) {
+  /**
+   * `onGap` hears every gap between two ticks (ms): a process that wants no stall watchdog can
+   * still count its stalls from the timer this recorder already runs.
+   */
+  constructor(
+    resolutionMs: number,
+    private readonly onGap?: (gapMs: number) => void,
+  ) {
     this.resolutionMs = resolutionMs;
     this.timer = setInterval(() => this.tick(), resolutionMs);
     this.timer.unref();
@@ -57,6 +64,7 @@ export class LoopDelayRecorder {
     const elapsedNs = Math.round((now - this.last) * 1e6);
     this.last = now;
     if (elapsedNs < 1) return;
+    this.onGap?.(elapsedNs / 1e6);
     this.histogram.record(elapsedNs);
     // The ticks that should have fired during the stall, each as late as it would have been.
     const periodNs = this.resolutionMs * 1e6;

@@ -45,8 +45,17 @@ interface PollReply {
 }
 
 export class LongPollKind extends ConnectionPool<PollClient> {
+  /** A poll's bytes around its cursor, built once per target: a re-poll only joins three strings. */
+  private pollHead = { path: '', rest: '' };
+
   constructor(target: Target, connectTimeoutMs: number) {
     super('long-poll', target, connectTimeoutMs);
+    this.pollHead = pollHead(target);
+  }
+
+  override setTarget(target: Target): void {
+    super.setTarget(target);
+    this.pollHead = pollHead(target);
   }
 
   configure(_options: KindOptions): void {
@@ -99,15 +108,8 @@ export class LongPollKind extends ConnectionPool<PollClient> {
   }
 
   private poll(c: PollClient): void {
-    const cursor = c.cursor === null ? '' : `&cursor=${c.cursor}`;
-    const host = this.target.hostname.includes(':') ? `[${this.target.hostname}]` : this.target.hostname;
-    c.conn.send(
-      requestHead(
-        'GET',
-        `${this.target.basePath}/feed/poll?timeout=${POLL_TIMEOUT_S}${cursor}`,
-        `${host}:${this.target.port}`,
-      ),
-    );
+    const { path, rest } = this.pollHead;
+    c.conn.send(c.cursor === null ? path + rest : `${path}&cursor=${c.cursor}${rest}`);
     this.stats.sent++;
   }
 
@@ -136,6 +138,19 @@ export class LongPollKind extends ConnectionPool<PollClient> {
     }
     this.ended(c, status === 200 ? 'bad_frame' : `http_${status}`);
   }
+}
+
+/** `GET …/feed/poll?timeout=T` and the rest of the head after the query string. */
+function pollHead(target: Target): { path: string; rest: string } {
+  const host = target.hostname.includes(':') ? `[${target.hostname}]` : target.hostname;
+  const marker = '\u0000';
+  const head = requestHead(
+    'GET',
+    `${target.basePath}/feed/poll?timeout=${POLL_TIMEOUT_S}${marker}`,
+    `${host}:${target.port}`,
+  );
+  const at = head.indexOf(marker);
+  return { path: head.slice(0, at), rest: head.slice(at + 1) };
 }
 
 function parseJson(body: string): PollReply | null {

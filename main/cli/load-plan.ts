@@ -59,6 +59,8 @@ Run:
   --interval MS          report interval (default 250)
   --connect-timeout-ms N a connection not up after N ms counts as a timeout failure (default 10000)
   --json                 print one JSON document on stdout instead of the table
+  --explain-stalls       run the stall explorer in the generator too, naming the function behind
+                         its own stalls (costs generator CPU; without it they are only counted)
 
 Thresholds (exit code 1 when breached):
   --max-wrong N          wrong prime answers
@@ -77,6 +79,7 @@ export interface Plan {
   intervalMs: number;
   connectTimeoutMs: number;
   json: boolean;
+  explainStalls: boolean;
   commands: LoadCommand[];
   thresholds: Partial<Record<ThresholdName, number>>;
 }
@@ -103,6 +106,7 @@ const OPTIONS = {
   interval: { type: 'string' },
   'connect-timeout-ms': { type: 'string' },
   json: { type: 'boolean' },
+  'explain-stalls': { type: 'boolean' },
   ws: { type: 'string' },
   'ws-interval': { type: 'string' },
   feed: { type: 'string' },
@@ -206,6 +210,7 @@ export function parsePlan(argv: string[]): Plan | 'help' {
     intervalMs,
     connectTimeoutMs,
     json: values.json ?? false,
+    explainStalls: values['explain-stalls'] ?? false,
     commands,
     thresholds,
   };

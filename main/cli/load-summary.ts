@@ -130,7 +130,7 @@ export function summaryTable(r: LoadReport): string {
     (g.stalls
       ? `\ngenerator stalls: ${g.stalls.count}` +
         (g.stalls.count > 0
-          ? ` (${ms(g.stalls.totalMs)} ms in all, worst ${ms(g.stalls.maxMs)} ms in ${g.stalls.worst ?? '?'})`
+          ? ` (${ms(g.stalls.totalMs)} ms in all, worst ${ms(g.stalls.maxMs)} ms${g.stalls.worst ? ` in ${g.stalls.worst}` : '; --explain-stalls names the function'})`
           : '')
       : '') +
     (g.warning ? `\nwarning: ${g.warning}` : '')

@@ -78,6 +78,7 @@ export async function run(argv: string[]): Promise<number> {
       processes: plan.processes,
       reportIntervalMs: plan.intervalMs,
       connectTimeoutMs: plan.connectTimeoutMs,
+      explainStalls: plan.explainStalls,
     });
   } catch (err) {
     if (!isLoopscopeError(err)) throw err;

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { culpritFrame, type Stall } from '../../common/stalls';
+import { culpritFrame, frameText, type Stall } from '../../common/stalls';
 import { post, request, until } from './engine-client';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -140,10 +140,21 @@ describe('stall explorer over a real serve', () => {
   });
 
   it('bcrypt on the loop is named in the bcrypt service from CPU samples, not in the code that ran after it', async () => {
-    const since = await lastId(s.base);
-    const reply = await post(`${s.base}/bcrypt?mode=loop&cost=12`, 'hunter2');
-    expect(reply.status).toBe(200);
-    const stall = await stallWhere(s.base, since, (x) => blamed(x, 'hashSync'));
+    // Up to three runs: on a machine loaded by other test files, one run's samples can be too few
+    // to name it (the bench measures the naming rate; this proves where the name comes from).
+    let stall: Stall | undefined;
+    const misses: string[] = [];
+    for (let run = 0; run < 3 && !stall; run++) {
+      const since = await lastId(s.base);
+      const reply = await post(`${s.base}/bcrypt?mode=loop&cost=12`, 'hunter2');
+      expect(reply.status).toBe(200);
+      stall = await stallWhere(s.base, since, (x) => blamed(x, 'hashSync')).catch(async () => {
+        const listed = (await stallsSince(s.base, since)).stalls;
+        misses.push(listed.map((x) => `${x.durationMs} ms: ${frameText(culpritFrame(x))}`).join('; '));
+        return undefined;
+      });
+    }
+    expect(stall, `bcrypt stalls were listed as: ${misses.join(' | ')}`).toBeDefined();
     expect(stall!.stackFrom).toBe('profile');
     expect(stall!.frames[0]!.functionName).toBe('(native)');
     expect(stall!.frames.map((f) => f.functionName)).toContain('hashSync');

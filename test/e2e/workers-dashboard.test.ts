@@ -169,7 +169,12 @@ describe('Workers control and Kill a worker (Chromium, serve as a child process)
     );
     const gone = before.find((b) => !after.some((a) => a.id === b.id))!;
     const fresh = after.find((a) => !before.some((b) => b.id === a.id))!;
-    expect(alive(gone.pid)).toBe(false);
+    await waitFor(
+      'the killed worker gone',
+      async () => alive(gone.pid),
+      (a) => !a,
+      10_000,
+    );
     expect(fresh.id).toBeGreaterThan(Math.max(...before.map((b) => b.id)));
     expect(await page.getByTestId('chart-process-loop').getAttribute('data-lines')).toBe('2');
     // The server still answers on its port.
@@ -219,7 +224,13 @@ describe('serve --workers 2 serves the dashboard too (Chromium)', () => {
         60_000,
       );
       expect(count).toBe(2);
-      expect(await tab.getByTestId('chart-process-loop').getAttribute('data-lines')).toBe('2');
+      // The chart draws on its next sample, which may come after the tiles.
+      await waitFor(
+        'two loop-delay lines',
+        () => tab.getByTestId('chart-process-loop').getAttribute('data-lines'),
+        (n) => n === '2',
+        10_000,
+      );
       expect(await tab.getByTestId('server-workers').inputValue()).toBe('2');
     } finally {
       await browser.close();

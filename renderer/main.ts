@@ -23,6 +23,7 @@ import { Readouts } from './panels/readouts';
 import { ServerControls } from './panels/server-controls';
 import { StallsPanel } from './panels/stalls';
 import { WorkControls } from './panels/work-controls';
+import { FreshnessWatch } from './state/freshness';
 import { SampleStore } from './state/samples';
 import './styles.css';
 
@@ -58,6 +59,7 @@ function start(): void {
   let snapshotCount = 0;
 
   const store = new SampleStore();
+  const freshness = new FreshnessWatch();
   const serverControls = (): ServerControls => server;
   const ctx: PanelContext = {
     api,
@@ -124,6 +126,7 @@ function start(): void {
     pause.textContent = paused ? 'Resume' : 'Pause';
     pause.setAttribute('aria-pressed', String(paused));
     pause.classList.toggle('on', paused);
+    charts.setPaused(paused);
     chartsDirty = true;
     chartsDrawnAt = -Infinity;
     schedule();
@@ -202,8 +205,12 @@ function start(): void {
   api.on('snapshot', (snapshot) => {
     latestSnapshot = snapshot;
     snapshotCount++;
-    // No report since the last snapshot (generator idle or gone): the gauges still hold.
-    store.add(snapshot, sinceSnapshot.take() ?? latestReport);
+    freshness.snapshot(performance.now());
+    checkFreshness();
+    // No report since the last snapshot (generator idle): the gauges still hold; a generator gone
+    // quiet or dead holds nothing any more, so its rows are empty rather than copies of the last.
+    const clientsLive = freshness.state(performance.now(), sampleIntervalMs()).clients;
+    store.add(snapshot, sinceSnapshot.take() ?? (clientsLive ? latestReport : null));
     if (stalls.update(snapshot.stalls)) charts.setStallTimes(stalls.times());
     chartsDirty = true;
     readoutsDirty = true;
@@ -217,15 +224,49 @@ function start(): void {
   api.on('loadReport', (report) => {
     latestReport = report;
     sinceSnapshot.add(report);
+    freshness.report(performance.now());
+    checkFreshness();
     // Shown with the next snapshot (at most one sample later): the page lays out and paints once
     // per sample, not once per report as well.
   });
   api.on('notice', (n) => {
     notices.show(n.level, n.message, n.code);
+    if (n.code === 'generator_exited') {
+      freshness.generatorDied();
+      checkFreshness();
+    }
     // Another tab (or the app itself) may have moved the server; the prime box must follow it.
     if (n.code === 'server_moved')
       api.invoke('getInfo', {}).then(ctx.setInfo, (err: unknown) => notices.show('error', String(err)));
   });
+
+  const sampleIntervalMs = (): number => latestSnapshot?.intervalMs ?? info?.sampleIntervalMs ?? 1000;
+  /**
+   * Greys the figures whose source has gone quiet ([data-source] in the panels) and says so once;
+   * checked on every event and by a slow timer, since silence itself brings no event.
+   */
+  const shown = { server: true, clients: true };
+  function checkFreshness(): void {
+    const now = freshness.state(performance.now(), sampleIntervalMs());
+    app!.classList.toggle('stale-server', !now.server);
+    app!.classList.toggle('stale-clients', !now.clients);
+    if (shown.server && !now.server)
+      notices.show(
+        'error',
+        'No new figures from the demo server for several samples (is its process hung?). The server figures shown are stale.',
+        'server_silent',
+      );
+    // A dead generator was said by the app's own notice; silence without one is said here.
+    if (shown.clients && !now.clients && !app!.querySelector('[data-code="generator_exited"]'))
+      notices.show(
+        'error',
+        'No reports from the load generator for several seconds. The client figures shown are stale.',
+        'generator_silent',
+      );
+    shown.server = now.server;
+    shown.clients = now.clients;
+  }
+  setInterval(checkFreshness, 1000);
 
   const frame = (): void => {
     if (readoutsDirty) {
@@ -234,6 +275,7 @@ function start(): void {
       readouts.root.dataset.snapshots = String(snapshotCount);
       load.update(latestReport);
       work.update(latestSnapshot?.queue ?? null);
+      work.updateFeed(latestReport);
       integrity.update(latestReport);
       charts.updateReadouts(store, windowMs);
     }

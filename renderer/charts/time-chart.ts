@@ -41,6 +41,8 @@ export interface ChartSpec {
   markColumn?: SampleColumn;
   /** Marks each stall of the loop where it began (setStallTimes). */
   stallMarks?: boolean;
+  /** Whose figures these are: 'clients' (the load generator's reports) or 'server' (default, snapshots). */
+  source?: 'server' | 'clients';
 }
 
 type Point = { x: number; y: number };
@@ -92,10 +94,12 @@ export function seriesPoints(
   return points;
 }
 
+const topTick = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
+
 /** chart.js's own log-axis labels (1, 2, 5 per decade), without a trailing ".0". */
 function logLabel(this: Scale, value: number | string, index: number, ticks: Tick[]): string {
   // The top tick is always labelled, so the axis says how high it reaches.
-  if (index === ticks.length - 1) return Number(value).toLocaleString('en-US', { maximumFractionDigits: 1 });
+  if (index === ticks.length - 1) return topTick.format(Number(value));
   const label = Ticks.formatters.logarithmic.call(this, Number(value), index, ticks);
   return String(label).replace(/\.0$/, '');
 }
@@ -162,7 +166,8 @@ export class TimeChart {
           x: {
             type: 'time',
             time: { displayFormats: { second: 'HH:mm:ss', minute: 'HH:mm' }, tooltipFormat: 'HH:mm:ss' },
-            ticks: { maxRotation: 0, autoSkipPadding: 24, color: THEME.muted },
+            // Label widths measured on a few ticks, not all: HH:mm:ss labels are all as wide.
+            ticks: { maxRotation: 0, autoSkipPadding: 24, color: THEME.muted, sampleSize: 4 },
             grid: { color: THEME.grid },
           },
           y: {

@@ -14,7 +14,14 @@
  */
 import { readFileSync } from 'node:fs';
 import type { CDPSession, Page } from 'playwright-core';
-import { childrenOf, launchChromium, requireChromium, startServe, waitFor } from '../test/e2e/harness';
+import {
+  childrenOf,
+  launchChromium,
+  readoutNumber,
+  requireChromium,
+  startServe,
+  waitFor,
+} from '../test/e2e/harness';
 
 const clients = Number(process.argv[2] ?? 0);
 const rows = Number(process.argv[3] ?? 600);
@@ -90,6 +97,8 @@ async function main(): Promise<void> {
       (t) => t === 'connected',
     );
     if (clients > 0) {
+      // Ramped: all at once, a loaded machine times out most connects (10 s) and they are not retried.
+      await page.getByTestId('spawn-ramp').fill('50');
       const split = { 'ws-prime': clients / 2, 'ws-feed': clients / 4, sse: clients / 4 };
       for (const [kind, n] of Object.entries(split)) {
         await page.getByTestId(`spawn-count-${kind}`).fill(String(Math.round(n)));
@@ -97,6 +106,12 @@ async function main(): Promise<void> {
       }
       await page.getByTestId('publish-rate').fill('10');
       await page.getByTestId('publish-apply').click();
+      await waitFor(
+        `${clients} connections`,
+        async () => readoutNumber(await page.getByTestId('conn-total').textContent()),
+        (n) => n >= clients * 0.95,
+        300_000,
+      );
     }
     console.error('clients spawned; filling the ring at 250 ms');
     await page.getByTestId('sample-interval').selectOption('250');

@@ -70,6 +70,7 @@ function start(): void {
       shellBadge.textContent = next.shell === 'electron' ? 'desktop' : 'browser';
     },
     notify: (level, message) => notices.show(level, message),
+    dismiss: (code) => notices.dismiss(code),
     async act(button, task) {
       if (button) button.disabled = true;
       try {

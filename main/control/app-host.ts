@@ -50,6 +50,8 @@ type Handlers = { [K in CommandName]: (payload: ParsedCommandPayload<K>) => Prom
 const BCRYPT_PASSWORD = 'loopscope-demo-password';
 /** Refusals this far apart are separate episodes, each told once. */
 const REFUSAL_QUIET_MS = 10_000;
+/** After Stop all, the generator's own saturation (closing every socket) is not warned about for this long. */
+const STOP_ALL_QUIET_MS = 5_000;
 
 export async function createAppHost(options: AppHostOptions): Promise<AppHost> {
   const hub = new EventHub();
@@ -91,6 +93,8 @@ class Host implements AppHost {
   private lastWarning: string | null = null;
   /** The feed publish rate in force in the current generator (publishRate; Stop all and a new target end it). */
   private publishRatePerS = 0;
+  /** Closing every client keeps the generator busy for a moment: not a saturation to warn about. */
+  private warningQuietUntil = 0;
   /** Commands that replace the engine or retarget the generator run one at a time. */
   private serial: Promise<unknown> = Promise.resolve();
   private readonly forwardTimer: NodeJS.Timeout;
@@ -138,9 +142,15 @@ class Host implements AppHost {
     setServerPort: ({ port }) => this.inSeries(() => this.moveServer(port)),
     setTarget: ({ url }) => this.inSeries(() => this.retarget(url)),
     load: async (cmd) => {
-      await this.withGenerator((generator) => generator.command(cmd));
+      const stopping = cmd.type === 'stopAll' || cmd.type === 'target';
+      if (stopping) this.warningQuietUntil = Infinity;
+      try {
+        await this.withGenerator((generator) => generator.command(cmd));
+      } finally {
+        if (stopping) this.warningQuietUntil = Date.now() + STOP_ALL_QUIET_MS;
+      }
       if (cmd.type === 'publishRate') this.publishRatePerS = cmd.perS;
-      if (cmd.type === 'stopAll' || cmd.type === 'target') this.publishRatePerS = 0;
+      if (stopping) this.publishRatePerS = 0;
       return { ok: true };
     },
     enqueueJobs: ({ count, workMs }) => this.engine.jobs.enqueue(count, workMs, { wait: false }),
@@ -313,7 +323,8 @@ class Host implements AppHost {
     // Said once when the generator becomes the bottleneck, not again for every changed figure; and
     // only while it has clients whose figures it could skew (stopping them all is busy, not a problem).
     const hasClients = Object.values(report.kinds).some((k) => k.active > 0 || k.pending > 0);
-    const warning = hasClients ? report.generator.warning : null;
+    const quiet = Date.now() < this.warningQuietUntil;
+    const warning = hasClients && !quiet ? report.generator.warning : null;
     if (warning && this.lastWarning === null) notice(this.hub, 'warn', 'generator_warning', warning);
     this.lastWarning = warning;
   }

@@ -121,6 +121,12 @@ export class TimeChart {
   private markerTimes: number[] = [];
   private bcryptRuns: readonly BcryptRun[] = [];
   private stallTimes: readonly number[] = [];
+  /**
+   * Runs and stalls given since the last update(): drawn from the next one, so a paused chart
+   * (no update) shows no new marks when a hover or a resize repaints it.
+   */
+  private nextBcryptRuns: readonly BcryptRun[] = [];
+  private nextStallTimes: readonly number[] = [];
 
   constructor(
     readonly spec: ChartSpec,
@@ -224,11 +230,13 @@ export class TimeChart {
       if (dataset) dataset.data = seriesPoints(ring, s, from, CHART_MAX_POINTS);
     });
     if (this.spec.markColumn) {
+      this.bcryptRuns = this.nextBcryptRuns;
       this.markerTimes = [];
       for (let i = from; i < ring.size; i++) {
         if (ring.at(this.spec.markColumn, i) > 0) this.markerTimes.push(ring.at('time', i));
       }
     }
+    this.stallTimes = this.nextStallTimes;
     const x = this.chart.options.scales?.x;
     if (x) {
       x.min = end - windowMs;
@@ -240,12 +248,12 @@ export class TimeChart {
 
   /** The bcrypt runs this page started (bounded by the caller). */
   setBcryptRuns(runs: readonly BcryptRun[]): void {
-    this.bcryptRuns = runs;
+    this.nextBcryptRuns = runs;
   }
 
   /** Start times of the stalls the dashboard holds (bounded by the Stalls panel's list). */
   setStallTimes(times: readonly number[]): void {
-    this.stallTimes = times;
+    this.nextStallTimes = times;
   }
 
   toPng(): string {

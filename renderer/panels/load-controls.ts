@@ -80,9 +80,11 @@ export class LoadControls {
       );
     }
     const stopAll = h('button', { class: 'btn danger', testid: 'stop-all' }, 'Stop all');
-    stopAll.addEventListener('click', () =>
-      ctx.act(stopAll, () => ctx.api.invoke('load', { type: 'stopAll' })),
-    );
+    stopAll.addEventListener('click', async () => {
+      const done = await ctx.act(stopAll, () => ctx.api.invoke('load', { type: 'stopAll' }));
+      // With no clients the generator cannot skew any figure: its saturation is no longer news.
+      if (done) ctx.dismiss('generator_warning');
+    });
 
     this.root = h(
       'section',

@@ -99,7 +99,9 @@ export class Readouts {
     const worst = (t: Tile, column: SampleColumn, digits = 0, scale = 1, word = 'worst'): void => {
       const v = store.worst(column, windowMs) * scale;
       setText(t.worst, Number.isFinite(v) ? `${word} ${fmt(v, digits)}` : '');
-      setTitle(t.worst, `The ${word} over the visible ${span}`);
+      // The figure too: a narrow tile cuts it off, and the hover text must still give it whole.
+      const figure = Number.isFinite(v) ? `: ${fmt(v, digits)}` : '';
+      setTitle(t.worst, `The ${word} over the visible ${span}${figure}`);
     };
     if (s) {
       const c = s.connections;

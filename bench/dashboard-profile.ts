@@ -56,11 +56,28 @@ async function main(): Promise<void> {
       180_000,
     );
     const cdp = await context.newCDPSession(page);
+    await cdp.send('Performance.enable');
+    const metrics = async () => {
+      const { metrics: list } = (await cdp.send('Performance.getMetrics')) as {
+        metrics: { name: string; value: number }[];
+      };
+      return new Map(list.map((m) => [m.name, m.value]));
+    };
+    const m0 = await metrics();
     await cdp.send('Profiler.enable');
     await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
     await cdp.send('Profiler.start');
     await new Promise((r) => setTimeout(r, seconds * 1000));
     const { profile } = (await cdp.send('Profiler.stop')) as { profile: Profile };
+    const m1 = await metrics();
+    const span = (m1.get('Timestamp') ?? 0) - (m0.get('Timestamp') ?? 0);
+    for (const name of ['TaskDuration', 'ScriptDuration', 'LayoutDuration', 'RecalcStyleDuration']) {
+      const d = ((m1.get(name) ?? 0) - (m0.get(name) ?? 0)) / span;
+      console.log(`${name}: ${(d * 1000).toFixed(0)} ms/s`);
+    }
+    console.log(
+      `load average ${(await import('node:fs')).readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}`,
+    );
     const self = new Map<number, number>();
     profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
     const byId = new Map(profile.nodes.map((n) => [n.id, n]));

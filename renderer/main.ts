@@ -218,7 +218,11 @@ function start(): void {
     schedule();
   });
   api.on('stall', (stall) => {
-    if (stalls.add(stall)) charts.setStallTimes(stalls.times());
+    if (stalls.add(stall)) {
+      charts.setStallTimes(stalls.times());
+      // What the charts are for: shown now, not at the next redraw period.
+      chartsDrawnAt = -Infinity;
+    }
     chartsDirty = true;
     schedule();
   });
@@ -282,7 +286,8 @@ function start(): void {
     }
     // A long window is redrawn less often (it moves a pixel in seconds); the next snapshot after
     // its period draws it, so it is never staler than one period plus one sample.
-    const every = CHART_REDRAW_MS.find((r) => windowMs <= r.windowMs)?.everyMs ?? 0;
+    // A tenth of slack: samples arrive with jitter, and one a hair early must not wait a whole period.
+    const every = (CHART_REDRAW_MS.find((r) => windowMs <= r.windowMs)?.everyMs ?? 0) * 0.9;
     if (chartsDirty && !paused && performance.now() - chartsDrawnAt >= every) {
       chartsDirty = false;
       chartsDrawnAt = performance.now();

@@ -134,7 +134,7 @@ export const CHART_MAX_POINTS = 240;
 /**
  * How often a chart window is redrawn at most, by window length: a long window moves a pixel in
  * seconds. Even the 1 min window is redrawn every 2 s: redrawing six charts every second cost the
- * renderer 12-17 % of its main thread (bench/RESULTS.md). A stall or a bcrypt run redraws at once.
+ * renderer 12-17 % of its main thread (bench/RESULTS.md). A bcrypt run started here redraws at once.
  */
 export const CHART_REDRAW_MS: readonly { readonly windowMs: number; readonly everyMs: number }[] = [
   { windowMs: 60_000, everyMs: 2_000 },

@@ -218,11 +218,9 @@ function start(): void {
     schedule();
   });
   api.on('stall', (stall) => {
-    if (stalls.add(stall)) {
-      charts.setStallTimes(stalls.times());
-      // What the charts are for: shown now, not at the next redraw period.
-      chartsDrawnAt = -Infinity;
-    }
+    // Drawn with the next redraw period, not at once: a loaded server stalls several times a
+    // second, and a redraw per stall cost more than all the periodic ones (bench/RESULTS.md).
+    if (stalls.add(stall)) charts.setStallTimes(stalls.times());
     chartsDirty = true;
     schedule();
   });

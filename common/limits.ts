@@ -133,9 +133,13 @@ export const ATTACH_PROBE_GAP_MS = 10;
 
 /** Points per series a chart draws at most: longer windows are reduced to min/max per bucket of rows. */
 export const CHART_MAX_POINTS = 240;
-/** How often a chart window is redrawn at most, by window length: a long window moves a pixel in seconds. */
+/**
+ * How often a chart window is redrawn at most, by window length: a long window moves a pixel in
+ * seconds. Even the 1 min window is redrawn every 2 s: redrawing six charts every second cost the
+ * renderer 12-17 % of its main thread (bench/RESULTS.md). A bcrypt run started here redraws at once.
+ */
 export const CHART_REDRAW_MS: readonly { readonly windowMs: number; readonly everyMs: number }[] = [
-  { windowMs: 60_000, everyMs: 0 },
+  { windowMs: 60_000, everyMs: 2_000 },
   { windowMs: 300_000, everyMs: 2_000 },
   { windowMs: Infinity, everyMs: 5_000 },
 ];

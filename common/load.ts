@@ -107,4 +107,10 @@ export interface LoadReport {
   target: string;
   kinds: Record<ClientKind, KindReport>;
   generator: GeneratorHealth;
+  /**
+   * Feed messages per second the publishRate sender is set to (0: none). Set by the app host, which
+   * sent the command; the generator counts that sender as one active `publisher`, beside the
+   * publishers spawned.
+   */
+  publishRatePerS?: number;
 }

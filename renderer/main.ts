@@ -26,6 +26,7 @@ import { StallsPanel } from './panels/stalls';
 import { WatchList } from './panels/watch-list';
 import { WatchView } from './panels/watch-view';
 import { WorkControls } from './panels/work-controls';
+import { FreshnessWatch } from './state/freshness';
 import { SampleStore } from './state/samples';
 import './styles.css';
 
@@ -61,6 +62,7 @@ function start(): void {
   let snapshotCount = 0;
 
   const store = new SampleStore();
+  const freshness = new FreshnessWatch();
   const serverControls = (): ServerControls => server;
   const ctx: PanelContext = {
     api,
@@ -71,6 +73,7 @@ function start(): void {
       shellBadge.textContent = next.shell === 'electron' ? 'desktop' : 'browser';
     },
     notify: (level, message) => notices.show(level, message),
+    dismiss: (code) => notices.dismiss(code),
     async act(button, task) {
       if (button) button.disabled = true;
       try {
@@ -127,6 +130,7 @@ function start(): void {
     pause.textContent = paused ? 'Resume' : 'Pause';
     pause.setAttribute('aria-pressed', String(paused));
     pause.classList.toggle('on', paused);
+    charts.setPaused(paused);
     chartsDirty = true;
     chartsDrawnAt = -Infinity;
     schedule();
@@ -230,8 +234,12 @@ function start(): void {
   api.on('snapshot', (snapshot) => {
     latestSnapshot = snapshot;
     snapshotCount++;
-    // No report since the last snapshot (generator idle or gone): the gauges still hold.
-    store.add(snapshot, sinceSnapshot.take() ?? latestReport);
+    freshness.snapshot(performance.now());
+    checkFreshness();
+    // No report since the last snapshot (generator idle): the gauges still hold; a generator gone
+    // quiet or dead holds nothing any more, so its rows are empty rather than copies of the last.
+    const clientsLive = freshness.state(performance.now(), sampleIntervalMs()).clients;
+    store.add(snapshot, sinceSnapshot.take() ?? (clientsLive ? latestReport : null));
     charts.showProcesses(store.processes.labels(), snapshot.processes ?? []);
     if (stalls.update(snapshot.stalls)) charts.setStallTimes(stalls.times());
     chartsDirty = true;
@@ -239,6 +247,8 @@ function start(): void {
     schedule();
   });
   api.on('stall', (stall) => {
+    // Drawn with the next redraw period, not at once: a loaded server stalls several times a
+    // second, and a redraw per stall cost more than all the periodic ones (bench/RESULTS.md).
     if (stalls.add(stall)) charts.setStallTimes(stalls.times());
     chartsDirty = true;
     schedule();
@@ -273,15 +283,49 @@ function start(): void {
   api.on('loadReport', (report) => {
     latestReport = report;
     sinceSnapshot.add(report);
+    freshness.report(performance.now());
+    checkFreshness();
     // Shown with the next snapshot (at most one sample later): the page lays out and paints once
     // per sample, not once per report as well.
   });
   api.on('notice', (n) => {
     notices.show(n.level, n.message, n.code);
+    if (n.code === 'generator_exited') {
+      freshness.generatorDied();
+      checkFreshness();
+    }
     // Another tab (or the app itself) may have moved the server; the prime box must follow it.
     if (n.code === 'server_moved' || n.code === 'server_workers')
       api.invoke('getInfo', {}).then(ctx.setInfo, (err: unknown) => notices.show('error', String(err)));
   });
+
+  const sampleIntervalMs = (): number => latestSnapshot?.intervalMs ?? info?.sampleIntervalMs ?? 1000;
+  /**
+   * Greys the figures whose source has gone quiet ([data-source] in the panels) and says so once;
+   * checked on every event and by a slow timer, since silence itself brings no event.
+   */
+  const shown = { server: true, clients: true };
+  function checkFreshness(): void {
+    const now = freshness.state(performance.now(), sampleIntervalMs());
+    app!.classList.toggle('stale-server', !now.server);
+    app!.classList.toggle('stale-clients', !now.clients);
+    if (shown.server && !now.server)
+      notices.show(
+        'error',
+        'No new figures from the demo server for several samples (is its process hung?). The server figures shown are stale.',
+        'server_silent',
+      );
+    // A dead generator was said by the app's own notice; silence without one is said here.
+    if (shown.clients && !now.clients && !app!.querySelector('[data-code="generator_exited"]'))
+      notices.show(
+        'error',
+        'No reports from the load generator for several seconds. The client figures shown are stale.',
+        'generator_silent',
+      );
+    shown.server = now.server;
+    shown.clients = now.clients;
+  }
+  setInterval(checkFreshness, 1000);
 
   const frame = (): void => {
     if (readoutsDirty) {
@@ -290,12 +334,14 @@ function start(): void {
       readouts.root.dataset.snapshots = String(snapshotCount);
       load.update(latestReport);
       work.update(latestSnapshot?.queue ?? null);
+      work.updateFeed(latestReport);
       integrity.update(latestReport);
       charts.updateReadouts(store, windowMs);
     }
     // A long window is redrawn less often (it moves a pixel in seconds); the next snapshot after
     // its period draws it, so it is never staler than one period plus one sample.
-    const every = CHART_REDRAW_MS.find((r) => windowMs <= r.windowMs)?.everyMs ?? 0;
+    // A tenth of slack: samples arrive with jitter, and one a hair early must not wait a whole period.
+    const every = (CHART_REDRAW_MS.find((r) => windowMs <= r.windowMs)?.everyMs ?? 0) * 0.9;
     if (chartsDirty && !paused && performance.now() - chartsDrawnAt >= every) {
       chartsDirty = false;
       chartsDrawnAt = performance.now();

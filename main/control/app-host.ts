@@ -70,6 +70,8 @@ type Handlers = { [K in CommandName]: (payload: ParsedCommandPayload<K>) => Prom
 const BCRYPT_PASSWORD = 'loopscope-demo-password';
 /** Refusals this far apart are separate episodes, each told once. */
 const REFUSAL_QUIET_MS = 10_000;
+/** After Stop all, the generator's own saturation (closing every socket) is not warned about for this long. */
+const STOP_ALL_QUIET_MS = 5_000;
 
 export async function createAppHost(options: AppHostOptions): Promise<AppHost> {
   const hub = new EventHub();
@@ -110,6 +112,10 @@ class Host implements AppHost {
   /** The windows reported since the last forward: every one reaches the renderer, joined. */
   private readonly unforwarded = new ReportWindows();
   private lastWarning: string | null = null;
+  /** The feed publish rate in force in the current generator (publishRate; Stop all and a new target end it). */
+  private publishRatePerS = 0;
+  /** Closing every client keeps the generator busy for a moment: not a saturation to warn about. */
+  private warningQuietUntil = 0;
   /** Commands that replace the engine or retarget the generator run one at a time. */
   private serial: Promise<unknown> = Promise.resolve();
   private readonly forwardTimer: NodeJS.Timeout;
@@ -175,7 +181,15 @@ class Host implements AppHost {
     },
     setTarget: ({ url }) => this.inSeries(() => this.retarget(url)),
     load: async (cmd) => {
-      await this.withGenerator((generator) => generator.command(cmd));
+      const stopping = cmd.type === 'stopAll' || cmd.type === 'target';
+      if (stopping) this.warningQuietUntil = Infinity;
+      try {
+        await this.withGenerator((generator) => generator.command(cmd));
+      } finally {
+        if (stopping) this.warningQuietUntil = Date.now() + STOP_ALL_QUIET_MS;
+      }
+      if (cmd.type === 'publishRate') this.publishRatePerS = cmd.perS;
+      if (stopping) this.publishRatePerS = 0;
       return { ok: true };
     },
     enqueueJobs: ({ count, workMs }) => this.engine.jobs.enqueue(count, workMs, { wait: false }),
@@ -200,6 +214,8 @@ class Host implements AppHost {
   /** Forks the load generator on first use; a failed start is retried by the next command. */
   generatorReady(): Promise<LoadController> {
     if (!this.generator) {
+      // A new generator publishes nothing until told to.
+      this.publishRatePerS = 0;
       const starting = startLoadGenerator({ target: this.externalTarget ?? this.engine.url });
       this.generator = starting;
       starting.then(
@@ -233,16 +249,19 @@ class Host implements AppHost {
     this.unsubscribeReports?.();
     this.unsubscribeReports = null;
     this.generator = null;
+    this.publishRatePerS = 0;
     void dead.then((controller) => controller.close());
+    // The report's warning repeats the death told below: not again as a generator_warning.
+    this.lastWarning = this.latestReport?.generator.warning ?? null;
+    // The last report first, then the notice: a dashboard greys the client figures on the notice
+    // and keeps them grey until a report from a new generator, not this one's last.
+    this.forwardReport();
     notice(
       this.hub,
       'error',
       'generator_exited',
       `${err.message}; its clients are gone. The next load command starts a new one.`,
     );
-    // The report's warning repeats the death just told: not again as a generator_warning.
-    this.lastWarning = this.latestReport?.generator.warning ?? null;
-    this.forwardReport();
   }
 
   /** Runs a generator command; if the generator process has died, starts a new one and retries once. */
@@ -315,6 +334,7 @@ class Host implements AppHost {
     if (this.generator && this.externalTarget === null) {
       // Clients of the old server are stopped by the generator before it points at the new one.
       await (await this.generator).command({ type: 'target', url: next.url });
+      this.publishRatePerS = 0;
     }
     await old.close();
     notice(this.hub, 'info', 'server_moved', `demo server moved to ${next.url}`);
@@ -395,6 +415,7 @@ class Host implements AppHost {
   private async retarget(url: string | null): Promise<AppInfo> {
     const target = url ?? this.engine.url;
     await this.withGenerator((generator) => generator.command({ type: 'target', url: target }));
+    this.publishRatePerS = 0;
     this.externalTarget = url;
     return this.info();
   }
@@ -402,11 +423,12 @@ class Host implements AppHost {
   private forwardReport(): void {
     const report = this.unforwarded.take();
     if (!report) return;
-    this.hub.emit('loadReport', report);
+    this.hub.emit('loadReport', { ...report, publishRatePerS: this.publishRatePerS });
     // Said once when the generator becomes the bottleneck, not again for every changed figure; and
     // only while it has clients whose figures it could skew (stopping them all is busy, not a problem).
     const hasClients = Object.values(report.kinds).some((k) => k.active > 0 || k.pending > 0);
-    const warning = hasClients ? report.generator.warning : null;
+    const quiet = Date.now() < this.warningQuietUntil;
+    const warning = hasClients && !quiet ? report.generator.warning : null;
     if (warning && this.lastWarning === null) notice(this.hub, 'warn', 'generator_warning', warning);
     this.lastWarning = warning;
   }

@@ -76,6 +76,7 @@ export const CHART_SPECS: ChartSpec[] = [
   {
     id: 'rtt',
     title: 'Client round trip',
+    source: 'clients',
     yTitle: 'ms (log)',
     yUnit: 'ms',
     emptyHint: 'No round trips yet: spawn WS prime or HTTP clients.',
@@ -89,6 +90,7 @@ export const CHART_SPECS: ChartSpec[] = [
   {
     id: 'delivery',
     title: 'Feed delivery latency by transport',
+    source: 'clients',
     yTitle: 'ms, publish → delivery (log)',
     yUnit: 'ms',
     emptyHint: 'No deliveries yet: set a publish rate and spawn WS feed, SSE or long-poll followers.',

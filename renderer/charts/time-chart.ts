@@ -44,6 +44,8 @@ export interface ChartSpec<C extends string = SampleColumn> {
   stallMarks?: boolean;
   /** One series per server process slot (PROTOCOL.md §10): labelled and shown by setSeriesLabels. */
   perProcess?: boolean;
+  /** Whose figures these are: 'clients' (the load generator's reports) or 'server' (default, snapshots). */
+  source?: 'server' | 'clients';
 }
 
 type Point = { x: number; y: number };
@@ -95,10 +97,12 @@ export function seriesPoints<C extends string>(
   return points;
 }
 
+const topTick = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
+
 /** chart.js's own log-axis labels (1, 2, 5 per decade), without a trailing ".0". */
 function logLabel(this: Scale, value: number | string, index: number, ticks: Tick[]): string {
   // The top tick is always labelled, so the axis says how high it reaches.
-  if (index === ticks.length - 1) return Number(value).toLocaleString('en-US', { maximumFractionDigits: 1 });
+  if (index === ticks.length - 1) return topTick.format(Number(value));
   const label = Ticks.formatters.logarithmic.call(this, Number(value), index, ticks);
   return String(label).replace(/\.0$/, '');
 }
@@ -120,6 +124,12 @@ export class TimeChart<C extends string = SampleColumn> {
   private markerTimes: number[] = [];
   private bcryptRuns: readonly BcryptRun[] = [];
   private stallTimes: readonly number[] = [];
+  /**
+   * Runs and stalls given since the last update(): drawn from the next one, so a paused chart
+   * (no update) shows no new marks when a hover or a resize repaints it.
+   */
+  private nextBcryptRuns: readonly BcryptRun[] = [];
+  private nextStallTimes: readonly number[] = [];
 
   constructor(
     readonly spec: ChartSpec<C>,
@@ -165,7 +175,8 @@ export class TimeChart<C extends string = SampleColumn> {
           x: {
             type: 'time',
             time: { displayFormats: { second: 'HH:mm:ss', minute: 'HH:mm' }, tooltipFormat: 'HH:mm:ss' },
-            ticks: { maxRotation: 0, autoSkipPadding: 24, color: THEME.muted },
+            // Label widths measured on a few ticks, not all: HH:mm:ss labels are all as wide.
+            ticks: { maxRotation: 0, autoSkipPadding: 24, color: THEME.muted, sampleSize: 4 },
             grid: { color: THEME.grid },
           },
           y: {
@@ -233,11 +244,13 @@ export class TimeChart<C extends string = SampleColumn> {
       if (dataset) dataset.data = seriesPoints(ring, s, from, CHART_MAX_POINTS);
     });
     if (this.spec.markColumn) {
+      this.bcryptRuns = this.nextBcryptRuns;
       this.markerTimes = [];
       for (let i = from; i < ring.size; i++) {
         if (ring.at(this.spec.markColumn, i) > 0) this.markerTimes.push(ring.at('time', i));
       }
     }
+    this.stallTimes = this.nextStallTimes;
     const x = this.chart.options.scales?.x;
     if (x) {
       x.min = end - windowMs;
@@ -263,12 +276,12 @@ export class TimeChart<C extends string = SampleColumn> {
 
   /** The bcrypt runs this page started (bounded by the caller). */
   setBcryptRuns(runs: readonly BcryptRun[]): void {
-    this.bcryptRuns = runs;
+    this.nextBcryptRuns = runs;
   }
 
   /** Start times of the stalls the dashboard holds (bounded by the Stalls panel's list). */
   setStallTimes(times: readonly number[]): void {
-    this.stallTimes = times;
+    this.nextStallTimes = times;
   }
 
   toPng(): string {

@@ -6,7 +6,7 @@
 import type { BcryptRun } from '../charts/bcrypt-markers';
 import { CHART_SPECS } from '../charts/specs';
 import { TimeChart } from '../charts/time-chart';
-import { fmt, h } from '../dom';
+import { fmt, h, setText, setTitle } from '../dom';
 import type { ProcessFigures } from '../../common/snapshot';
 import type { SlotLabel } from '../state/process-slots';
 import type { SampleColumn, SampleStore } from '../state/samples';
@@ -29,6 +29,27 @@ export class ChartCards {
   /** The per-process cards (PROTOCOL.md §10), shown only while several server processes run. */
   private readonly perProcess: { card: HTMLElement; chart: TimeChart }[] = [];
   private readonly processTiles = h('div', { class: 'side-by-side', testid: 'process-tiles' });
+  /**
+   * Charts on screen are drawn with each sample; the others only when scrolled into view, with
+   * what they would have drawn last (most of the dashboard's main-thread time was drawing).
+   */
+  private readonly onScreen = new Set<TimeChart>();
+  private readonly behind = new Set<TimeChart>();
+  private drawn: { store: SampleStore; windowMs: number } | null = null;
+  private paused = false;
+  private readonly observer = new IntersectionObserver((entries) => {
+    for (const entry of entries) {
+      const chart = this.byCard.get(entry.target);
+      if (!chart) continue;
+      if (!entry.isIntersecting) {
+        this.onScreen.delete(chart);
+        continue;
+      }
+      this.onScreen.add(chart);
+      if (this.behind.has(chart) && !this.paused) this.draw(chart);
+    }
+  });
+  private readonly byCard = new Map<Element, TimeChart>();
 
   constructor() {
     for (const spec of CHART_SPECS) {
@@ -47,22 +68,26 @@ export class ChartCards {
       );
       const card = h(
         'section',
-        { class: 'card', testid: `chart-${spec.id}` },
+        // The client charts go stale when the generator does, the others when the server does.
+        { class: 'card', testid: `chart-${spec.id}`, 'data-source': spec.source ?? 'server' },
         h('header', {}, h('h3', {}, spec.title), png),
         extra,
         h('div', { class: 'chart-box' }, canvas, hint),
       );
       const chart = new TimeChart(spec, canvas);
       if (spec.emptyHint) this.hints.set(chart, hint);
-      png.addEventListener('click', () =>
-        downloadDataUrl(`loopscope-${spec.id}-${stamp()}.png`, chart.toPng()),
-      );
+      png.addEventListener('click', () => {
+        if (this.behind.has(chart) && !this.paused) this.draw(chart);
+        downloadDataUrl(`loopscope-${spec.id}-${stamp()}.png`, chart.toPng());
+      });
       this.cards.push(card);
       this.charts.push(chart);
       if (spec.perProcess) {
         card.hidden = true;
         this.perProcess.push({ card, chart });
       }
+      this.byCard.set(card, chart);
+      this.observer.observe(card);
     }
   }
 
@@ -126,12 +151,25 @@ export class ChartCards {
     for (const chart of this.charts) if (chart.spec.stallMarks) chart.setStallTimes(times);
   }
 
+  /** While paused, a chart scrolled into view keeps what it showed at the pause. */
+  setPaused(paused: boolean): void {
+    this.paused = paused;
+  }
+
   redraw(store: SampleStore, windowMs: number): void {
+    this.drawn = { store, windowMs };
     for (const chart of this.charts) {
-      const drawn = chart.update(store.ring, windowMs);
-      const hint = this.hints.get(chart);
-      if (hint) hint.hidden = drawn;
+      if (this.onScreen.has(chart)) this.draw(chart);
+      else this.behind.add(chart);
     }
+  }
+
+  private draw(chart: TimeChart): void {
+    this.behind.delete(chart);
+    if (!this.drawn) return;
+    const drawn = chart.update(this.drawn.store.ring, this.drawn.windowMs);
+    const hint = this.hints.get(chart);
+    if (hint && hint.hidden !== drawn) hint.hidden = drawn;
   }
 
   /** The delivery tiles: the same rows the delivery chart draws, so the two never disagree. */
@@ -141,10 +179,10 @@ export class ChartCards {
       if (!el) continue;
       const p50 = store.latest(p50Column);
       const p99 = store.latest(p99Column);
-      el.value.textContent = Number.isFinite(p99) ? `${fmt(p50, 1)} / ${fmt(p99, 1)} ms` : '—';
+      setText(el.value, Number.isFinite(p99) ? `${fmt(p50, 1)} / ${fmt(p99, 1)} ms` : '—');
       const worst = store.worst(p99Column, windowMs);
-      el.worst.textContent = Number.isFinite(worst) ? `worst p99 ${fmt(worst, 1)} ms` : '';
-      el.worst.title = `The worst p99 over the visible ${windowLabel(windowMs)}`;
+      setText(el.worst, Number.isFinite(worst) ? `worst p99 ${fmt(worst, 1)} ms` : '');
+      setTitle(el.worst, `The worst p99 over the visible ${windowLabel(windowMs)}`);
     }
   }
 }

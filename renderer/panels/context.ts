@@ -6,6 +6,8 @@ export interface PanelContext {
   info(): AppInfo | null;
   setInfo(info: AppInfo): void;
   notify(level: 'info' | 'warn' | 'error', message: string): void;
+  /** Takes down the notice with this code, if one is shown (what it said is over). */
+  dismiss(code: string): void;
   /** Runs a command from a button: disables it meanwhile and reports a failure as a notice. */
   act<T>(button: HTMLButtonElement | null, task: () => Promise<T>): Promise<T | undefined>;
 }

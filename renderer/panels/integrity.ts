@@ -4,7 +4,7 @@
  * own health, since an overloaded generator makes the server look slower than it is.
  */
 import { FEED_KINDS, type ClientKind, type IntegrityCounters, type LoadReport } from '../../common/load';
-import { fmt, h } from '../dom';
+import { fmt, h, setText } from '../dom';
 import { KIND_LABELS } from '../kind-labels';
 
 const COUNTERS: [keyof IntegrityCounters, string][] = [
@@ -50,7 +50,7 @@ export class IntegrityPanel {
     );
     this.root = h(
       'section',
-      { class: 'card wide', 'aria-label': 'Integrity and generator health' },
+      { class: 'card wide', 'aria-label': 'Integrity and generator health', 'data-source': 'clients' },
       h(
         'div',
         { class: 'wide-main' },
@@ -92,7 +92,7 @@ export class IntegrityPanel {
     const paint = (key: string, value: number) => {
       const td = this.cells.get(key);
       if (!td) return;
-      td.textContent = fmt(value);
+      setText(td, fmt(value));
       td.classList.toggle('good', value === 0);
       td.classList.toggle('bad', value > 0);
     };
@@ -103,11 +103,10 @@ export class IntegrityPanel {
     for (const [c] of COUNTERS) paint(`total:${c}`, totals[c]);
 
     const g = report.generator;
-    this.genProcesses.textContent = fmt(g.processes);
-    this.genLoop.textContent = fmt(g.eventLoopP99Ms, 1);
-    this.genCpu.textContent = fmt(g.cpuPercent, 0);
-    this.genWarning.textContent =
-      g.warning ?? 'healthy: the numbers above measure the server, not the generator';
+    setText(this.genProcesses, fmt(g.processes));
+    setText(this.genLoop, fmt(g.eventLoopP99Ms, 1));
+    setText(this.genCpu, fmt(g.cpuPercent, 0));
+    setText(this.genWarning, g.warning ?? 'healthy: the numbers above measure the server, not the generator');
     this.genWarning.classList.toggle('warn', g.warning !== null);
   }
 }

@@ -4,7 +4,7 @@
  */
 import { CLIENT_COUNT, RAMP_PER_S } from '../../common/limits';
 import { CLIENT_KINDS, type ClientKind, type LoadReport } from '../../common/load';
-import { fmt, h, numberInput, readNumber } from '../dom';
+import { fmt, h, numberInput, readNumber, setText, setTitle } from '../dom';
 import { KIND_LABELS } from '../kind-labels';
 import type { PanelContext } from './context';
 
@@ -18,6 +18,17 @@ const DEFAULT_COUNT: Record<ClientKind, number> = {
   'job-producer': 2,
   'ws-echo': 0,
 };
+
+/**
+ * Clients of a kind that were spawned and are running. The generator also counts the publish-rate
+ * sender as an active publisher; the Publisher row counts only publishers spawned here (the rate
+ * in force is shown beside the Feed's rate field).
+ */
+export function activeSpawned(report: LoadReport, kind: ClientKind): number {
+  const active = report.kinds[kind]?.active ?? 0;
+  if (kind !== 'publisher' || !report.publishRatePerS) return active;
+  return Math.max(0, active - 1);
+}
 
 interface Row {
   active: HTMLElement;
@@ -51,9 +62,9 @@ export class LoadControls {
         ctx.act(stop, () => ctx.api.invoke('load', { type: 'stop', kind, count: readNumber(count) })),
       );
       const row: Row = {
-        active: h('td', { class: 'n', testid: `active-${kind}` }, '0'),
-        pending: h('td', { class: 'n muted' }, '0'),
-        failures: h('td', { class: 'n muted' }, '0'),
+        active: h('td', { class: 'n', testid: `active-${kind}`, 'data-source': 'clients' }, '0'),
+        pending: h('td', { class: 'n muted', 'data-source': 'clients' }, '0'),
+        failures: h('td', { class: 'n muted', 'data-source': 'clients' }, '0'),
       };
       this.rows.set(kind, row);
       body.append(
@@ -69,9 +80,11 @@ export class LoadControls {
       );
     }
     const stopAll = h('button', { class: 'btn danger', testid: 'stop-all' }, 'Stop all');
-    stopAll.addEventListener('click', () =>
-      ctx.act(stopAll, () => ctx.api.invoke('load', { type: 'stopAll' })),
-    );
+    stopAll.addEventListener('click', async () => {
+      const done = await ctx.act(stopAll, () => ctx.api.invoke('load', { type: 'stopAll' }));
+      // With no clients the generator cannot skew any figure: its saturation is no longer news.
+      if (done) ctx.dismiss('generator_warning');
+    });
 
     this.root = h(
       'section',
@@ -109,12 +122,12 @@ export class LoadControls {
     for (const [kind, row] of this.rows) {
       const k = report.kinds[kind];
       if (!k) continue;
-      row.active.textContent = fmt(k.active);
-      row.pending.textContent = fmt(k.pending);
+      setText(row.active, fmt(activeSpawned(report, kind)));
+      setText(row.pending, fmt(k.pending));
       const failures = Object.entries(k.failures);
       const total = failures.reduce((t, [, n]) => t + n, 0);
-      row.failures.textContent = fmt(total);
-      row.failures.title = failures.map(([cause, n]) => `${cause}: ${n}`).join('\n');
+      setText(row.failures, fmt(total));
+      setTitle(row.failures, failures.map(([cause, n]) => `${cause}: ${n}`).join('\n'));
       row.failures.classList.toggle('bad', total > 0);
     }
   }

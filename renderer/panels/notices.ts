@@ -31,6 +31,12 @@ export class Notices {
   readonly root = h('div', { class: 'notices', 'aria-live': 'polite', testid: 'notices' });
   private readonly timers = new WeakMap<HTMLElement, ReturnType<typeof setTimeout>>();
 
+  dismiss(code: string): void {
+    for (const el of [...this.root.children]) {
+      if ((el as HTMLElement).dataset.code === code) el.remove();
+    }
+  }
+
   show(level: 'info' | 'warn' | 'error', text: string, code = ''): void {
     const message = text.charAt(0).toUpperCase() + text.slice(1);
     let item = code

@@ -8,7 +8,7 @@
  */
 import type { LoadReport } from '../../common/load';
 import type { EngineSnapshot } from '../../common/snapshot';
-import { fmt, h } from '../dom';
+import { fmt, h, setText, setTitle } from '../dom';
 import type { SampleColumn, SampleStore } from '../state/samples';
 
 interface Tile {
@@ -18,13 +18,16 @@ interface Tile {
   detail: HTMLElement;
 }
 
-function tile(testid: string, label: string, unit: string, hint: string): Tile {
+/** Where a tile's figure comes from: greyed when that source goes quiet (see state/freshness.ts). */
+type Source = 'server' | 'clients';
+
+function tile(testid: string, label: string, unit: string, hint: string, source: Source = 'server'): Tile {
   const value = h('span', { class: 'kpi-value', testid }, '—');
   const worst = h('span', { class: 'kpi-worst', testid: `${testid}-worst` }, '');
   const detail = h('div', { class: 'kpi-detail', testid: `${testid}-detail` }, '');
   const root = h(
     'div',
-    { class: 'kpi', title: hint },
+    { class: 'kpi', title: hint, 'data-source': source },
     h('div', { class: 'kpi-label' }, label),
     h('div', { class: 'kpi-main' }, value, h('span', { class: 'kpi-unit' }, unit), worst),
     detail,
@@ -64,18 +67,21 @@ export class Readouts {
     'Client RTT p99',
     'ms',
     'Round trip the simulated clients measured (worst kind), from when each request was due',
+    'clients',
   );
   private readonly integrity = tile(
     'integrity-total',
     'Integrity issues',
     '',
     'Wrong answers, missing, duplicated, out-of-order and expired feed messages since the start',
+    'clients',
   );
   private readonly gen = tile(
     'generator-cpu',
     'Load generator CPU',
     '%',
     'CPU of the load generator process',
+    'clients',
   );
 
   constructor() {
@@ -92,34 +98,48 @@ export class Readouts {
     const span = windowLabel(windowMs);
     const worst = (t: Tile, column: SampleColumn, digits = 0, scale = 1, word = 'worst'): void => {
       const v = store.worst(column, windowMs) * scale;
-      t.worst.textContent = Number.isFinite(v) ? `${word} ${fmt(v, digits)}` : '';
-      t.worst.title = `The ${word} over the visible ${span}`;
+      setText(t.worst, Number.isFinite(v) ? `${word} ${fmt(v, digits)}` : '');
+      // The figure too: a narrow tile cuts it off, and the hover text must still give it whole.
+      const figure = Number.isFinite(v) ? `: ${fmt(v, digits)}` : '';
+      setTitle(t.worst, `The ${word} over the visible ${span}${figure}`);
     };
     if (s) {
       const c = s.connections;
-      this.conn.value.textContent = fmt(c.wsPrime + c.wsFeed + c.sse + c.longPoll + c.http);
+      setText(this.conn.value, fmt(c.wsPrime + c.wsFeed + c.sse + c.longPoll + c.http));
       worst(this.conn, 'conn_total', 0, 1, 'peak');
-      this.conn.detail.textContent = `prime ${fmt(c.wsPrime)} · feed ${fmt(c.wsFeed)} · sse ${fmt(c.sse)} · poll ${fmt(c.longPoll)} · http ${fmt(c.http)}`;
-      this.p99.value.textContent = fmt(s.eventLoop.p99Ms, 1);
+      setText(
+        this.conn.detail,
+        `prime ${fmt(c.wsPrime)} · feed ${fmt(c.wsFeed)} · sse ${fmt(c.sse)} · poll ${fmt(c.longPoll)} · http ${fmt(c.http)}`,
+      );
+      setText(this.p99.value, fmt(s.eventLoop.p99Ms, 1));
       worst(this.p99, 'loop_p99_ms', 1);
-      this.p99.detail.textContent = `p50 ${fmt(s.eventLoop.p50Ms, 1)} · max ${fmt(s.eventLoop.maxMs, 1)}`;
+      setText(this.p99.detail, `p50 ${fmt(s.eventLoop.p50Ms, 1)} · max ${fmt(s.eventLoop.maxMs, 1)}`);
       this.p99.root.classList.toggle('hot', s.eventLoop.p99Ms >= 50);
-      this.util.value.textContent = fmt(s.eventLoop.utilization * 100, 0);
+      setText(this.util.value, fmt(s.eventLoop.utilization * 100, 0));
       worst(this.util, 'loop_utilization', 0, 100);
-      this.util.detail.textContent = `server CPU ${fmt(s.cpu.percent, 0)}% · RSS ${fmt(s.memory.rssBytes / 2 ** 20)} MB`;
-      this.queue.value.textContent = fmt(s.queue.depth);
+      setText(
+        this.util.detail,
+        `server CPU ${fmt(s.cpu.percent, 0)}% · RSS ${fmt(s.memory.rssBytes / 2 ** 20)} MB`,
+      );
+      setText(this.queue.value, fmt(s.queue.depth));
       worst(this.queue, 'queue_depth');
-      this.queue.detail.textContent = `busy ${fmt(s.queue.busy)}/${fmt(s.queue.workers)} · done ${fmt(s.rates.jobsDonePerS)}/s`;
-      this.msgs.value.textContent = fmt(s.rates.wsInPerS + s.rates.wsOutPerS);
+      setText(
+        this.queue.detail,
+        `busy ${fmt(s.queue.busy)}/${fmt(s.queue.workers)} · done ${fmt(s.rates.jobsDonePerS)}/s`,
+      );
+      setText(this.msgs.value, fmt(s.rates.wsInPerS + s.rates.wsOutPerS));
       worst(this.msgs, 'ws_out_per_s', 0, 1, 'peak out');
-      this.msgs.detail.textContent = `in ${fmt(s.rates.wsInPerS)} · out ${fmt(s.rates.wsOutPerS)} · http ${fmt(s.rates.httpPerS)}/s`;
+      setText(
+        this.msgs.detail,
+        `in ${fmt(s.rates.wsInPerS)} · out ${fmt(s.rates.wsOutPerS)} · http ${fmt(s.rates.httpPerS)}/s`,
+      );
     }
     if (r) {
       const kinds = Object.values(r.kinds);
       // The newest sample row: the same figure the Client round trip chart ends on.
-      this.rtt.value.textContent = fmt(store.latest('rtt_p99_ms'), 1);
+      setText(this.rtt.value, fmt(store.latest('rtt_p99_ms'), 1));
       worst(this.rtt, 'rtt_p99_ms', 1);
-      this.rtt.detail.textContent = `${fmt(kinds.reduce((t, k) => t + k.active, 0))} simulated clients`;
+      setText(this.rtt.detail, `${fmt(kinds.reduce((t, k) => t + k.active, 0))} simulated clients`);
       const issues = kinds.reduce(
         (t, k) =>
           t +
@@ -130,21 +150,22 @@ export class Readouts {
           k.integrity.expiredLost,
         0,
       );
-      this.integrity.value.textContent = fmt(issues);
-      this.integrity.detail.textContent =
-        issues === 0 ? 'every answer right, every message once' : 'see Integrity';
+      setText(this.integrity.value, fmt(issues));
+      setText(
+        this.integrity.detail,
+        issues === 0 ? 'every answer right, every message once' : 'see Integrity',
+      );
       this.integrity.root.classList.toggle('good', issues === 0);
       this.integrity.root.classList.toggle('bad', issues > 0);
-      this.gen.value.textContent = fmt(r.generator.cpuPercent, 0);
+      setText(this.gen.value, fmt(r.generator.cpuPercent, 0));
       worst(this.gen, 'generator_cpu_percent');
-      this.gen.detail.textContent =
-        r.generator.warning ?? `loop p99 ${fmt(r.generator.eventLoopP99Ms, 1)} ms`;
-      this.gen.detail.title = this.gen.detail.textContent;
+      setText(this.gen.detail, r.generator.warning ?? `loop p99 ${fmt(r.generator.eventLoopP99Ms, 1)} ms`);
+      setTitle(this.gen.detail, this.gen.detail.textContent);
       this.gen.root.classList.toggle('warn', r.generator.warning !== null);
     }
     for (const t of [this.conn, this.p99, this.util, this.queue, this.msgs, this.rtt, this.gen]) {
       // Truncated details can still be read whole on hover.
-      t.detail.title = t.detail.textContent;
+      setTitle(t.detail, t.detail.textContent);
     }
   }
 }

@@ -9,7 +9,7 @@
 import type { Stall, StallWindow } from '../../common/stalls';
 import { culpritFrame, frameText, stackText } from '../../common/stalls';
 import { STALL_LIST_MAX, STALL_THRESHOLD_MS } from '../../common/limits';
-import { fmt, h, numberInput, readNumber } from '../dom';
+import { fmt, h, numberInput, readNumber, setText } from '../dom';
 import type { PanelContext } from './context';
 
 /** Distinct functions the top-blockers table remembers; the smallest totals give way first. */
@@ -37,7 +37,14 @@ interface Blocker {
   worstMs: number;
 }
 
-const clock = (epochMs: number): string => new Date(epochMs).toLocaleTimeString('en-GB', { hour12: false });
+/** One formatter for every row (toLocaleTimeString builds a new one per call). */
+const clockFormat = new Intl.DateTimeFormat('en-GB', {
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hour12: false,
+});
+const clock = (epochMs: number): string => clockFormat.format(epochMs);
 
 export class StallsPanel {
   readonly root: HTMLElement;
@@ -188,8 +195,10 @@ export class StallsPanel {
     if (!this.thresholdTouched && document.activeElement !== this.threshold) {
       this.threshold.value = String(window.thresholdMs);
     }
-    this.summary.textContent =
-      window.count === 0 ? `no stalls over ${window.thresholdMs} ms yet` : this.totalsText(window);
+    setText(
+      this.summary,
+      window.count === 0 ? `no stalls over ${window.thresholdMs} ms yet` : this.totalsText(window),
+    );
     const fresh = window.recent.filter((s) => !this.known(s));
     if (fresh.length === 0) return false;
     for (const stall of fresh) {
@@ -228,31 +237,49 @@ export class StallsPanel {
     }
   }
 
-  private render(): void {
-    this.list.replaceChildren(
-      ...[...this.stalls].reverse().map((stall) => {
-        const row = h(
-          'li',
-          {
-            class: `stall-row${stall === this.selected ? ' on' : ''}`,
-            testid: `${this.prefix}stall-row`,
-            tabindex: 0,
-          },
-          h('span', { class: 'muted' }, clock(stall.startedAt)),
-          h('span', { class: 'n' }, `${fmt(stall.durationMs, 0)} ms`),
-          h('code', { testid: `${this.prefix}stall-frame` }, frameText(culpritFrame(stall))),
-          // Which server process stalled: "server", or "worker N" when several run (§10).
-          h('span', { class: 'muted', testid: `${this.prefix}stall-process` }, stall.process),
-          h('span', { class: 'muted' }, stall.stackFrom),
-        );
-        row.addEventListener('click', () => this.select(stall));
-        row.addEventListener('keydown', (e) => {
-          if (e.key === 'Enter') this.select(stall);
-        });
-        return row;
-      }),
+  /** The list's rows by stall: a new stall adds one row and an old one leaves, the rest stay. */
+  private readonly rows = new Map<Stall, HTMLElement>();
+  /** What the blockers table shows, so an unchanged table is not rebuilt. */
+  private blockersShown = '';
+
+  private row(stall: Stall): HTMLElement {
+    const row = h(
+      'li',
+      { class: 'stall-row', testid: `${this.prefix}stall-row`, tabindex: 0 },
+      h('span', { class: 'muted' }, clock(stall.startedAt)),
+      h('span', { class: 'n' }, `${fmt(stall.durationMs, 0)} ms`),
+      h('code', { testid: `${this.prefix}stall-frame` }, frameText(culpritFrame(stall))),
+      // Which server process stalled: "server", or "worker N" when several run (§10).
+      h('span', { class: 'muted', testid: `${this.prefix}stall-process` }, stall.process),
+      h('span', { class: 'muted' }, stall.stackFrom),
     );
+    row.addEventListener('click', () => this.select(stall));
+    row.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') this.select(stall);
+    });
+    return row;
+  }
+
+  private render(): void {
+    const held = new Set(this.stalls);
+    for (const [stall, row] of this.rows) {
+      if (held.has(stall)) continue;
+      row.remove();
+      this.rows.delete(stall);
+    }
+    // Newest first: each stall not shown yet goes on top, in order.
+    for (const stall of this.stalls) {
+      if (this.rows.has(stall)) continue;
+      const row = this.row(stall);
+      this.rows.set(stall, row);
+      this.list.prepend(row);
+    }
     const top = [...this.blockers.values()].sort((a, b) => b.totalMs - a.totalMs).slice(0, BLOCKERS_SHOWN);
+    const shown = top
+      .map((b) => `${b.name} ${b.count} ${b.totalMs.toFixed(0)} ${b.worstMs.toFixed(0)}`)
+      .join('\n');
+    if (shown === this.blockersShown) return;
+    this.blockersShown = shown;
     this.table.replaceChildren(
       ...top.map((b) =>
         h(
@@ -271,6 +298,6 @@ export class StallsPanel {
     this.selected = stall;
     this.detail.textContent = stackText(stall);
     this.copy.disabled = false;
-    this.render();
+    for (const [s, row] of this.rows) row.classList.toggle('on', s === stall);
   }
 }

@@ -6,15 +6,19 @@ import {
   QUEUE_CAPACITY,
   QUEUE_WORKERS,
 } from '../../common/limits';
+import type { LoadReport } from '../../common/load';
 import type { QueueStats } from '../../common/snapshot';
 import type { BcryptRun } from '../charts/bcrypt-markers';
-import { fmt, h, numberInput, readNumber } from '../dom';
+import { fmt, h, numberInput, readNumber, setText } from '../dom';
 import type { PanelContext } from './context';
 
 export class WorkControls {
   readonly root: HTMLElement;
   private readonly workers = numberInput('workers', QUEUE_WORKERS.default!, QUEUE_WORKERS);
   private workersTouched = false;
+  private readonly rate = numberInput('publish-rate', 0, PUBLISH_RATE_PER_S);
+  private rateTouched = false;
+  private readonly inForce = h('span', { class: 'muted', testid: 'publish-in-force' }, 'not publishing');
   private readonly capacity = h(
     'span',
     { class: 'muted', testid: 'jobs-capacity', title: 'Jobs the queue holds; more are rejected (503)' },
@@ -26,16 +30,20 @@ export class WorkControls {
     /** Each finished bcrypt run, for the charts' markers. */
     onBcryptRun: (run: BcryptRun) => void = () => undefined,
   ) {
-    // Feed
-    const rate = numberInput('publish-rate', 10, PUBLISH_RATE_PER_S);
+    // Feed: the field shows the rate in force (from the app, so Stop all, another tab or a dead
+    // generator show too) except while someone is typing a new one.
+    const rate = this.rate;
     rate.setAttribute('aria-label', 'Publish rate, messages per second');
+    rate.addEventListener('input', () => (this.rateTouched = true));
     const setRate = h('button', { class: 'btn small', testid: 'publish-apply' }, 'Set');
-    // What the generator is doing now, apart from what is typed in the field (nothing until Set).
-    const inForce = h('span', { class: 'muted', testid: 'publish-in-force' }, 'not publishing');
+    const inForce = this.inForce;
     setRate.addEventListener('click', async () => {
       const perS = readNumber(rate) || 0;
       const r = await ctx.act(setRate, () => ctx.api.invoke('load', { type: 'publishRate', perS }));
-      if (r) inForce.textContent = perS > 0 ? `in force: ${fmt(perS)} msg/s` : 'not publishing';
+      if (r) {
+        this.rateTouched = false;
+        this.showRate(perS);
+      }
     });
 
     // Jobs
@@ -101,8 +109,21 @@ export class WorkControls {
     );
   }
 
+  private showRate(perS: number): void {
+    setText(this.inForce, perS > 0 ? `in force: ${fmt(perS)} msg/s` : 'not publishing');
+    if (!this.rateTouched && document.activeElement !== this.rate) {
+      const value = String(perS);
+      if (this.rate.value !== value) this.rate.value = value;
+    }
+  }
+
+  /** The rate in force, as the app last reported it. */
+  updateFeed(report: LoadReport | null): void {
+    if (report?.publishRatePerS !== undefined) this.showRate(report.publishRatePerS);
+  }
+
   update(queue: QueueStats | null): void {
-    if (queue) this.capacity.textContent = `queue ${fmt(queue.depth)} / ${fmt(queue.capacity)}`;
+    if (queue) setText(this.capacity, `queue ${fmt(queue.depth)} / ${fmt(queue.capacity)}`);
     if (queue && !this.workersTouched && document.activeElement !== this.workers) {
       this.workers.value = String(queue.workers);
     }

@@ -220,11 +220,24 @@ describe('browser dashboard (Chromium, serve as a child process)', () => {
   });
 
   it('pauses and resumes the charts', async () => {
+    const canvas = page.getByTestId('chart-event-loop').locator('canvas');
+    const samples = async () => Number((await page.getByTestId('kpis').getAttribute('data-snapshots')) ?? 0);
     await page.getByTestId('pause').click();
     expect(await page.getByTestId('pause').textContent()).toBe('Resume');
+    const frozen = await canvas.screenshot();
+    // Samples keep arriving (the readouts say so), the window changes: the chart stays as it was.
+    const seen = await samples();
+    await waitFor('two more samples', samples, (n) => n >= seen + 2);
     await page.getByTestId('window-15m').click();
+    await page.waitForTimeout(300);
+    expect((await canvas.screenshot()).equals(frozen)).toBe(true);
     await page.getByTestId('pause').click();
     expect(await page.getByTestId('pause').textContent()).toBe('Pause');
+    await waitFor(
+      'the chart to move again',
+      async () => !(await canvas.screenshot()).equals(frozen),
+      (moved) => moved,
+    );
   });
 
   it('a page from another origin cannot open the bridge, even knowing the token', async () => {

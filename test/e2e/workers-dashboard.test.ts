@@ -231,7 +231,12 @@ describe('serve --workers 2 serves the dashboard too (Chromium)', () => {
         (n) => n === '2',
         10_000,
       );
-      expect(await tab.getByTestId('server-workers').inputValue()).toBe('2');
+      await waitFor(
+        'the Workers control on 2',
+        () => tab.getByTestId('server-workers').inputValue(),
+        (v) => v === '2',
+        10_000,
+      );
     } finally {
       await browser.close();
       expect(await started.stop()).toBe(0);

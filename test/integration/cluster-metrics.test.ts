@@ -45,7 +45,9 @@ beforeAll(async () => {
     85_000,
   );
   base = await baseUrl(child);
-}, 90_000);
+  // The port answers once one worker listens; the second may still be starting.
+  await until(async () => (await workers()).length === 2, 'both workers in /stats', 60_000);
+}, 150_000);
 
 afterAll(async () => {
   for (const socket of sockets) socket.terminate();

@@ -42,6 +42,8 @@ function startWorker(data: WatchdogData): Worker {
 interface SharedWatch {
   heartbeat: SharedHeartbeat;
   worker: Worker;
+  /** Settles when the thread has exited, whenever that was: closing must not wait for an exit already past. */
+  exited: Promise<void>;
   beat: NodeJS.Timeout;
   logs: Set<StallLog>;
 }
@@ -56,6 +58,7 @@ async function startShared(processName: string): Promise<SharedWatch> {
   beat.unref();
   const logs = new Set<StallLog>();
   const worker = startWorker({ buffer: heartbeat.buffer, processName });
+  const exited = once(worker, 'exit').then(() => undefined);
   const ready = new Promise<void>((resolve, reject) => {
     worker.on('message', (msg: FromWatchdog) => {
       if (msg.type === 'ready') resolve();
@@ -77,15 +80,21 @@ async function startShared(processName: string): Promise<SharedWatch> {
     throw err;
   }
   worker.unref();
-  return { heartbeat, worker, beat, logs };
+  const shared: SharedWatch = { heartbeat, worker, exited, beat, logs };
+  void exited.then(() => {
+    // A thread that died on its own (an error inside it) watches nothing any more: stop beating
+    // for it, and let the next start make a new one instead of joining a dead one.
+    clearInterval(beat);
+    if (current !== null) void current.then((s) => s === shared && (current = null)).catch(() => undefined);
+  });
+  return shared;
 }
 
 async function stopShared(shared: SharedWatch): Promise<void> {
   clearInterval(shared.beat);
-  const exited = once(shared.worker, 'exit');
   shared.worker.postMessage({ type: 'close' } satisfies ToWatchdog);
   const timer = setTimeout(() => void shared.worker.terminate(), WATCHDOG_CLOSE_MS);
-  await exited;
+  await shared.exited;
   clearTimeout(timer);
 }
 

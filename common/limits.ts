@@ -126,8 +126,13 @@ export const INSPECTOR_OPEN_TIMEOUT_MS = 5_000;
 export const CDP_COMMAND_TIMEOUT_MS = 10_000;
 /** A sample of the watched process about this often (§11: about once a second). */
 export const ATTACH_SAMPLE_MS = 1_000;
-/** The loop probe: an awaited setImmediate sent this long after the previous one answered. */
-export const ATTACH_PROBE_GAP_MS = 10;
+/**
+ * The loop probe: an awaited setImmediate sent this long after the previous one answered. Each
+ * probe is a Runtime.evaluate the target serves on its loop: at a 10 ms gap they cost a busy
+ * target ~10 % of its CPU per reply. A longer gap does not delay detection (a stall is timed from
+ * the last answer before it), it only makes the stall's start less precise.
+ */
+export const ATTACH_PROBE_GAP_MS = 50;
 
 // ---- The dashboard's own cost ----
 

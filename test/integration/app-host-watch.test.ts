@@ -76,8 +76,9 @@ async function listed(h: AppHost): Promise<WatchableProcess[]> {
 
 /** Nothing of the target's own loopback ports answers as an inspector, nor 9229. */
 async function noInspector(pid: number): Promise<boolean> {
+  // Only the target's own ports: another test file's target may hold 9229 at the same time.
   for (const port of listeningPorts(pid)) if ((await inspectorAt(port)) !== null) return false;
-  return (await inspectorAt(9229)) === null;
+  return true;
 }
 
 describe('app host: watch a process', () => {

@@ -96,8 +96,9 @@ async function stallNamed(a: Attach, name: string): Promise<AttachStall> {
 
 /** Nothing on the target's own loopback ports answers as an inspector. */
 async function noInspector(pid: number): Promise<boolean> {
+  // 9229 included when it is the target's: any other process may hold it at the same time.
   for (const port of listeningPorts(pid)) if ((await inspectorAt(port)) !== null) return false;
-  return (await inspectorAt(9229)) === null;
+  return true;
 }
 
 describe('attach --json against a server it does not host', () => {

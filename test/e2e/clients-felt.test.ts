@@ -9,14 +9,7 @@
 import { readFileSync } from 'node:fs';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  launchChromium,
-  readoutNumber,
-  requireChromium,
-  startServe,
-  waitFor,
-  type ServeProcess,
-} from './harness';
+import { openDashboard, readoutNumber, type ServeProcess, waitFor } from './harness';
 
 let serve: ServeProcess | null = null;
 let context: BrowserContext | null = null;
@@ -36,16 +29,7 @@ const FOLLOWERS = { 'ws-feed': 100, sse: 100, 'long-poll': 100 } as const;
 const DELIVERY = ['delivery_ws_feed_p99_ms', 'delivery_sse_p99_ms', 'delivery_long_poll_p99_ms'] as const;
 
 beforeAll(async () => {
-  requireChromium();
-  serve = await startServe();
-  context = await launchChromium();
-  page = context.pages()[0] ?? (await context.newPage());
-  await page.goto(serve.dashboardUrl);
-  await waitFor(
-    'the bridge to connect',
-    () => page.getByTestId('bridge-status').textContent(),
-    (t) => t === 'connected',
-  );
+  ({ serve, context, page } = await openDashboard());
 }, 60_000);
 
 afterAll(async () => {

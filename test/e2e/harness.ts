@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CHROMIUM = '/usr/bin/chromium';
@@ -96,6 +96,23 @@ export async function launchChromium(): Promise<BrowserContext> {
     viewport: { width: 1600, height: 1000 },
     acceptDownloads: true,
   });
+}
+
+/** `serve` as a child process and Chromium on its dashboard, once the page's bridge is connected. */
+export async function openDashboard(
+  serveArgs: string[] = [],
+): Promise<{ serve: ServeProcess; context: BrowserContext; page: Page }> {
+  requireChromium();
+  const serve = await startServe(serveArgs);
+  const context = await launchChromium();
+  const page = context.pages()[0] ?? (await context.newPage());
+  await page.goto(serve.dashboardUrl);
+  await waitFor(
+    'the bridge to connect',
+    () => page.getByTestId('bridge-status').textContent(),
+    (t) => t === 'connected',
+  );
+  return { serve, context, page };
 }
 
 /** Polls `read` until `accept` holds or the deadline passes; returns the last value read. */

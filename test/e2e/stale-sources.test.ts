@@ -7,31 +7,14 @@
 import { readFileSync } from 'node:fs';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import {
-  childrenOf,
-  launchChromium,
-  readoutNumber,
-  requireChromium,
-  startServe,
-  waitFor,
-  type ServeProcess,
-} from './harness';
+import { childrenOf, openDashboard, readoutNumber, type ServeProcess, waitFor } from './harness';
 
 let serve: ServeProcess | null = null;
 let context: BrowserContext | null = null;
 let page: Page | null = null;
 
 beforeAll(async () => {
-  requireChromium();
-  serve = await startServe();
-  context = await launchChromium();
-  page = await context.newPage();
-  await page.goto(serve.dashboardUrl);
-  await waitFor(
-    'the bridge to connect',
-    () => page!.getByTestId('bridge-status').textContent(),
-    (t) => t === 'connected',
-  );
+  ({ serve, context, page } = await openDashboard());
 }, 60_000);
 
 afterAll(async () => {

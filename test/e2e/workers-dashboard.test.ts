@@ -12,11 +12,11 @@ import WebSocket from 'ws';
 import {
   alive,
   launchChromium,
+  openDashboard,
   readoutNumber,
-  requireChromium,
+  type ServeProcess,
   startServe,
   waitFor,
-  type ServeProcess,
 } from './harness';
 
 let serve: ServeProcess | null = null;
@@ -47,16 +47,7 @@ async function tiles(): Promise<Tile[]> {
 const show = (list: Tile[]) => JSON.stringify(list);
 
 beforeAll(async () => {
-  requireChromium();
-  serve = await startServe();
-  context = await launchChromium();
-  page = context.pages()[0] ?? (await context.newPage());
-  await page.goto(serve.dashboardUrl);
-  await waitFor(
-    'the bridge to connect',
-    () => page.getByTestId('bridge-status').textContent(),
-    (t) => t === 'connected',
-  );
+  ({ serve, context, page } = await openDashboard());
 }, 60_000);
 
 afterAll(async () => {

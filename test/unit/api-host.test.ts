@@ -85,9 +85,22 @@ describe('app host', () => {
 
   it('takes a free port when the demo port is in use, and tells the first notice listener', async () => {
     const blocker = createServer();
+    // Only here to hold the port. Whatever connects to it (under npm a stray keep-alive socket did,
+    // and close() waited for it forever) is cut at cleanup.
+    const accepted = new Set<Socket>();
+    blocker.on('connection', (socket: Socket) => {
+      accepted.add(socket);
+      socket.once('close', () => accepted.delete(socket));
+    });
     blocker.listen(0, '127.0.0.1');
     await once(blocker, 'listening');
-    cleanup.push(() => new Promise((resolve) => blocker.close(resolve)));
+    cleanup.push(
+      () =>
+        new Promise((resolve) => {
+          for (const socket of accepted) socket.destroy();
+          blocker.close(resolve);
+        }),
+    );
     const taken = (blocker.address() as { port: number }).port;
 
     await expect(createAppHost({ shell: 'electron', engineOptions: { port: taken } })).rejects.toMatchObject({

@@ -123,7 +123,13 @@ describe('http client kinds', () => {
       options: { intervalMs: 0, inFlight: IN_FLIGHT },
     });
     const r = await waitForReport(lg, (x) => x.kinds.http.received >= 300);
-    expect(held.size).toBe(3);
+    // Steady state: a connection replaced for idleness (the new one dialled before the old one is
+    // cut, when a loaded machine held the first write back past the keep-alive limit) settles.
+    await until(
+      async () => held.size,
+      (n) => n === 3,
+      5_000,
+    );
     expect(worst).toBe(IN_FLIGHT);
     expect(answered).toBeGreaterThanOrEqual(300);
     expect(r.kinds.http.failures).toEqual({});

@@ -1,7 +1,24 @@
 /** What each chart shows. Columns come from state/samples.ts; colours from charts/setup.ts. */
 import { connectionsColumn, loopColumn, SLOT_INDEXES } from '../state/process-slots';
 import { COLORS, PROCESS_COLORS } from './setup';
-import type { ChartSpec } from './time-chart';
+import type { ChartSpec, SeriesSpec } from './time-chart';
+
+type LoopColumn = 'loop_p50_ms' | 'loop_p99_ms' | 'loop_max_ms' | 'loop_utilization';
+
+/** Loop delay p50/p99/max on a log axis and utilization on the right: the demo server's and a watched process's alike. */
+export const LOOP_SERIES: readonly SeriesSpec<LoopColumn>[] = [
+  { column: 'loop_p50_ms', label: 'p50', color: COLORS.p50 },
+  { column: 'loop_p99_ms', label: 'p99', color: COLORS.p99 },
+  { column: 'loop_max_ms', label: 'max', color: COLORS.max, dashed: true },
+  {
+    column: 'loop_utilization',
+    label: 'utilization',
+    color: COLORS.util,
+    axis: 'y2',
+    scale: 100,
+    fill: true,
+  },
+];
 
 export const CHART_SPECS: ChartSpec[] = [
   {
@@ -33,19 +50,7 @@ export const CHART_SPECS: ChartSpec[] = [
     y2Max: 100,
     markColumn: 'bcrypt_loop_runs',
     stallMarks: true,
-    series: [
-      { column: 'loop_p50_ms', label: 'p50', color: COLORS.p50 },
-      { column: 'loop_p99_ms', label: 'p99', color: COLORS.p99 },
-      { column: 'loop_max_ms', label: 'max', color: COLORS.max, dashed: true },
-      {
-        column: 'loop_utilization',
-        label: 'utilization',
-        color: COLORS.util,
-        axis: 'y2',
-        scale: 100,
-        fill: true,
-      },
-    ],
+    series: [...LOOP_SERIES],
   },
   {
     id: 'queue',

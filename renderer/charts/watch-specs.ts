@@ -1,6 +1,7 @@
 /** What the charts show while a process is watched (columns from state/watch-samples.ts). */
 import type { WatchColumn } from '../state/watch-samples';
 import { COLORS } from './setup';
+import { LOOP_SERIES } from './specs';
 import type { ChartSpec } from './time-chart';
 
 export const WATCH_CHART_SPECS: ChartSpec<WatchColumn>[] = [
@@ -14,19 +15,7 @@ export const WATCH_CHART_SPECS: ChartSpec<WatchColumn>[] = [
     y2Unit: '%',
     y2Max: 100,
     stallMarks: true,
-    series: [
-      { column: 'loop_p50_ms', label: 'p50', color: COLORS.p50 },
-      { column: 'loop_p99_ms', label: 'p99', color: COLORS.p99 },
-      { column: 'loop_max_ms', label: 'max', color: COLORS.max, dashed: true },
-      {
-        column: 'loop_utilization',
-        label: 'utilization',
-        color: COLORS.util,
-        axis: 'y2',
-        scale: 100,
-        fill: true,
-      },
-    ],
+    series: [...LOOP_SERIES],
   },
   {
     id: 'watch-handles',

@@ -70,3 +70,37 @@ export class DueQueue<T> {
     this.items[b] = t;
   }
 }
+
+/**
+ * The one timer of a DueQueue, set for its earliest due time. A send due earlier than the one the
+ * timer waits for (a client that just opened with an early random phase) re-arms it: otherwise
+ * every client opened after the first waited for the first one's phase, up to a whole interval,
+ * and those late sends counted as round trips from their due times.
+ */
+export class DueTimer<T> {
+  private timer: NodeJS.Timeout | null = null;
+  /** The due time the armed timer fires for. */
+  private armedFor = Infinity;
+
+  constructor(
+    private readonly queue: DueQueue<T>,
+    private readonly fire: () => void,
+  ) {}
+
+  arm(): void {
+    const next = this.queue.peekDue();
+    if (next === undefined) return;
+    if (this.timer !== null) {
+      if (next >= this.armedFor) return;
+      clearTimeout(this.timer);
+    }
+    this.armedFor = next;
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        this.fire();
+      },
+      Math.max(0, next - performance.now()),
+    );
+  }
+}

@@ -12,7 +12,7 @@
  */
 import type { ClientKind, KindOptions } from '../../../common/load';
 import { ConnectionPool, type Connection } from './connection-pool';
-import { DueQueue } from './due-queue';
+import { DueQueue, DueTimer } from './due-queue';
 import { STOP_GRACE_MS } from './kind-driver';
 import { HttpConnection, requestHead } from './http-connection';
 import type { Target } from './target';
@@ -74,9 +74,7 @@ export abstract class RequestKind extends ConnectionPool<RequestClient> {
   /** host[:port] for the Host header. */
   protected hostHeader: string;
   private readonly schedule = new DueQueue<Scheduled>();
-  private sendTimer: NodeJS.Timeout | null = null;
-  /** The due time the armed timer fires for. */
-  private armedFor = Infinity;
+  private readonly sendTimer = new DueTimer(this.schedule, () => this.sendDue());
   private rateSender: RateSender | null = null;
   private readonly lanes: RequestClient[] = [];
   private nextLane = 0;
@@ -104,7 +102,7 @@ export abstract class RequestKind extends ConnectionPool<RequestClient> {
         if (this.rateSender) this.schedule.push(performance.now(), this.rateSender);
       }
       for (const c of this.open) this.onOpened(c);
-      this.arm();
+      this.sendTimer.arm();
     }
   }
 
@@ -133,7 +131,7 @@ export abstract class RequestKind extends ConnectionPool<RequestClient> {
     if (perS > 0) {
       this.rateSender = { stopped: false, intervalMs: 1000 / perS };
       this.schedule.push(performance.now(), this.rateSender);
-      this.arm();
+      this.sendTimer.arm();
     } else {
       for (const lane of this.lanes) if (!lane.closing) lane.close();
     }
@@ -178,7 +176,7 @@ export abstract class RequestKind extends ConnectionPool<RequestClient> {
     }
     // A random phase spreads the clients' requests evenly over the interval.
     this.schedule.push(performance.now() + Math.random() * this.intervalMs, c);
-    this.arm();
+    this.sendTimer.arm();
   }
 
   /** Opens (or reopens) the client's connection; events from a replaced connection are ignored. */
@@ -242,25 +240,7 @@ export abstract class RequestKind extends ConnectionPool<RequestClient> {
     this.ended(c, c.closing ? null : cause);
   }
 
-  /**
-   * Sets the timer for the earliest due send. A send due earlier than the one the timer waits for
-   * (a client that just opened with an early random phase) re-arms it: otherwise every client
-   * opened after the first waited for the first one's phase, up to a whole interval, and those
-   * late sends counted as round trips from their due times.
-   */
-  private arm(): void {
-    const next = this.schedule.peekDue();
-    if (next === undefined) return;
-    if (this.sendTimer !== null) {
-      if (next >= this.armedFor) return;
-      clearTimeout(this.sendTimer);
-    }
-    this.armedFor = next;
-    this.sendTimer = setTimeout(() => this.sendDue(), Math.max(0, next - performance.now()));
-  }
-
   private sendDue(): void {
-    this.sendTimer = null;
     const now = performance.now();
     for (let sent = 0; sent < MAX_SENDS_PER_TICK; sent++) {
       const entry = this.schedule.popDue(now);
@@ -277,7 +257,7 @@ export abstract class RequestKind extends ConnectionPool<RequestClient> {
         this.dueNow(this.lane(), entry.due);
       }
     }
-    this.arm();
+    this.sendTimer.arm();
   }
 
   /** The rate sender's lane for its next request: one with room, else a new one, else round robin. */

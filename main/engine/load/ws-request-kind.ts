@@ -10,7 +10,7 @@
  */
 import type { ClientKind, KindOptions } from '../../../common/load';
 import { ConnectionPool } from './connection-pool';
-import { DueQueue } from './due-queue';
+import { DueQueue, DueTimer } from './due-queue';
 import type { Target } from './target';
 import { WsConnection } from './ws-connection';
 
@@ -39,9 +39,7 @@ export abstract class WsRequestKind<E> extends ConnectionPool<WsRequestClient<E>
   /** Messages a client keeps unanswered at most; null: MAX_OUTSTANDING, and intervalMs 0 is idle. */
   protected inFlight: number | null = null;
   private readonly schedule = new DueQueue<WsRequestClient<E>>();
-  private sendTimer: NodeJS.Timeout | null = null;
-  /** The due time the armed timer fires for. */
-  private armedFor = Infinity;
+  private readonly sendTimer = new DueTimer(this.schedule, () => this.sendDue());
 
   constructor(kind: ClientKind, target: Target, connectTimeoutMs: number) {
     super(kind, target, connectTimeoutMs);
@@ -85,7 +83,7 @@ export abstract class WsRequestKind<E> extends ConnectionPool<WsRequestClient<E>
     if (mode === 'closed') this.fill(c);
     else if (mode === 'open') {
       this.enqueue(c);
-      this.arm();
+      this.sendTimer.arm();
     }
   }
 
@@ -124,25 +122,7 @@ export abstract class WsRequestKind<E> extends ConnectionPool<WsRequestClient<E>
     this.schedule.push(performance.now() + Math.random() * this.intervalMs, c);
   }
 
-  /**
-   * Sets the timer for the earliest due send. A send due earlier than the one the timer waits for
-   * (a client that just opened with an early random phase) re-arms it: otherwise every client
-   * opened after the first waited for the first one's phase, up to a whole interval, and those
-   * late sends counted as round trips from their due times.
-   */
-  private arm(): void {
-    const next = this.schedule.peekDue();
-    if (next === undefined) return;
-    if (this.sendTimer !== null) {
-      if (next >= this.armedFor) return;
-      clearTimeout(this.sendTimer);
-    }
-    this.armedFor = next;
-    this.sendTimer = setTimeout(() => this.sendDue(), Math.max(0, next - performance.now()));
-  }
-
   private sendDue(): void {
-    this.sendTimer = null;
     const now = performance.now();
     // Corked for the whole tick: what one socket gets in this tick leaves in one write, not one
     // writev per message.
@@ -170,7 +150,7 @@ export abstract class WsRequestKind<E> extends ConnectionPool<WsRequestClient<E>
       c.corked = false;
       c.socket()?.uncork();
     }
-    this.arm();
+    this.sendTimer.arm();
   }
 
   private reply(c: WsRequestClient<E>, text: string | null): void {

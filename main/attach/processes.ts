@@ -4,6 +4,7 @@
  * signals a process only after these checks: SIGUSR1 opens a Node process's inspector but kills
  * most other programs, and the inspector is code execution, so only the user's own processes.
  */
+import { get } from 'node:http';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { basename } from 'node:path';
 import { LoopscopeError } from '../../common/errors';
@@ -107,17 +108,50 @@ export function listeningPorts(pid: number, listeners = loopbackListeners()): nu
   return ports;
 }
 
-/** The inspector target at 127.0.0.1:port, or null when nothing there speaks /json/list. */
-export async function inspectorAt(port: number, timeoutMs = 1_000): Promise<InspectorTarget | null> {
-  try {
-    const res = await fetch(`http://127.0.0.1:${port}/json/list`, { signal: AbortSignal.timeout(timeoutMs) });
-    if (!res.ok) return null;
-    const list = (await res.json()) as Array<{ webSocketDebuggerUrl?: string; type?: string }>;
-    const target = list.find((t) => t.type === 'node' && typeof t.webSocketDebuggerUrl === 'string');
-    return target ? { port, webSocketDebuggerUrl: target.webSocketDebuggerUrl! } : null;
-  } catch {
-    return null;
-  }
+/**
+ * The inspector target at 127.0.0.1:port, or null when nothing there speaks /json/list. One
+ * request on a connection of its own, closed as soon as it is answered: the port may be any
+ * server of the user's (a pooled keep-alive socket stayed open in it, where others could see it).
+ */
+export function inspectorAt(port: number, timeoutMs = 1_000): Promise<InspectorTarget | null> {
+  return new Promise((resolve) => {
+    const req = get(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/json/list',
+        agent: false,
+        timeout: timeoutMs,
+        headers: { connection: 'close' },
+      },
+      (res) => {
+        if (res.statusCode !== 200) {
+          req.destroy();
+          resolve(null);
+          return;
+        }
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          body += chunk;
+          if (body.length > 1_000_000) req.destroy();
+        });
+        res.on('end', () => {
+          try {
+            const list = JSON.parse(body) as Array<{ webSocketDebuggerUrl?: string; type?: string }>;
+            const target = list.find((t) => t.type === 'node' && typeof t.webSocketDebuggerUrl === 'string');
+            resolve(target ? { port, webSocketDebuggerUrl: target.webSocketDebuggerUrl! } : null);
+          } catch {
+            resolve(null);
+          }
+        });
+        res.on('close', () => resolve(null));
+      },
+    );
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(null));
+    req.on('close', () => resolve(null));
+  });
 }
 
 /** The process's open inspector, found among its own listening ports (the default first). */

@@ -68,8 +68,15 @@ describe('/metrics under serve --workers 2', () => {
   it('every scrape, on whichever process, carries both processes, labelled by worker id', async () => {
     // A process that does not answer the primary within its deadline is left out of that view (on
     // a loaded machine, now and then): wait for a view with both, then scrape.
-    await until(async () => (await workers()).length === 2, 'both workers in /stats', 30_000);
-    const ids = (await workers()).map((w) => w.id).sort();
+    let ids: number[] = [];
+    await until(
+      async () => {
+        ids = (await workers()).map((w) => w.id).sort();
+        return ids.length === 2;
+      },
+      'both workers in /stats',
+      30_000,
+    );
     for (let i = 0; i < 6; i++) {
       let text = await metrics();
       for (let retry = 0; retry < 3 && perWorker(text, 'process_cpu_user_seconds_total').size < 2; retry++)

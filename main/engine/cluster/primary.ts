@@ -76,6 +76,12 @@ export async function startCluster(opts: {
     rejectUrl = reject;
   });
   const listening = new Set<number>();
+  function relayPeers(): void {
+    const message: PrimaryMessage = { type: 'loopscope:peers', peers: [...latest.values()] };
+    for (const worker of active.values()) {
+      if (worker.isConnected()) worker.send(message, () => {});
+    }
+  }
   /** Worker id → when the process it replaces died, until it listens. */
   const replacing = new Map<number, number>();
 
@@ -88,7 +94,12 @@ export async function startCluster(opts: {
     let ready = false;
     worker.on('message', (message: WorkerMessage) => {
       if (message.type === 'loopscope:stats') {
-        if (active.get(id) === worker) latest.set(id, message.stats);
+        if (active.get(id) !== worker) return;
+        const isNew = !latest.has(id);
+        latest.set(id, message.stats);
+        // A process joining (or a replacement) is in every view at once, not a relay period later:
+        // otherwise two scrapes a moment apart, landing on different processes, disagree.
+        if (isNew) relayPeers();
       } else if (message.type === 'loopscope:snapshot') {
         if (active.get(id) === worker) opts.onSnapshot?.(id, worker.process.pid!, message.snapshot);
       } else if (message.type === 'loopscope:stall') {
@@ -118,7 +129,8 @@ export async function startCluster(opts: {
       }
     });
     worker.on('exit', (code, signal) => {
-      latest.delete(id);
+      // A dead process leaves every view at once too.
+      if (latest.delete(id) && !stopping) relayPeers();
       if (stopping) return;
       if (!ready && ++startFailures >= MAX_START_FAILURES) {
         stopping = true;
@@ -178,12 +190,7 @@ export async function startCluster(opts: {
   for (let i = 0; i < opts.workers; i++) fork('active');
   fork('spare');
 
-  const relay = setInterval(() => {
-    const message: PrimaryMessage = { type: 'loopscope:peers', peers: [...latest.values()] };
-    for (const worker of active.values()) {
-      if (worker.isConnected()) worker.send(message, () => {});
-    }
-  }, RELAY_MS);
+  const relay = setInterval(relayPeers, RELAY_MS);
 
   return {
     url,

@@ -76,6 +76,11 @@ export class HttpConnection {
     socket.on('close', () => this.finish(this.outstanding > 0 ? 'ECONNRESET' : 'server_closed'));
   }
 
+  /** close(), destroy() or the socket's end happened: nothing more can be sent. */
+  get closed(): boolean {
+    return this.done;
+  }
+
   /** Writes one request (built by the caller, with its own Host and framing headers). */
   send(request: Buffer | string): void {
     this.outstanding++;

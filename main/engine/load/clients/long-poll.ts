@@ -5,12 +5,16 @@
  * it is connected; it re-polls at once, so the server never sees it idle. A connection that drops
  * (its server process died, PROTOCOL.md §10) is opened again and polls with the same cursor; the
  * drop counts only after MAX_RESUMES_IN_A_ROW in a row bring nothing.
+ *
+ * Polls are written through a TurnSlicedQueue, not from the reply handler: a publish answers every
+ * held poll at once, and writing 5,000 new polls in one go kept the generator's timers waiting.
  */
 import type { KindOptions } from '../../../../common/load';
 import { ConnectionPool, type Connection } from '../connection-pool';
 import { FeedTracker, MAX_RESUMES_IN_A_ROW, RESUME_DELAY_MS } from '../feed-tracker';
 import { HttpConnection, requestHead } from '../http-connection';
 import type { Target } from '../target';
+import { TurnSlicedQueue } from '../turn-sliced-queue';
 
 const POLL_TIMEOUT_S = 25;
 /** 1,000 messages of at most 64 KiB each, JSON-escaped, fit well inside this. */
@@ -22,6 +26,8 @@ class PollClient implements Connection {
   state: Connection['state'] = 'connecting';
   readonly startedAt = performance.now();
   conn!: HttpConnection;
+  /** The connection a queued poll is meant for: one that dropped since must not get it. */
+  pollFor: HttpConnection | null = null;
   /** null until the server tells us one: the first poll asks for "what comes after now". */
   cursor: number | null = null;
   expiredInARow = 0;
@@ -47,6 +53,7 @@ interface PollReply {
 export class LongPollKind extends ConnectionPool<PollClient> {
   /** A poll's bytes around its cursor, built once per target: a re-poll only joins three strings. */
   private pollHead = { path: '', rest: '' };
+  private readonly polls = new TurnSlicedQueue<PollClient>((c) => this.writePoll(c));
 
   constructor(target: Target, connectTimeoutMs: number) {
     super('long-poll', target, connectTimeoutMs);
@@ -108,6 +115,15 @@ export class LongPollKind extends ConnectionPool<PollClient> {
   }
 
   private poll(c: PollClient): void {
+    c.pollFor = c.conn;
+    this.polls.push(c);
+  }
+
+  private writePoll(c: PollClient): void {
+    const conn = c.pollFor;
+    c.pollFor = null;
+    // Queued a moment ago: the client may have been stopped, or its connection dropped, since.
+    if (conn !== c.conn || conn.closed || c.state !== 'open' || this.isStopping(c)) return;
     const { path, rest } = this.pollHead;
     c.conn.send(c.cursor === null ? path + rest : `${path}&cursor=${c.cursor}${rest}`);
     this.stats.sent++;

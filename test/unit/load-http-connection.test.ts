@@ -96,3 +96,37 @@ test('a reply that is not HTTP, or too large, ends the connection with its cause
   const big = await serve(['HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n', 'x'.repeat(100)]);
   expect(await (await connect(big, 1, 10)).ended).toBe('body_too_large');
 });
+
+test('connections share one read buffer: a body split across reads is not overwritten by another connection', async () => {
+  // Two connections; each gets the first half of its body, then (once both have) the second half.
+  // Kept as views into the shared buffer, A's first half would read as B's bytes.
+  const halves: Array<(rest: string) => void> = [];
+  const server = net.createServer((socket) => {
+    socket.setNoDelay(true);
+    socket.on('error', () => undefined);
+    socket.once('data', () => {
+      const me = halves.length === 0 ? 'a' : 'b';
+      socket.write(`HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\n${me.repeat(3)}`);
+      halves.push((rest) => socket.write(rest));
+      if (halves.length === 2) {
+        // The first halves are read before the second halves are written.
+        setTimeout(() => {
+          halves[0]!('AAA');
+          setTimeout(() => halves[1]!('BBB'), 20);
+        }, 50);
+      }
+    });
+  });
+  servers.push(server);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as net.AddressInfo).port;
+  const a = await connect(port, 1);
+  await until(() => halves.length === 1);
+  const b = await connect(port, 1);
+  await until(() => a.replies.length === 1 && b.replies.length === 1);
+  expect(a.replies[0]!.body).toBe('aaaAAA');
+  expect(b.replies[0]!.body).toBe('bbbBBB');
+  a.conn.destroy();
+  b.conn.destroy();
+});

@@ -15,7 +15,12 @@ const require = createRequire(import.meta.url);
 function build(): void {
   const pkg = require.resolve('electron-vite/package.json');
   const cli = join(dirname(pkg), 'bin', 'electron-vite.js');
-  const result = spawnSync(process.execPath, [cli, 'build'], { cwd: root, stdio: 'inherit' });
+  console.log('loopscope: building the app…');
+  // Warnings and errors only: the chunk list would bury the one line that matters (the URL).
+  const result = spawnSync(process.execPath, [cli, 'build', '--logLevel', 'warn'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   if (result.status !== 0) {
     console.error('loopscope: the build failed (see above)');
     process.exit(result.status ?? 1);

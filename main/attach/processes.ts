@@ -246,6 +246,15 @@ export async function openInspector(pid: number): Promise<{ target: InspectorTar
     if (uidOf(pid) === null) throw new LoopscopeError('no_such_process', `pid ${pid} exited`);
     await new Promise((r) => setTimeout(r, 20));
   }
+  // Nothing new opened: its inspector may already be open on a port chosen in code
+  // (inspector.open(port); SIGUSR1 then does nothing), which findInspector does not ask. Only
+  // now, and only for this process the user chose, are its other ports asked.
+  const asked = new Set(portsToAsk(pid, loopbackListeners()));
+  for (const port of before) {
+    if (asked.has(port)) continue;
+    const target = await inspectorAt(port, 300);
+    if (target) return { target, opened: false };
+  }
   const holder = expected === 0 ? null : holderOf(expected);
   throw new LoopscopeError(
     'inspector_unavailable',

@@ -11,10 +11,11 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_INSPECTOR_PORT } from '../../common/limits';
-import { holderOf, listNodeProcesses, type NodeProcess } from '../../main/attach/processes';
+import { holderOf, listNodeProcesses, openInspector, type NodeProcess } from '../../main/attach/processes';
 import { until } from './engine-client';
 
 const COUNTING_SERVER = fileURLToPath(new URL('../fixtures/counting-server.mjs', import.meta.url));
+const OPEN_IN_CODE = fileURLToPath(new URL('../fixtures/open-inspector-in-code.mjs', import.meta.url));
 
 interface Counts {
   connections: number;
@@ -138,6 +139,19 @@ describe('process listing: inspector probes only where an inspector can be', () 
     // A random inspector port cannot be known from outside: that process's own ports are asked,
     // one request each until the inspector answers, so its server may see one per listing.
     expect((await random.counts()).fromWatcher).toBeLessThanOrEqual(listings);
+  }, 60_000);
+
+  it('attach to a process whose code opened its inspector on a port of its own still finds it', async () => {
+    const codePort = await freePort();
+    const s = await startServer(['--import', OPEN_IN_CODE]);
+    s.child.send({ open: codePort });
+    expect(await inspectorPortOf(s)).toBe(codePort);
+    // Nothing tells the listing that port: it shows closed, and the server is not asked.
+    await listUntil([[s, null]]);
+    await untouched(s);
+    // Attach on an explicit pid: SIGUSR1 opens nothing new, then that process's own ports are asked.
+    const { target, opened } = await openInspector(s.pid);
+    expect({ port: target.port, opened }).toEqual({ port: codePort, opened: false });
   }, 60_000);
 
   it('finds an inspector SIGUSR1 opened on the default port 9229', async (ctx) => {

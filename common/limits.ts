@@ -120,6 +120,11 @@ export const PID = range(1, 4_194_304);
 export const ATTACH_DURATION_S = range(1, 86_400);
 /** Where a Node process opens its inspector on SIGUSR1 (node's own default). */
 export const DEFAULT_INSPECTOR_PORT = 9229;
+/**
+ * A process that asked node for a random inspector port (`--inspect=0`): at most this many of its
+ * listening ports are asked for /json/list when looking for its inspector.
+ */
+export const RANDOM_INSPECTOR_PORTS_ASKED = 8;
 /** How long attach waits for a signalled process to open its inspector. */
 export const INSPECTOR_OPEN_TIMEOUT_MS = 5_000;
 /** A CDP command the target does not answer in this long fails (not the probe: it waits on the loop). */

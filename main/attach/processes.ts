@@ -3,12 +3,17 @@
  * it is Node, which loopback ports it listens on, and which of those is its inspector. Attach
  * signals a process only after these checks: SIGUSR1 opens a Node process's inspector but kills
  * most other programs, and the inspector is code execution, so only the user's own processes.
+ *
+ * Finding an inspector means asking a port for /json/list, an HTTP request that lands in whatever
+ * listens there: only ports that can be an inspector are asked (inspector-ports.ts), never the
+ * user's own servers, except in a process that asked node for a random inspector port.
  */
 import { get } from 'node:http';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { basename } from 'node:path';
 import { LoopscopeError } from '../../common/errors';
-import { DEFAULT_INSPECTOR_PORT, INSPECTOR_OPEN_TIMEOUT_MS } from '../../common/limits';
+import { INSPECTOR_OPEN_TIMEOUT_MS, RANDOM_INSPECTOR_PORTS_ASKED } from '../../common/limits';
+import { inspectorPortsFrom, type InspectorPorts } from './inspector-ports';
 
 export interface NodeProcess {
   pid: number;
@@ -40,6 +45,18 @@ function uidOf(pid: number): number | null {
 
 function commandOf(pid: number): string {
   return (readText(`/proc/${pid}/cmdline`) ?? '').split('\0').filter(Boolean).join(' ');
+}
+
+/**
+ * Where the process's inspector can listen: from its command line and the NODE_OPTIONS it started
+ * with (/proc/P/environ, readable for the user's own processes; node reads it only at start).
+ */
+export function inspectorPortsOf(pid: number): InspectorPorts {
+  // Split on NUL only, keeping empty arguments (`-e ''`): dropping one would shift the options.
+  const argv = (readText(`/proc/${pid}/cmdline`) ?? '').split('\0').slice(0, -1);
+  const environ = (readText(`/proc/${pid}/environ`) ?? '').split('\0');
+  const nodeOptions = environ.find((v) => v.startsWith('NODE_OPTIONS='))?.slice('NODE_OPTIONS='.length);
+  return inspectorPortsFrom(argv, nodeOptions ?? null);
 }
 
 function isNode(pid: number): boolean {
@@ -82,9 +99,11 @@ function loopbackListeners(): Map<string, number> {
 }
 
 /**
- * The loopback ports a process listens on (its sockets' inodes matched against /proc/net/tcp).
- * `listeners` lets a caller looking at many processes read /proc/net/tcp once: on a machine with
- * tens of thousands of connections it is that file, not the fds, that costs.
+ * The loopback ports a process listens on (its sockets' inodes matched against /proc/net/tcp), in
+ * the order of their file descriptors: an inspector opened at start has a lower one than the
+ * servers the program opens. `listeners` lets a caller looking at many processes read
+ * /proc/net/tcp once: on a machine with tens of thousands of connections it is that file, not the
+ * fds, that costs.
  */
 export function listeningPorts(pid: number, listeners = loopbackListeners()): number[] {
   const ports: number[] = [];
@@ -94,7 +113,7 @@ export function listeningPorts(pid: number, listeners = loopbackListeners()): nu
   } catch {
     return ports;
   }
-  for (const fd of fds) {
+  for (const fd of fds.sort((a, b) => Number(a) - Number(b))) {
     let link: string;
     try {
       link = readlinkSync(`/proc/${pid}/fd/${fd}`);
@@ -154,15 +173,26 @@ export function inspectorAt(port: number, timeoutMs = 1_000): Promise<InspectorT
   });
 }
 
-/** The process's open inspector, found among its own listening ports (the default first). */
+/**
+ * The ports worth asking for the process's inspector: of those it listens on, the ones its
+ * options name (the port in force first). When they asked for a random port (`--inspect=0`),
+ * nothing from outside tells the inspector from the program's own servers, so its ports are asked
+ * in fd order, a bounded number: that process's user chose a random inspector port, and each of
+ * its servers gets at most one request per listing, only until the inspector answers.
+ */
+function portsToAsk(pid: number, listeners: Map<string, number>): number[] {
+  const own = listeningPorts(pid, listeners);
+  const where = inspectorPortsOf(pid);
+  if (where.port === 0) return own.slice(0, RANDOM_INSPECTOR_PORTS_ASKED);
+  return [where.port, ...where.named].filter((p, i, all) => all.indexOf(p) === i && own.includes(p));
+}
+
+/** The process's open inspector, asked for only on ports where it can be (see portsToAsk). */
 export async function findInspector(
   pid: number,
   listeners = loopbackListeners(),
 ): Promise<InspectorTarget | null> {
-  const ports = listeningPorts(pid, listeners).sort(
-    (a, b) => Number(b === DEFAULT_INSPECTOR_PORT) - Number(a === DEFAULT_INSPECTOR_PORT),
-  );
-  for (const port of ports) {
+  for (const port of portsToAsk(pid, listeners)) {
     const target = await inspectorAt(port, 300);
     if (target) return target;
   }
@@ -200,25 +230,38 @@ export async function openInspector(pid: number): Promise<{ target: InspectorTar
   checkProcess(pid);
   const existing = await findInspector(pid);
   if (existing) return { target: existing, opened: false };
+  const expected = inspectorPortsOf(pid).port;
   const before = new Set(listeningPorts(pid));
   process.kill(pid, 'SIGUSR1');
   const deadline = Date.now() + INSPECTOR_OPEN_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    for (const port of listeningPorts(pid)) {
-      if (before.has(port)) continue;
+    // Only ports this process began listening on since the signal, the one its options name
+    // first. Another new one is asked too: a port set at runtime (process.debugPort) cannot be
+    // read from outside, and this is the process the user chose, just asked to open it.
+    const fresh = listeningPorts(pid).filter((p) => !before.has(p));
+    for (const port of fresh.sort((a, b) => Number(b === expected) - Number(a === expected))) {
       const target = await inspectorAt(port, 300);
       if (target) return { target, opened: true };
     }
     if (uidOf(pid) === null) throw new LoopscopeError('no_such_process', `pid ${pid} exited`);
     await new Promise((r) => setTimeout(r, 20));
   }
-  const holder = holderOf(DEFAULT_INSPECTOR_PORT);
+  // Nothing new opened: its inspector may already be open on a port chosen in code
+  // (inspector.open(port); SIGUSR1 then does nothing), which findInspector does not ask. Only
+  // now, and only for this process the user chose, are its other ports asked.
+  const asked = new Set(portsToAsk(pid, loopbackListeners()));
+  for (const port of before) {
+    if (asked.has(port)) continue;
+    const target = await inspectorAt(port, 300);
+    if (target) return { target, opened: false };
+  }
+  const holder = expected === 0 ? null : holderOf(expected);
   throw new LoopscopeError(
     'inspector_unavailable',
     holder !== null && holder !== pid
-      ? `pid ${pid} did not open its inspector: port ${DEFAULT_INSPECTOR_PORT} is taken by pid ${holder}`
+      ? `pid ${pid} did not open its inspector: port ${expected} is taken by pid ${holder}`
       : `pid ${pid} did not open its inspector within ${INSPECTOR_OPEN_TIMEOUT_MS} ms`,
-    { port: DEFAULT_INSPECTOR_PORT },
+    { port: expected },
   );
 }
 

@@ -37,6 +37,13 @@ export class ProcessWatch {
   /** Node processes of this user, without the app's own tree (itself, its generator, workers). */
   async list(): Promise<WatchableProcess[]> {
     const list = await listNodeProcesses(processTree(process.pid));
+    // The watched process's inspector is known here even where the listing cannot see it (a port
+    // its code chose at runtime: the listing asks only ports its options name).
+    const watched = this.state;
+    if (watched) {
+      const row = list.find((p) => p.pid === watched.pid);
+      if (row) row.inspectorPort = Number(watched.inspector.slice(watched.inspector.lastIndexOf(':') + 1));
+    }
     return list.sort((a, b) => a.pid - b.pid);
   }
 

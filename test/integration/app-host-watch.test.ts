@@ -139,15 +139,21 @@ describe('app host: watch a process', () => {
     const t = startOrphanTarget();
     expect(await noInspector(t.pid)).toBe(true);
 
-    const state = value<{ pid: number; openedInspector: boolean }>(
+    const state = value<{ pid: number; openedInspector: boolean; inspector: string }>(
       await h.handle('watchProcess', { pid: t.pid, stallMs: 100 }),
     );
     expect(state).toMatchObject({ pid: t.pid, openedInspector: true, stallThresholdMs: 100 });
     expect(watch[0]).toMatchObject({ pid: t.pid, event: { type: 'attached', pid: t.pid } });
     expect(watch[0]!.command).toContain('server.mjs');
-    expect(value<{ watching: unknown }>(await h.handle('listProcesses', {})).watching).toMatchObject({
-      pid: t.pid,
-    });
+    const whileWatched = value<{ watching: unknown; processes: WatchableProcess[] }>(
+      await h.handle('listProcesses', {}),
+    );
+    expect(whileWatched.watching).toMatchObject({ pid: t.pid });
+    // Its inspector port was set at runtime (process.debugPort), which the listing does not ask
+    // for; the list still shows it open, from the watch.
+    expect(whileWatched.processes.find((p) => p.pid === t.pid)?.inspectorPort).toBe(
+      Number(state.inspector.split(':')[1]),
+    );
     expect(errorCode(await h.handle('watchProcess', { pid: t.pid }))).toBe('already_attached');
     const stalls = (): AttachStall[] => watch.flatMap((w) => (w.event.type === 'stall' ? [w.event] : []));
 

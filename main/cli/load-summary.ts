@@ -140,7 +140,7 @@ export function summaryTable(
       : run.stoppedInWarmup
         ? `\n${STOPPED_IN_WARMUP}`
         : `\nafter a ${run.warmupS} s warm-up: sent, recv, rtt and delivery cover only the time after it;` +
-          ' opened, connect, failures and the integrity counts the whole run';
+          ' opened, connect, failures and the integrity counts cover the whole run';
   return (
     table([header, ...rows]) +
     measured +

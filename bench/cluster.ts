@@ -2,17 +2,17 @@
  * `npx tsx bench/cluster.ts`: one server process against `serve --workers 2` (PROTOCOL.md §10), side
  * by side in one run — hello (keep-alive GET /, 50 connections) and prime (50 WebSockets × 16 in
  * flight) — with the server's CPU per reply summed over every process it runs (primary, workers,
- * the spare and its private redis-server). The closed-loop client is bench/load/closed-loop-child.ts,
- * in its own process, on the same cores: on a 2-core machine the client competes with the workers.
+ * the spare and its private redis-server). The closed-loop client is Loopscope's load generator
+ * (bench/scenarios/closed-loop-figures.ts), one process, on the same cores: on a 2-core machine
+ * it competes with the workers, and its own loop p99 and CPU are printed beside the figures.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { ClosedLoopJob, ClosedLoopMessage, ClosedLoopResult } from './load/closed-loop';
+import { measureClosedLoop } from './scenarios/closed-loop-figures';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CHILD = fileURLToPath(new URL('./load/closed-loop-child.ts', import.meta.url));
 const CLOCK_TICKS_PER_S = 100;
 const STARTUP_MS = 120_000;
 
@@ -79,31 +79,6 @@ async function startServe(args: string[]): Promise<{ proc: ChildProcess; url: st
   return { proc, url };
 }
 
-async function measure(
-  job: ClosedLoopJob,
-  serverPid: number,
-): Promise<ClosedLoopResult & { cpuUsPerReply: number }> {
-  const child = fork(CHILD, [], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  let cpuAtStart = 0;
-  const result = await new Promise<ClosedLoopResult>((resolve, reject) => {
-    child.on('message', (msg: ClosedLoopMessage) => {
-      if (msg.type === 'measuring') cpuAtStart = treeCpuMs(serverPid);
-      else {
-        const { type: _type, ...rest } = msg;
-        resolve(rest);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`closed-loop client exited ${String(code)}`)));
-    child.send(job);
-  });
-  const cpuUsPerReply = ((treeCpuMs(serverPid) - cpuAtStart) * 1000) / Math.max(1, result.replies);
-  child.kill();
-  return { ...result, cpuUsPerReply };
-}
-
 const rows: string[] = [];
 for (const [label, args] of [
   ['1 process', []],
@@ -114,12 +89,12 @@ for (const [label, args] of [
     ['hello', 1],
     ['prime', 16],
   ] as const) {
-    const r = await measure(
+    const r = await measureClosedLoop(
       { mode, url, connections: 50, inFlight, warmupMs: 3000, durationMs: 10_000 },
-      proc.pid!,
+      () => treeCpuMs(proc.pid!),
     );
     rows.push(
-      `| ${mode} | ${label} | ${Math.round(r.perS)} | ${r.p50Ms?.toFixed(1)} | ${r.p99Ms?.toFixed(1)} | ${r.cpuUsPerReply.toFixed(0)} | ${r.errors} | ${r.wrong} |`,
+      `| ${mode} | ${label} | ${Math.round(r.perS)} | ${r.p50Ms?.toFixed(1)} | ${r.p99Ms?.toFixed(1)} | ${r.serverCpuUsPerReply?.toFixed(0)} | ${r.errors} | ${r.wrong} | ${r.generatorLoopP99Ms.toFixed(1)} / ${r.generatorCpuPct.toFixed(0)} % |`,
     );
     console.error(rows[rows.length - 1]);
   }
@@ -128,7 +103,7 @@ for (const [label, args] of [
   await exit;
 }
 console.log(
-  '| load | server | replies/s | p50 ms | p99 ms | server CPU µs/reply (all processes) | errors | wrong |',
+  '| load | server | replies/s | p50 ms | p99 ms | server CPU µs/reply (all processes) | errors | wrong | generator loop p99 / CPU |',
 );
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const row of rows) console.log(row);

@@ -5,8 +5,9 @@
  *   busyWait, 200–300 ms, triggered by SIGUSR2) and native code (bcrypt cost 12 on the loop). For
  *   each: detectedAfterMs as the server reports it, how long after the loop was free the stall was
  *   listed, and whether the innermost project frame names the right function in the right file.
- * - Overhead: hello closed-loop throughput and server CPU per reply, explorer on vs off
- *   (`serve --no-stalls`), n pairs interleaved so machine noise hits both alike.
+ * - Overhead: hello closed-loop throughput and server CPU per reply (Loopscope's load generator,
+ *   bench/scenarios/closed-loop-figures.ts), explorer on vs off (`serve --no-stalls`), n pairs
+ *   interleaved so machine noise hits both alike.
  *
  * Prints a Markdown section for bench/RESULTS.md.
  */
@@ -15,7 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { culpritFrame, type Stall } from '../common/stalls';
-import { runClosedLoop } from './load/closed-loop';
+import { measureClosedLoop } from './scenarios/closed-loop-figures';
+import { processCpuMs } from './scenarios/scenario';
 import { startServer } from './servers';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -105,7 +107,7 @@ async function overhead(): Promise<string[]> {
     for (const variant of pair % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
       const server = await startServer('loopscope', { stalls: variant === 'on' });
       try {
-        const r = await runClosedLoop(
+        const r = await measureClosedLoop(
           {
             mode: 'hello',
             url: server.url,
@@ -114,7 +116,7 @@ async function overhead(): Promise<string[]> {
             warmupMs: 2000,
             durationMs: quick ? 3000 : 8000,
           },
-          server.pid,
+          () => processCpuMs(server.pid),
         );
         figures[variant].perS.push(r.perS);
         if (r.serverCpuUsPerReply !== null) figures[variant].cpu.push(r.serverCpuUsPerReply);

@@ -109,6 +109,8 @@ export const CONNECT_TIMEOUT_MS = range(100, 600_000, 10_000);
 export const REQUEST_PATH_MAX_CHARS = 2_048;
 /** `load --duration`, in seconds. */
 export const LOAD_DURATION_S = range(1, 3_600, 10);
+/** `load --warmup`, in seconds of load before the measurement starts (0: none). */
+export const LOAD_WARMUP_S = range(0, 3_600, 0);
 /** `load --processes`: generator processes. */
 export const GENERATOR_PROCESSES = range(1, 16);
 

@@ -78,6 +78,13 @@ export const loadCommandSchema = z.discriminatedUnion('type', [
       workMs: intIn(JOB_WORK_MS).default(0),
     })
     .strict(),
+  /**
+   * Start measuring afresh, in every generator process, with the clients left running (the end of
+   * a warm-up): each kind's sent, received and cumulative rtt and delivery count from now on, the
+   * latencies only for requests and publishes due from now on. Connections, connect times,
+   * failures and integrity counts keep counting from the generator's start.
+   */
+  z.object({ type: z.literal('restartMeasurement') }).strict(),
   /** Point every client at another server (stops existing clients first). */
   z.object({ type: z.literal('target'), url: z.string().url() }).strict(),
 ]);

@@ -60,6 +60,7 @@ export interface KindReport {
   closed: number;
   /** Failures by cause: ECONNREFUSED, EMFILE, EADDRNOTAVAIL, timeout, http_503, close_1013, ... */
   failures: Record<string, number>;
+  /** Totals since the generator started or, if one was given since, the last restartMeasurement. */
   sent: number;
   received: number;
   /** Per-second rates over the last interval. */
@@ -74,8 +75,12 @@ export interface KindReport {
    * requests sent while a kind's clients are still connecting are not in `rtt`. Set by the generator.
    */
   connect?: LatencySummary;
+  /** Since the generator started (a restartMeasurement leaves these alone). */
   integrity: IntegrityCounters;
-  /** rtt and delivery since the generator started (for end-of-run summaries). Added by the load generator. */
+  /**
+   * For end-of-run summaries, added by the load generator: rtt and delivery of everything due since
+   * the generator started or the last restartMeasurement; connect since the generator started.
+   */
   cumulative?: { rtt: LatencySummary; delivery: LatencySummary; connect?: LatencySummary };
 }
 

@@ -1,5 +1,5 @@
 /** hello: keep-alive GET / from 50 connections, one request in flight each, for 10 s. */
-import { closedLoopFigures, closedLoopMetrics } from './closed-loop-figures';
+import { closedLoopFigures, closedLoopMetrics, generatorKeptUp } from './closed-loop-figures';
 import type { Scenario } from './scenario';
 
 export const hello: Scenario = {
@@ -7,4 +7,5 @@ export const hello: Scenario = {
   title: 'hello: keep-alive GET /, 50 connections',
   metrics: closedLoopMetrics('requests/s', 'latency', 2),
   run: (ctx) => closedLoopFigures(ctx, 'hello', 1, 10_000),
+  targets: (m) => [generatorKeptUp(m)],
 };

@@ -3,8 +3,8 @@
  * closed-loop prime and hello loads; the ratio column is on/off. Judged on the server's CPU per
  * reply, which other processes on a shared machine disturb far less than throughput.
  */
-import { runClosedLoop } from '../load/closed-loop';
-import { fmt, type Figures, type Scenario, type TargetCheck } from './scenario';
+import { measureClosedLoop } from './closed-loop-figures';
+import { fmt, processCpuMs, type Figures, type Scenario, type TargetCheck } from './scenario';
 
 export const overhead: Scenario = {
   name: 'overhead',
@@ -20,12 +20,14 @@ export const overhead: Scenario = {
     { key: 'helloPerS', label: 'hello requests/s (50)', digits: 0 },
     { key: 'helloP99Ms', label: 'hello p99 ms', digits: 2 },
     { key: 'helloCpuUs', label: 'hello: server CPU µs per reply', digits: 2 },
+    { key: 'generatorP99Ms', label: 'load generator loop p99 ms (worst of both)', digits: 1 },
   ],
   async run({ server, quick }) {
     const timing = { warmupMs: quick ? 1000 : 2000, durationMs: quick ? 3000 : 10_000 };
     const common = { url: server.url, connections: 50, ...timing };
-    const p = await runClosedLoop({ mode: 'prime', inFlight: 16, ...common }, server.pid);
-    const h = await runClosedLoop({ mode: 'hello', inFlight: 1, ...common }, server.pid);
+    const serverCpuMs = (): number => processCpuMs(server.pid);
+    const p = await measureClosedLoop({ mode: 'prime', inFlight: 16, ...common }, serverCpuMs);
+    const h = await measureClosedLoop({ mode: 'hello', inFlight: 1, ...common }, serverCpuMs);
     return {
       primePerS: p.perS,
       primeP99Ms: p.p99Ms,
@@ -33,6 +35,7 @@ export const overhead: Scenario = {
       helloPerS: h.perS,
       helloP99Ms: h.p99Ms,
       helloCpuUs: h.serverCpuUsPerReply,
+      generatorP99Ms: Math.max(p.generatorLoopP99Ms, h.generatorLoopP99Ms),
     };
   },
   targets(m) {

@@ -1,9 +1,9 @@
 /**
  * prime: 50 WebSocket connections, each keeping 16 prime questions in flight, for 20 s. The
  * server's ceiling for small frames with a little CPU each (BigInt Miller–Rabin in Node, Python
- * ints in Tornado), the question mix of Loopscope's own ws-prime clients.
+ * ints in Tornado), the question mix of Loopscope's own ws-prime clients, every answer checked.
  */
-import { closedLoopFigures, closedLoopMetrics } from './closed-loop-figures';
+import { closedLoopFigures, closedLoopMetrics, generatorKeptUp } from './closed-loop-figures';
 import { fmt, type Scenario } from './scenario';
 
 export const prime: Scenario = {
@@ -26,6 +26,7 @@ export const prime: Scenario = {
         met: l === null || t === null ? null : l >= 1.5 * t,
         measured: l === null || t === null ? 'n/a' : `${fmt(l / t, 2)}×`,
       },
+      generatorKeptUp(m),
     ];
   },
 };

@@ -13,6 +13,7 @@ import {
   JOB_RATE_PER_S,
   JOB_WORK_MS,
   LOAD_DURATION_S,
+  LOAD_WARMUP_S,
   PUBLISH_RATE_PER_S,
   RAMP_PER_S,
   REPORT_INTERVAL_MS,
@@ -54,7 +55,10 @@ Simulated clients (counts, spawned at --ramp per second per kind; 0 = as fast as
 Run:
   --target URL           server to load (required), e.g. http://127.0.0.1:8888; loopback only
   --allow-non-loopback   permit a non-loopback target: only for servers you own
-  --duration S           seconds to run, ${LOAD_DURATION_S.min}..${LOAD_DURATION_S.max} (default ${LOAD_DURATION_S.default})
+  --duration S           seconds to measure, ${LOAD_DURATION_S.min}..${LOAD_DURATION_S.max} (default ${LOAD_DURATION_S.default})
+  --warmup S             seconds of load before measuring (default 0): sent, recv, rtt and delivery
+                         in the summary, and --max-p99-rtt-ms, cover only the --duration after it;
+                         connections, failures and wrong/lost counts cover the whole run
   --processes N|auto     generator processes (default auto: more only when fds run out)
   --interval MS          report interval (default 250)
   --connect-timeout-ms N a connection not up after N ms counts as a timeout failure (default 10000)
@@ -65,7 +69,7 @@ Run:
 Thresholds (exit code 1 when breached):
   --max-wrong N          wrong prime answers
   --max-lost N           missing + duplicated + out-of-order + expired feed messages
-  --max-p99-rtt-ms N     worst per-kind p99 round trip over the run
+  --max-p99-rtt-ms N     worst per-kind p99 round trip over the run (after --warmup)
   --max-failures N       connection/request failures of any cause (default ${DEFAULT_MAX_FAILURES})
 
 Exit codes: 0 ok, 1 threshold breached, 2 usage error, refused (bad flag, target, fd limit) or
@@ -74,7 +78,10 @@ cut short (a generator process died mid-run: results are incomplete).`;
 export interface Plan {
   target: string;
   allowNonLoopback: boolean;
+  /** Seconds measured, after the warm-up. */
   durationS: number;
+  /** Seconds of load before the measurement restarts (0: none). */
+  warmupS: number;
   processes: number | 'auto';
   intervalMs: number;
   connectTimeoutMs: number;
@@ -102,6 +109,7 @@ const OPTIONS = {
   target: { type: 'string' },
   'allow-non-loopback': { type: 'boolean' },
   duration: { type: 'string' },
+  warmup: { type: 'string' },
   processes: { type: 'string' },
   interval: { type: 'string' },
   'connect-timeout-ms': { type: 'string' },
@@ -195,6 +203,7 @@ export function parsePlan(argv: string[]): Plan | 'help' {
     if (v !== undefined) thresholds[name] = v;
   }
   const durationS = intFlag(values, 'duration', LOAD_DURATION_S) ?? LOAD_DURATION_S.default!;
+  const warmupS = intFlag(values, 'warmup', LOAD_WARMUP_S) ?? LOAD_WARMUP_S.default!;
   const intervalMs = intFlag(values, 'interval', REPORT_INTERVAL_MS) ?? REPORT_INTERVAL_MS.default!;
   const connectTimeoutMs =
     intFlag(values, 'connect-timeout-ms', CONNECT_TIMEOUT_MS) ?? CONNECT_TIMEOUT_MS.default!;
@@ -206,6 +215,7 @@ export function parsePlan(argv: string[]): Plan | 'help' {
     target: values.target,
     allowNonLoopback: values['allow-non-loopback'] ?? false,
     durationS,
+    warmupS,
     processes,
     intervalMs,
     connectTimeoutMs,

@@ -1,9 +1,16 @@
 /**
  * What `load` prints: the live one-line progress, the summary table, and the thresholds judged
- * against the final report.
+ * against the final report. After a warm-up the final report's sent, received and cumulative rtt
+ * and delivery cover only the measurement (the generator restarted them), so --max-p99-rtt-ms
+ * judges that; connections, failures and integrity count over the whole run.
  */
 import { CLIENT_KINDS, type KindReport, type LoadReport } from '../../common/load';
 import type { Plan, ThresholdName, ThresholdResult } from './load-plan';
+
+/** What the run is doing: loading before the measurement (--warmup), or measuring. */
+export type Phase = 'warm-up' | 'measuring';
+
+export const STOPPED_IN_WARMUP = 'stopped during the warm-up: sent, recv, rtt and delivery include it';
 
 function sum(report: LoadReport, pick: (k: KindReport) => number): number {
   return CLIENT_KINDS.reduce((total, kind) => total + pick(report.kinds[kind]), 0);
@@ -48,7 +55,7 @@ function ms(n: number): string {
   return n >= 100 ? n.toFixed(0) : n.toFixed(1);
 }
 
-export function progressLine(r: LoadReport, elapsedS: number): string {
+export function progressLine(r: LoadReport, elapsedS: number, phase: Phase = 'measuring'): string {
   const kinds = CLIENT_KINDS.filter((kind) => used(r.kinds[kind]))
     .map(
       (kind) => `${kind} ${r.kinds[kind].active}${r.kinds[kind].pending ? `+${r.kinds[kind].pending}` : ''}`,
@@ -60,7 +67,7 @@ export function progressLine(r: LoadReport, elapsedS: number): string {
   const fails = sum(r, failureCount);
   const warn = r.generator.warning ? ' ! generator saturated' : '';
   return (
-    `[${elapsedS.toFixed(1)}s] ${kinds || 'no clients'} | ${sent.toFixed(0)} sent/s ${recv.toFixed(0)} recv/s` +
+    `[${elapsedS.toFixed(1)}s${phase === 'warm-up' ? ' warm-up' : ''}] ${kinds || 'no clients'} | ${sent.toFixed(0)} sent/s ${recv.toFixed(0)} recv/s` +
     ` | rtt p99 ${ms(p99)} ms | failures ${fails} | gen loop p99 ${ms(r.generator.eventLoopP99Ms)} ms` +
     ` cpu ${r.generator.cpuPercent.toFixed(0)}%${warn}`
   );
@@ -78,7 +85,10 @@ function table(rows: string[][]): string {
     .join('\n');
 }
 
-export function summaryTable(r: LoadReport): string {
+export function summaryTable(
+  r: LoadReport,
+  run: { warmupS: number; stoppedInWarmup: boolean } = { warmupS: 0, stoppedInWarmup: false },
+): string {
   const header = [
     'kind',
     'active',
@@ -124,8 +134,16 @@ export function summaryTable(r: LoadReport): string {
   });
   if (rows.length === 0) return 'No clients ran.';
   const g = r.generator;
+  const measured =
+    run.warmupS === 0
+      ? ''
+      : run.stoppedInWarmup
+        ? `\n${STOPPED_IN_WARMUP}`
+        : `\nafter a ${run.warmupS} s warm-up: sent, recv, rtt and delivery cover only the time after it;` +
+          ' opened, connect, failures and the integrity counts cover the whole run';
   return (
     table([header, ...rows]) +
+    measured +
     `\ngenerator: ${g.processes} process(es), event-loop p99 ${ms(g.eventLoopP99Ms)} ms, cpu ${g.cpuPercent.toFixed(0)}%` +
     (g.stalls
       ? `\ngenerator stalls: ${g.stalls.count}` +

@@ -9,23 +9,25 @@ import { EXIT, isLoopscopeError, type LoopscopeError } from '../../common/errors
 import type { LoadReport } from '../../common/load';
 import { startLoadGenerator, type LoadController } from '../engine/load/controller';
 import { parsePlan, USAGE, type Plan } from './load-plan';
-import { checkThresholds, progressLine, summaryTable } from './load-summary';
+import { checkThresholds, progressLine, STOPPED_IN_WARMUP, summaryTable, type Phase } from './load-summary';
 
 /**
- * Resolves after `ms`, or earlier on Ctrl-C (the run then ends normally with its summary), or when
- * `cut` aborts (a generator died: waiting out the duration would only delay the failure).
+ * Resolves after `ms` ('elapsed'), or earlier on Ctrl-C (the run then ends normally with its
+ * summary) or when `cut` aborts (a generator died: waiting out the duration would only delay the
+ * failure), both 'stopped'.
  */
-function runFor(ms: number, cut: AbortSignal): Promise<void> {
+function runFor(ms: number, cut: AbortSignal): Promise<'elapsed' | 'stopped'> {
   return new Promise((resolve) => {
-    const done = (): void => {
+    const done = (how: 'elapsed' | 'stopped'): void => {
       clearTimeout(timer);
-      process.off('SIGINT', done);
-      cut.removeEventListener('abort', done);
-      resolve();
+      process.off('SIGINT', stopped);
+      cut.removeEventListener('abort', stopped);
+      resolve(how);
     };
-    const timer = setTimeout(done, ms);
-    process.once('SIGINT', done);
-    cut.addEventListener('abort', done);
+    const stopped = (): void => done('stopped');
+    const timer = setTimeout(() => done('elapsed'), ms);
+    process.once('SIGINT', stopped);
+    cut.addEventListener('abort', stopped);
   });
 }
 
@@ -49,7 +51,15 @@ async function cutShort(lg: LoadController, plan: Plan, err: LoopscopeError): Pr
   await lg.close();
   const reason = { code: err.code, message: `${err.message} mid-run; results are incomplete` };
   if (plan.json) {
-    const doc = { target: plan.target, durationS: plan.durationS, report, thresholds: [], ok: false, reason };
+    const doc = {
+      target: plan.target,
+      durationS: plan.durationS,
+      warmupS: plan.warmupS,
+      report,
+      thresholds: [],
+      ok: false,
+      reason,
+    };
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   }
   process.stderr.write(`load: ${reason.message} [${reason.code}]\n`);
@@ -89,6 +99,8 @@ export async function run(argv: string[]): Promise<number> {
   let final: LoadReport | null = null;
   // A generator that dies mid-run ends the run at once: its report would describe clients that are gone.
   let died: LoopscopeError | null = null;
+  /** Ctrl-C before the warm-up was over: the figures then cover the warm-up, and the summary says so. */
+  let stoppedInWarmup = false;
   const cut = new AbortController();
   const offExit = lg.onGeneratorExit((err) => {
     died ??= err;
@@ -96,12 +108,20 @@ export async function run(argv: string[]): Promise<number> {
   });
   try {
     for (const cmd of plan.commands) await lg.command(cmd);
+    let phase: Phase = plan.warmupS > 0 ? 'warm-up' : 'measuring';
     const off = live
       ? lg.onReport((r) =>
-          process.stdout.write(`\r${progressLine(r, (performance.now() - started) / 1000)}\x1b[K`),
+          process.stdout.write(`\r${progressLine(r, (performance.now() - started) / 1000, phase)}\x1b[K`),
         )
       : () => undefined;
-    await runFor(plan.durationS * 1000, cut.signal);
+    if (plan.warmupS > 0) {
+      if ((await runFor(plan.warmupS * 1000, cut.signal)) === 'elapsed') {
+        await lg.command({ type: 'restartMeasurement' });
+        phase = 'measuring';
+      }
+    }
+    if (phase === 'measuring') await runFor(plan.durationS * 1000, cut.signal);
+    stoppedInWarmup = phase === 'warm-up';
     // The report right after the run, before clients are stopped, is the one summarised.
     if (!died) final = await nextReport(lg, plan.intervalMs * 4);
     off();
@@ -131,13 +151,15 @@ export async function run(argv: string[]): Promise<number> {
     const doc = {
       target: plan.target,
       durationS: plan.durationS,
+      warmupS: plan.warmupS,
+      ...(stoppedInWarmup ? { note: STOPPED_IN_WARMUP } : {}),
       report: final,
       thresholds: results,
       ok: breached.length === 0,
     };
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   } else {
-    process.stdout.write(`${summaryTable(final)}\n`);
+    process.stdout.write(`${summaryTable(final, { warmupS: plan.warmupS, stoppedInWarmup })}\n`);
   }
   for (const t of breached)
     process.stderr.write(`load: threshold breached: ${t.name} ${t.limit}, measured ${t.value}\n`);

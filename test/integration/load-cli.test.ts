@@ -152,11 +152,12 @@ describe('load CLI', () => {
   });
 
   test('usage errors exit 2', async () => {
-    const [nonLoopback, badFlag, badDuration, noTarget] = await Promise.all([
+    const [nonLoopback, badFlag, badDuration, noTarget, badWarmup] = await Promise.all([
       runLoadCli(['--target', 'http://192.0.2.7:8888', '--ws', '1']),
       runLoadCli(['--bogus']),
       runLoadCli(['--target', engine.url, '--duration', '0']),
       runLoadCli(['--ws', '1']),
+      runLoadCli(['--target', engine.url, '--warmup', '-1']),
     ]);
     expect(noTarget.code).toBe(2);
     expect(noTarget.stderr.split('\n')[0]).toBe(
@@ -168,6 +169,8 @@ describe('load CLI', () => {
     expect(badFlag.code).toBe(2);
     expect(badDuration.code).toBe(2);
     expect(badDuration.stderr).toContain('--duration');
+    expect(badWarmup.code).toBe(2);
+    expect(badWarmup.stderr).toContain('--warmup');
   });
 
   test('more clients than the fd limit allows: refused with fd_limit naming the limit', async () => {

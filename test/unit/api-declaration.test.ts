@@ -21,6 +21,7 @@ const GOOD: Record<CommandName, unknown[]> = {
     { type: 'stopAll' },
     { type: 'publishRate', perS: 10 },
     { type: 'jobRate', perS: 5 },
+    { type: 'restartMeasurement' },
     { type: 'configure', kind: 'ws-prime', options: { intervalMs: 100 } },
     { type: 'target', url: 'http://127.0.0.1:8888' },
   ],
@@ -69,6 +70,7 @@ const BAD: Record<CommandName, unknown[]> = {
     { type: 'publishRate', perS: -1 },
     { type: 'explode' },
     { type: 'stopAll', extra: true },
+    { type: 'restartMeasurement', kind: 'http' },
   ],
   enqueueJobs: [
     { count: 0, workMs: 0 },

@@ -13,7 +13,7 @@ import { FD_RESERVE, fdLimitError } from './fd-limit';
 import { CONNECT_TIMEOUT_MS, GENERATOR_PROCESSES, REPORT_INTERVAL_MS } from '../../../common/limits';
 import { checkInt } from '../../../common/range';
 import { GeneratorProcess } from './generator-process';
-import { mergeReports, retiredReport } from './merge-reports';
+import { mergeReports, retiredReport, withoutMeasurement } from './merge-reports';
 import { parseTarget } from './target';
 
 export interface LoadGeneratorOptions {
@@ -230,6 +230,14 @@ class Controller implements LoadController {
         parseTarget(cmd.url, this.allowNonLoopback);
         await Promise.all(live.map((p) => p.command(cmd)));
         this.currentTarget = cmd.url;
+        return;
+      case 'restartMeasurement':
+        // A dead process's totals describe what came before: they leave the measurement too.
+        for (let i = 0; i < this.retired.length; i++) this.retired[i] = withoutMeasurement(this.retired[i]!);
+        await Promise.all(live.map((p) => p.command(cmd)));
+        // Reports received so far predate the restart: the next merged one waits for a report of
+        // every process sent after it, so it never mixes the old measurement with the new.
+        this.fresh.clear();
         return;
       case 'stopAll':
       case 'configure':

@@ -116,6 +116,9 @@ export class Generator {
       case 'jobRate':
         this.jobs.setJobRate(cmd.perS, cmd.jobsPerRequest, cmd.workMs);
         return;
+      case 'restartMeasurement':
+        for (const kind of CLIENT_KINDS) this.drivers[kind].stats.restartMeasurement();
+        return;
       case 'target': {
         const target: Target = parseTarget(cmd.url, this.options.allowNonLoopback);
         await this.stopAll();

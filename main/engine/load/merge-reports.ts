@@ -122,3 +122,18 @@ export function retiredReport(r: LoadReport): LoadReport {
   }
   return { ...r, kinds, generator: { ...r.generator, eventLoopP99Ms: 0, cpuPercent: 0, warning: null } };
 }
+
+/** A retired report after a restartMeasurement: nothing it sent or measured is in the new measurement. */
+export function withoutMeasurement(r: LoadReport): LoadReport {
+  const kinds = {} as Record<ClientKind, KindReport>;
+  for (const kind of CLIENT_KINDS) {
+    const k = r.kinds[kind];
+    kinds[kind] = {
+      ...k,
+      sent: 0,
+      received: 0,
+      ...(k.cumulative ? { cumulative: { ...k.cumulative, rtt: NO_LATENCY, delivery: NO_LATENCY } } : {}),
+    };
+  }
+  return { ...r, kinds };
+}

@@ -47,6 +47,11 @@ export class KindStats {
   private readonly connectAll = histogram();
   private lastSent = 0;
   private lastReceived = 0;
+  /**
+   * performance.now() of the last restartMeasurement(): the cumulative latencies hold only requests
+   * (and publishes) due since, so a reply to one sent in a warm-up cannot bring the warm-up along.
+   */
+  private measuringSince = 0;
 
   constructor(readonly kind: ClientKind) {}
 
@@ -63,7 +68,7 @@ export class KindStats {
 
   recordRtt(ms: number): void {
     recordMs(this.rtt, ms);
-    recordMs(this.rttAll, ms);
+    if (this.measuringSince === 0 || performance.now() - ms >= this.measuringSince) recordMs(this.rttAll, ms);
   }
 
   /** Time from starting to connect to the connection being up (TCP, plus the upgrade for ws). */
@@ -74,7 +79,25 @@ export class KindStats {
 
   recordDelivery(ms: number): void {
     recordMs(this.delivery, ms);
-    recordMs(this.deliveryAll, ms);
+    if (this.measuringSince === 0 || performance.now() - ms >= this.measuringSince)
+      recordMs(this.deliveryAll, ms);
+  }
+
+  /**
+   * Starts the measurement afresh (a warm-up is over): sent, received and the cumulative rtt and
+   * delivery count from now. Connections (opened, closed, connect times), failures and integrity
+   * keep counting from the start: a refused connection or a wrong answer is a fault whenever it
+   * happens, and a warm-up must not hide it. The interval's rates and latencies are untouched.
+   */
+  restartMeasurement(): void {
+    // The interval's rates are differences from lastSent/lastReceived: shift those along.
+    this.lastSent -= this.sent;
+    this.lastReceived -= this.received;
+    this.sent = 0;
+    this.received = 0;
+    this.rttAll.reset();
+    this.deliveryAll.reset();
+    this.measuringSince = performance.now();
   }
 
   /** The interval's report; resets the per-interval histograms and rates. */

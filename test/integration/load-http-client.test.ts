@@ -23,12 +23,15 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-/** Established client-side TCP connections to a port on this machine. */
-function connectionsTo(port: number): number {
-  const out = execFileSync('ss', ['-Htn', 'state', 'established', `( dport = :${port} )`], {
+/**
+ * Established TCP connections to a port, made by the given processes (the generator's): other test
+ * files run beside this one, and a connection of theirs to a reused port is not the generator's.
+ */
+function connectionsTo(port: number, pids: number[]): number {
+  const out = execFileSync('ss', ['-Htnp', 'state', 'established', `( dport = :${port} )`], {
     encoding: 'utf8',
   });
-  return out.split('\n').filter((l) => l.trim() !== '').length;
+  return out.split('\n').filter((l) => pids.some((pid) => l.includes(`pid=${pid},`))).length;
 }
 
 async function listen(server: net.Server): Promise<number> {
@@ -56,7 +59,7 @@ describe('http client kinds', () => {
     const seen: number[] = [];
     await until(
       async () => {
-        seen.push(connectionsTo(port));
+        seen.push(connectionsTo(port, lg!.pids()));
         return lg!.latest()!.kinds.http.received;
       },
       (received) => seen.length >= 5 && received > 4000,
@@ -64,7 +67,7 @@ describe('http client kinds', () => {
     expect(new Set(seen)).toEqual(new Set([50]));
     await lg.command({ type: 'stopAll' });
     await until(
-      async () => connectionsTo(port),
+      async () => connectionsTo(port, lg!.pids()),
       (n) => n === 0,
     );
   });

@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['out/**', 'node_modules/**', 'test-results/**', 'bench/results/**', 'bench/**/*.py'] },
+  { ignores: ['out/**', 'node_modules/**', 'test-results/**', 'bench/results/**', 'bench/**/*.py', 'bench/.tools/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

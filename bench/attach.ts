@@ -12,15 +12,15 @@
  *
  * Prints a small table; the machine it runs on is shared, so say so with the figures.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { loadavg as osLoadavg } from 'node:os';
 import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { AttachEvent, AttachStall } from '../common/attach';
 import { culpritFrame } from '../common/stalls';
+import { processCpuMs } from './proc-cpu';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({
@@ -173,15 +173,6 @@ async function naming(): Promise<void> {
   );
 }
 
-/** CPU time (user + system) of a process so far, in µs, from /proc/PID/stat. */
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-function cpuUs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after the name.
-  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLK_TCK;
-}
-
 interface Run {
   perS: number;
   /** The target's CPU per reply: what watching costs it, whatever else the machine runs. */
@@ -217,11 +208,11 @@ async function throughputOnce(watched: boolean): Promise<Run> {
   const agent = new Agent({ keepAlive: true, maxSockets: 32 });
   // A warm-up second (JIT, sockets, the profiler's first restart), then the measured window.
   await drive(agent, `${base}/`, Date.now() + 1000);
-  const cpu0 = cpuUs(pid);
+  const cpu0 = processCpuMs(pid) * 1000;
   const t0 = performance.now();
   const replies = await drive(agent, `${base}/`, Date.now() + (SECONDS - 1) * 1000);
   const seconds = (performance.now() - t0) / 1000;
-  const cpu = cpuUs(pid) - cpu0;
+  const cpu = processCpuMs(pid) * 1000 - cpu0;
   agent.destroy();
   if (a) await detach(a);
   target.kill();

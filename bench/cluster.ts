@@ -8,49 +8,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { measureClosedLoop } from './scenarios/closed-loop-figures';
+import { processTreeCpuMs } from './proc-cpu';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLOCK_TICKS_PER_S = 100;
 const STARTUP_MS = 120_000;
-
-function stat(pid: number): { ppid: number; cpuMs: number } | null {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return {
-      ppid: Number(fields[1]),
-      cpuMs: ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_S,
-    };
-  } catch {
-    return null; // the process ended between the listing and the read
-  }
-}
-
-/** utime + stime of `root` and every descendant, ms. */
-function treeCpuMs(root: number): number {
-  const all = new Map<number, { ppid: number; cpuMs: number }>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const s = stat(Number(name));
-    if (s) all.set(Number(name), s);
-  }
-  const inTree = new Set([root]);
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const [pid, s] of all) {
-      if (!inTree.has(pid) && inTree.has(s.ppid)) {
-        inTree.add(pid);
-        grew = true;
-      }
-    }
-  }
-  let total = 0;
-  for (const pid of inTree) total += all.get(pid)?.cpuMs ?? 0;
-  return total;
-}
 
 async function startServe(args: string[]): Promise<{ proc: ChildProcess; url: string }> {
   const proc = spawn(
@@ -91,7 +54,7 @@ for (const [label, args] of [
   ] as const) {
     const r = await measureClosedLoop(
       { mode, url, connections: 50, inFlight, warmupMs: 3000, durationMs: 10_000 },
-      () => treeCpuMs(proc.pid!),
+      () => processTreeCpuMs(proc.pid!),
     );
     rows.push(
       `| ${mode} | ${label} | ${Math.round(r.perS)} | ${r.p50Ms?.toFixed(1)} | ${r.p99Ms?.toFixed(1)} | ${r.serverCpuUsPerReply?.toFixed(0)} | ${r.errors} | ${r.wrong} | ${r.generatorLoopP99Ms.toFixed(1)} / ${r.generatorCpuPct.toFixed(0)} % |`,

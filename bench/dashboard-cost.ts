@@ -13,21 +13,19 @@
  * Prints one Markdown table row per window.
  */
 import { readFileSync } from 'node:fs';
-import type { CDPSession, Page } from 'playwright-core';
+import type { CDPSession } from 'playwright-core';
+import { processCpuMs, threadCpuMs } from './proc-cpu';
 import {
   childrenOf,
-  launchChromium,
+  openDashboard,
   readoutNumber,
-  requireChromium,
-  startServe,
+  snapshotCount as snapshots,
+  spawnClientMix,
   waitFor,
 } from '../test/e2e/harness';
 
 const clients = Number(process.argv[2] ?? 0);
 const rows = Number(process.argv[3] ?? 600);
-
-const snapshots = async (page: Page) =>
-  Number((await page.getByTestId('kpis').getAttribute('data-snapshots')) ?? 0);
 
 async function taskSeconds(cdp: CDPSession): Promise<{ task: number; at: number }> {
   const { metrics } = (await cdp.send('Performance.getMetrics')) as {
@@ -60,13 +58,7 @@ function rendererPids(): number[] {
  * only the work done.
  */
 function rendererCpuSeconds(pids: number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    ticks += Number(fields[11]) + Number(fields[12]);
-  }
-  return ticks / 100;
+  return pids.reduce((t, pid) => t + processCpuMs(pid), 0) / 1000;
 }
 
 /**
@@ -75,37 +67,15 @@ function rendererCpuSeconds(pids: number[]): number {
  * inflates TaskDuration (wall time, including time spent waiting for a core).
  */
 function mainThreadCpuSeconds(pids: number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    ticks += Number(fields[11]) + Number(fields[12]);
-  }
-  return ticks / 100;
+  return pids.reduce((t, pid) => t + threadCpuMs(pid, pid), 0) / 1000;
 }
 
 async function main(): Promise<void> {
-  requireChromium();
-  const serve = await startServe();
-  const context = await launchChromium();
+  const { serve, context, page } = await openDashboard();
   try {
-    const page = context.pages()[0] ?? (await context.newPage());
-    await page.goto(serve.dashboardUrl);
-    await waitFor(
-      'the bridge',
-      () => page.getByTestId('bridge-status').textContent(),
-      (t) => t === 'connected',
-    );
     if (clients > 0) {
       // Ramped: all at once, a loaded machine times out most connects (10 s) and they are not retried.
-      await page.getByTestId('spawn-ramp').fill('50');
-      const split = { 'ws-prime': clients / 2, 'ws-feed': clients / 4, sse: clients / 4 };
-      for (const [kind, n] of Object.entries(split)) {
-        await page.getByTestId(`spawn-count-${kind}`).fill(String(Math.round(n)));
-        await page.getByTestId(`spawn-${kind}`).click();
-      }
-      await page.getByTestId('publish-rate').fill('10');
-      await page.getByTestId('publish-apply').click();
+      await spawnClientMix(page, clients, 50);
       // Measured with as many as connected in 3 minutes (the table says how many): on a loaded
       // machine some connects time out even ramped.
       await waitFor(

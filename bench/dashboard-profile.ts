@@ -5,8 +5,7 @@
  * window holds a minute of 1 s samples, the CDP Profiler samples the page for `seconds` and the
  * functions with the most self time are printed, grouped by script.
  */
-import type { Page } from 'playwright-core';
-import { launchChromium, requireChromium, startServe, waitFor } from '../test/e2e/harness';
+import { openDashboard, snapshotCount as snapshots, spawnClientMix, waitFor } from '../test/e2e/harness';
 
 const clients = Number(process.argv[2] ?? 1000);
 const seconds = Number(process.argv[3] ?? 20);
@@ -24,30 +23,10 @@ interface Profile {
   endTime: number;
 }
 
-const snapshots = async (page: Page) =>
-  Number((await page.getByTestId('kpis').getAttribute('data-snapshots')) ?? 0);
-
 async function main(): Promise<void> {
-  requireChromium();
-  const serve = await startServe();
-  const context = await launchChromium();
+  const { serve, context, page } = await openDashboard();
   try {
-    const page = context.pages()[0] ?? (await context.newPage());
-    await page.goto(serve.dashboardUrl);
-    await waitFor(
-      'the bridge',
-      () => page.getByTestId('bridge-status').textContent(),
-      (t) => t === 'connected',
-    );
-    if (clients > 0) {
-      const split = { 'ws-prime': clients / 2, 'ws-feed': clients / 4, sse: clients / 4 };
-      for (const [kind, n] of Object.entries(split)) {
-        await page.getByTestId(`spawn-count-${kind}`).fill(String(Math.round(n)));
-        await page.getByTestId(`spawn-${kind}`).click();
-      }
-      await page.getByTestId('publish-rate').fill('10');
-      await page.getByTestId('publish-apply').click();
-    }
+    if (clients > 0) await spawnClientMix(page, clients);
     console.error('clients spawned');
     await waitFor(
       'a minute of samples',

@@ -3,10 +3,11 @@
  * one of them, and the targets it checks on the medians. The runner (bench/run.ts) does the rest:
  * start each server fresh, repeat, take medians, print and record.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import type { ClientKind, KindReport, LoadReport } from '../../common/load';
 import { startLoadGenerator, type LoadController } from '../../main/engine/load/controller';
 import type { RunningServer, ServerName, ServerOptions } from '../servers';
+
+export { processCpuMs, processTreeCpuMs } from '../proc-cpu';
 
 /** One measured figure per key; null when it does not apply or could not be measured. */
 export type Figures = Record<string, number | null>;
@@ -57,60 +58,6 @@ export const DEFAULT_VARIANTS: Variant[] = [
   { label: 'baseline', server: 'baseline' },
   { label: 'tornado', server: 'tornado' },
 ];
-
-/** The fields of /proc/<pid>/stat after the command name (field 3, state, is index 0). */
-function statFields(pid: number): string[] {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-}
-
-/**
- * utime + stime of a process from /proc/<pid>/stat (100 clock ticks a second), in ms. The process's
- * own stat sums all its threads, worker threads included.
- */
-export function processCpuMs(pid: number): number {
-  const fields = statFields(pid);
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-/**
- * CPU of a process and all its descendants, in ms: utime + stime of each live one, plus cutime +
- * cstime (children that exited and were waited for), so a child that ends between two readings
- * is still charged. Take differences of two readings.
- */
-export function processTreeCpuMs(root: number): number {
-  const parent = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid)) continue;
-    try {
-      parent.set(pid, Number(statFields(pid)[1]));
-    } catch {
-      // It exited while we listed /proc.
-    }
-  }
-  const tree = new Set([root]);
-  // Parents before children is not guaranteed in /proc's order: repeat until nothing joins.
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const [pid, ppid] of parent) {
-      if (!tree.has(pid) && tree.has(ppid)) {
-        tree.add(pid);
-        grew = true;
-      }
-    }
-  }
-  let ms = 0;
-  for (const pid of tree) {
-    try {
-      const f = statFields(pid);
-      ms += (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 10;
-    } catch {
-      // Exited since the listing: its parent's cutime/cstime has it once it is waited for.
-    }
-  }
-  return ms;
-}
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

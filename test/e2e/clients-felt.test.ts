@@ -9,14 +9,14 @@
 import { readFileSync } from 'node:fs';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDashboard, readoutNumber, type ServeProcess, waitFor } from './harness';
+import { openDashboard, readoutNumber, type ServeProcess, snapshotCount, waitFor } from './harness';
 
 let serve: ServeProcess | null = null;
 let context: BrowserContext | null = null;
 let page: Page;
 
 const readout = async (testid: string) => readoutNumber(await page.getByTestId(testid).textContent());
-const snapshots = async () => Number((await page.getByTestId('kpis').getAttribute('data-snapshots')) ?? 0);
+const snapshots = () => snapshotCount(page);
 
 type Row = Record<string, number | null>;
 

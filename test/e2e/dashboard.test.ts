@@ -11,9 +11,10 @@ import {
   readoutNumber,
   requireChromium,
   ROOT,
+  type ServeProcess,
+  snapshotCount,
   startServe,
   waitFor,
-  type ServeProcess,
 } from './harness';
 
 let serve: ServeProcess | null = null;
@@ -22,7 +23,7 @@ let page: Page;
 const pageErrors: string[] = [];
 
 const readout = async (testid: string) => readoutNumber(await page.getByTestId(testid).textContent());
-const snapshots = async () => Number((await page.getByTestId('kpis').getAttribute('data-snapshots')) ?? 0);
+const snapshots = () => snapshotCount(page);
 
 /**
  * Starts watching a readout now; stopAfter(n) keeps watching until n more snapshots have arrived
@@ -221,7 +222,7 @@ describe('browser dashboard (Chromium, serve as a child process)', () => {
 
   it('pauses and resumes the charts', async () => {
     const canvas = page.getByTestId('chart-event-loop').locator('canvas');
-    const samples = async () => Number((await page.getByTestId('kpis').getAttribute('data-snapshots')) ?? 0);
+    const samples = () => snapshotCount(page);
     await page.getByTestId('pause').click();
     expect(await page.getByTestId('pause').textContent()).toBe('Resume');
     const frozen = await canvas.screenshot();

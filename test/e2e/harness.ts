@@ -104,15 +104,23 @@ export async function openDashboard(
 ): Promise<{ serve: ServeProcess; context: BrowserContext; page: Page }> {
   requireChromium();
   const serve = await startServe(serveArgs);
-  const context = await launchChromium();
-  const page = context.pages()[0] ?? (await context.newPage());
-  await page.goto(serve.dashboardUrl);
-  await waitFor(
-    'the bridge to connect',
-    () => page.getByTestId('bridge-status').textContent(),
-    (t) => t === 'connected',
-  );
-  return { serve, context, page };
+  let context: BrowserContext | null = null;
+  try {
+    context = await launchChromium();
+    const page = context.pages()[0] ?? (await context.newPage());
+    await page.goto(serve.dashboardUrl);
+    await waitFor(
+      'the bridge to connect',
+      () => page.getByTestId('bridge-status').textContent(),
+      (t) => t === 'connected',
+    );
+    return { serve, context, page };
+  } catch (err) {
+    // Nothing is left running when the page never got going.
+    await context?.close();
+    await serve.stop();
+    throw err;
+  }
 }
 
 /** Polls `read` until `accept` holds or the deadline passes; returns the last value read. */
@@ -130,6 +138,26 @@ export async function waitFor<T>(
     last = await read();
   }
   return last;
+}
+
+/** Snapshots the page has received (the KPI strip's counter). */
+export async function snapshotCount(page: Page): Promise<number> {
+  return Number((await page.getByTestId('kpis').getAttribute('data-snapshots')) ?? 0);
+}
+
+/**
+ * Spawns `clients` simulated clients from the page, half WS prime and a quarter each WS feed and
+ * SSE, and publishes at 10 msg/s: the dashboard-cost benches' load. `rampPerS` sets the ramp first.
+ */
+export async function spawnClientMix(page: Page, clients: number, rampPerS?: number): Promise<void> {
+  if (rampPerS !== undefined) await page.getByTestId('spawn-ramp').fill(String(rampPerS));
+  const split = { 'ws-prime': clients / 2, 'ws-feed': clients / 4, sse: clients / 4 };
+  for (const [kind, n] of Object.entries(split)) {
+    await page.getByTestId(`spawn-count-${kind}`).fill(String(Math.round(n)));
+    await page.getByTestId(`spawn-${kind}`).click();
+  }
+  await page.getByTestId('publish-rate').fill('10');
+  await page.getByTestId('publish-apply').click();
 }
 
 /** Parses a readout such as "1,234" or "12.5"; NaN for "—". */

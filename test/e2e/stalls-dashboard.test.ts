@@ -5,23 +5,14 @@
  */
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, requireChromium, startServe, waitFor, type ServeProcess } from './harness';
+import { openDashboard, waitFor, type ServeProcess } from './harness';
 
 let serve: ServeProcess | null = null;
 let context: BrowserContext | null = null;
 let page: Page;
 
 beforeAll(async () => {
-  requireChromium();
-  serve = await startServe();
-  context = await launchChromium();
-  page = context.pages()[0] ?? (await context.newPage());
-  await page.goto(serve.dashboardUrl);
-  await waitFor(
-    'the bridge to connect',
-    () => page.getByTestId('bridge-status').textContent(),
-    (t) => t === 'connected',
-  );
+  ({ serve, context, page } = await openDashboard());
   await waitFor(
     'a first snapshot',
     () => page.getByTestId('stalls-summary').textContent(),

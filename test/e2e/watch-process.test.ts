@@ -7,26 +7,12 @@
  * closed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspectorAt, listeningPorts } from '../../main/attach/processes';
 import { request } from '../integration/engine-client';
-import { launchChromium, requireChromium, ROOT, startServe, waitFor, type ServeProcess } from './harness';
-
-const DIR = join(ROOT, 'test/fixtures/attach-target');
-const SERVER = join(DIR, 'server.mjs');
-const BLOCKERS = join(DIR, 'blockers.cjs');
-
-/** 1-based line of the marker in a fixture file, so an edit cannot desync the test. */
-function lineOf(file: string, marker: string): number {
-  return (
-    readFileSync(file, 'utf8')
-      .split('\n')
-      .findIndex((l) => l.includes(marker)) + 1
-  );
-}
+import { openDashboard, requireChromium, waitFor, type ServeProcess } from './harness';
+import { BLOCKERS, lineOf, SERVER } from '../fixtures/attach-target/paths';
 
 let serve: ServeProcess | null = null;
 let context: BrowserContext | null = null;
@@ -54,15 +40,7 @@ async function startTarget(): Promise<void> {
 beforeAll(async () => {
   requireChromium();
   await startTarget();
-  serve = await startServe();
-  context = await launchChromium();
-  page = context.pages()[0] ?? (await context.newPage());
-  await page.goto(serve.dashboardUrl);
-  await waitFor(
-    'the bridge to connect',
-    () => page.getByTestId('bridge-status').textContent(),
-    (t) => t === 'connected',
-  );
+  ({ serve, context, page } = await openDashboard());
 }, 60_000);
 
 afterAll(async () => {

@@ -6,28 +6,15 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AttachEvent, AttachStall } from '../../common/attach';
 import { culpritFrame } from '../../common/stalls';
 import { inspectorAt, listeningPorts } from '../../main/attach/processes';
 import { request, until } from './engine-client';
+import { BLOCKERS, lineOf, SERVER } from '../fixtures/attach-target/paths';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const DIR = join(root, 'test/fixtures/attach-target');
-const SERVER = join(DIR, 'server.mjs');
-const BLOCKERS = join(DIR, 'blockers.cjs');
-
-/** 1-based line of the marker in a fixture file, so an edit cannot desync the test. */
-function lineOf(file: string, marker: string): number {
-  return (
-    readFileSync(file, 'utf8')
-      .split('\n')
-      .findIndex((l) => l.includes(marker)) + 1
-  );
-}
 
 interface Target {
   proc: ChildProcess;

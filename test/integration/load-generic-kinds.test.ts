@@ -4,13 +4,12 @@
  * (2xx-only servers included), `ws-echo` against a WebSocket echo server — and against one that
  * echoes the wrong bytes, which must be counted wrong.
  */
-import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { WebSocketServer } from 'ws';
 import type { LoadReport } from '../../common/load';
 import { runLoadCli } from '../fixtures/load-wait';
+import { closeNow, listenOnLoopback } from '../fixtures/loopback-server';
 
 interface JsonDoc {
   ok: boolean;
@@ -37,15 +36,10 @@ beforeAll(async () => {
       ws.on('message', (data, isBinary) => ws.send(lie ? `${String(data)}!` : data, { binary: isBinary }));
     });
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = await listenOnLoopback(server);
 });
 
-afterAll(() => {
-  server?.closeAllConnections();
-  server?.close();
-});
+afterAll(() => closeNow(server));
 
 describe('generic client kinds', () => {
   test('http requests any absolute path of the target', async () => {

@@ -4,13 +4,12 @@
  * every later client waited for the first client's random phase (up to a whole interval) and those
  * late sends counted as round trips: `load --ws 200` on an idle server reported p99 170–580 ms.
  */
-import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { startLoadGenerator } from '../../main/engine/load/controller';
 import { waitForReport } from '../fixtures/load-wait';
+import { closeNow, listenOnLoopback } from '../fixtures/loopback-server';
 
 let server: Server;
 let base: string;
@@ -19,15 +18,10 @@ beforeAll(async () => {
   server = createServer();
   const wss = new WebSocketServer({ server });
   wss.on('connection', (ws) => ws.on('message', (data) => ws.send(String(data))));
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = await listenOnLoopback(server);
 });
 
-afterAll(() => {
-  server?.closeAllConnections();
-  server?.close();
-});
+afterAll(() => closeNow(server));
 
 test('clients opened after the first send on their own phase, not the first client’s', async () => {
   const g = await startLoadGenerator({ target: base, reportIntervalMs: 100 });

@@ -5,14 +5,13 @@
  * test's own that counts what each connection has outstanding, and against the real engine's
  * /ws/prime with every answer checked.
  */
-import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { createEngine } from '../../main/engine/engine';
 import { startLoadGenerator } from '../../main/engine/load/controller';
 import { waitForReport } from '../fixtures/load-wait';
+import { closeNow, listenOnLoopback } from '../fixtures/loopback-server';
 
 const REPLY_DELAY_MS = 20;
 let server: Server;
@@ -37,15 +36,10 @@ beforeAll(async () => {
       }, REPLY_DELAY_MS);
     });
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = await listenOnLoopback(server);
 });
 
-afterAll(() => {
-  server?.closeAllConnections();
-  server?.close();
-});
+afterAll(() => closeNow(server));
 
 describe('ws inFlight', () => {
   test('intervalMs 0 with inFlight 4 keeps exactly 4 unanswered per connection, paced by replies', async () => {

@@ -14,10 +14,10 @@ export default defineConfig({
         // find them next to itself (see main/engine/entry-points.ts).
         input: {
           index: resolve(root, 'main/index.ts'),
-          'load-generator': resolve(root, 'main/engine/load/child.ts'),
+          'load-generator': resolve(root, 'main/load/child.ts'),
           'attach-watcher': resolve(root, 'main/attach/child.ts'),
           'bcrypt-worker': resolve(root, 'main/engine/bcrypt/worker.ts'),
-          'stall-watchdog': resolve(root, 'main/engine/stalls/watchdog-worker.ts'),
+          'stall-watchdog': resolve(root, 'main/stalls/watchdog-worker.ts'),
           'server-worker': resolve(root, 'main/engine/cluster/worker-entry.ts'),
         },
         // Keep shared chunks in the same folder as the entries so relative lookups hold.

@@ -19,7 +19,7 @@ export default tseslint.config(
   },
   {
     // The engine, CLI and browser-mode code must run in plain Node.
-    files: ['main/engine/**/*.ts', 'main/cli/**/*.ts', 'main/dashboard/**/*.ts', 'main/control/**/*.ts', 'common/**/*.ts', 'renderer/**/*.ts'],
+    files: ['main/engine/**/*.ts', 'main/load/**/*.ts', 'main/stalls/**/*.ts', 'main/attach/**/*.ts', 'main/cli/**/*.ts', 'main/dashboard/**/*.ts', 'main/control/**/*.ts', 'common/**/*.ts', 'renderer/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'Only the Electron shell (main/index.ts, window.ts, ipc.ts) and preload may import electron.' }] }],
     },

@@ -7,7 +7,7 @@
  * `ulimit -n` is 20,000 per process here, so neither side fits in one process: the generator runs
  * several processes (--processes, default 3 × 10,000), and node:cluster hands the connections to
  * the two workers in turn (15,000 each). The generator spreads its sockets over 16 loopback source
- * addresses (127.0.0.1 … 127.0.0.16, see main/engine/load/target.ts), so one source address never
+ * addresses (127.0.0.1 … 127.0.0.16, see main/load/target.ts), so one source address never
  * runs out of ephemeral ports.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -15,7 +15,7 @@ import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startLoadGenerator, type LoadController } from '../main/engine/load/controller';
+import { startLoadGenerator, type LoadController } from '../main/load/controller';
 import { failureCount, kindOf } from './scenarios/scenario';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

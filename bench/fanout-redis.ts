@@ -11,8 +11,8 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { LoadReport } from '../common/load';
 import { startRedisServer } from '../main/engine/cluster/redis-server';
-import { startLoadGenerator, type LoadController } from '../main/engine/load/controller';
-import { epochNow } from '../main/engine/load/feed-tracker';
+import { startLoadGenerator, type LoadController } from '../main/load/controller';
+import { epochNow } from '../main/load/feed-tracker';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FOLLOWERS = Number(process.argv[2] ?? 5000);

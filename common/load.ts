@@ -2,7 +2,7 @@
  * The load generator's vocabulary: its client kinds, its command types and its aggregated report.
  * Commands travel from the app (or the `load` CLI) to the generator process; one fixed-size report
  * per interval travels back. Zod-free: the renderer imports it without bundling a validator — the
- * command schemas live in load-commands.ts, the report's in main/engine/load/messages.ts (checked
+ * command schemas live in load-commands.ts, the report's in main/load/messages.ts (checked
  * against the interfaces here with `satisfies`).
  */
 export type { KindOptions, LoadCommand, ParsedLoadCommand } from './load-commands';

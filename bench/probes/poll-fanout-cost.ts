@@ -7,7 +7,7 @@
  *   node --import tsx bench/probes/poll-fanout-cost.ts [FOLLOWERS] [PUBLISHES]
  */
 import { loadavg } from 'node:os';
-import { epochNow } from '../../main/engine/load/feed-tracker';
+import { epochNow } from '../../main/load/feed-tracker';
 import { startServer } from '../servers';
 import { kindOf, processCpuMs, serverStats, waitFor, withGenerator } from '../scenarios/scenario';
 

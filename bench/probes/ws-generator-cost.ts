@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { startLoadGenerator } from '../../main/engine/load/controller';
+import { startLoadGenerator } from '../../main/load/controller';
 import { startServer } from '../servers';
 import { kindOf, sleep, waitFor } from '../scenarios/scenario';
 

@@ -7,7 +7,7 @@
  * cover the measured window only, from the generator's own histograms.
  */
 import type { LoadReport } from '../../common/load';
-import type { LoadController } from '../../main/engine/load/controller';
+import type { LoadController } from '../../main/load/controller';
 import {
   failureCount,
   kindOf,

@@ -4,7 +4,7 @@
  * carries (the same format its publisher kind uses); every follower must get every message once.
  */
 import type { ClientKind } from '../../common/load';
-import { epochNow } from '../../main/engine/load/feed-tracker';
+import { epochNow } from '../../main/load/feed-tracker';
 import {
   fmt,
   kindOf,

@@ -10,8 +10,8 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import type { KindReport } from '../../common/load';
-import type { LoadController } from '../../main/engine/load/controller';
-import { buildQuestionPool } from '../../main/engine/load/prime-check';
+import type { LoadController } from '../../main/load/controller';
+import { buildQuestionPool } from '../../main/load/prime-check';
 import type { RunningServer } from '../servers';
 import { ARTILLERY_VERSION, ensureArtillery, startArtillery } from '../load/artillery';
 import {

@@ -5,7 +5,7 @@
  * each phase starts on a fresh server.
  */
 import type { ClientKind, KindOptions } from '../../common/load';
-import type { LoadController } from '../../main/engine/load/controller';
+import type { LoadController } from '../../main/load/controller';
 import {
   failureCount,
   fmt,

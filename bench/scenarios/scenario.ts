@@ -4,7 +4,7 @@
  * start each server fresh, repeat, take medians, print and record.
  */
 import type { ClientKind, KindReport, LoadReport } from '../../common/load';
-import { startLoadGenerator, type LoadController } from '../../main/engine/load/controller';
+import { startLoadGenerator, type LoadController } from '../../main/load/controller';
 import type { RunningServer, ServerName, ServerOptions } from '../servers';
 
 export { processCpuMs, processTreeCpuMs } from '../proc-cpu';

@@ -11,7 +11,7 @@
  * lands late; V8's CPU profiler runs at a coarse interval (stopped after each stall to read it,
  * restarted at once — see PROFILE_QUIET_MS), and when the probe answers again the profile's samples between the stall's start and end give `hot` and, when the pause was
  * late or disagrees with them, the stack (`stackFrom: "profile"`). This is the stall explorer's
- * reasoning (main/engine/stalls/watchdog-worker.ts), over a socket instead of a thread; its pure
+ * reasoning (main/stalls/watchdog-worker.ts), over a socket instead of a thread; its pure
  * helpers (profile windows, source maps) are shared, its mechanism is not.
  *
  * The target's monotonic clock (the probe's answer, the profile's timestamps) is the same clock as
@@ -31,8 +31,8 @@ import {
 import { LoopscopeError } from '../../common/errors';
 import { ATTACH_PROBE_GAP_MS, ATTACH_SAMPLE_MS } from '../../common/limits';
 import { isProjectFrame, type Stall } from '../../common/stalls';
-import { nowUs } from '../engine/stalls/heartbeat';
-import { PAUSE_PROMPT_MS, PROFILE_INTERVAL_US } from '../engine/stalls/limits';
+import { nowUs } from '../stalls/heartbeat';
+import { PAUSE_PROMPT_MS, PROFILE_INTERVAL_US } from '../stalls/limits';
 import {
   analyseWindow,
   mapFrame,
@@ -42,8 +42,8 @@ import {
   sameFunction,
   type PausedStack,
   type ProfileFunction,
-} from '../engine/stalls/profile';
-import { ScriptCatalog } from '../engine/stalls/scripts';
+} from '../stalls/profile';
+import { ScriptCatalog } from '../stalls/scripts';
 import { CdpClient } from './cdp';
 import { CLOSE_INSPECTOR, INSTALL, PROBE, READ, REMOVE } from './installed';
 import { checkProcess, holderOf, inspectorAt, openInspector, type InspectorTarget } from './processes';

@@ -7,7 +7,7 @@
  */
 import { EXIT, isLoopscopeError, type LoopscopeError } from '../../common/errors';
 import type { LoadReport } from '../../common/load';
-import { startLoadGenerator, type LoadController } from '../engine/load/controller';
+import { startLoadGenerator, type LoadController } from '../load/controller';
 import { parsePlan, USAGE, type Plan } from './load-plan';
 import { checkThresholds, progressLine, STOPPED_IN_WARMUP, summaryTable, type Phase } from './load-summary';
 

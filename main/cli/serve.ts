@@ -17,7 +17,7 @@ import {
 import { startCluster } from '../engine/cluster/primary';
 import type { WorkerEngineOptions } from '../engine/cluster/worker';
 import type { Stall } from '../../common/stalls';
-import { stallLine } from '../engine/stalls/stall-line';
+import { stallLine } from '../stalls/stall-line';
 import { startBrowserMode } from '../dashboard/browser-mode';
 import { createEngine, type EngineOptions } from '../engine/engine';
 import { intFlag, parseFlags } from './flags';

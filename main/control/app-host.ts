@@ -20,7 +20,7 @@ import { createEngine, type Engine, type EngineOptions } from '../engine/engine'
 import { createClusterEngine, type ClusterEngine } from '../engine/cluster/cluster-engine';
 import { hasCode, LoopscopeError, type NoticeCode } from '../../common/errors';
 import { SERVER_WORKERS } from '../../common/limits';
-import { startLoadGenerator, type LoadController } from '../engine/load/controller';
+import { startLoadGenerator, type LoadController } from '../load/controller';
 import { toApiError } from './api-error';
 import { EventHub } from './event-hub';
 import { ProcessWatch } from './process-watch';

@@ -18,9 +18,9 @@ import type { ServerContext } from './server/context';
 import { DemoServer } from './server/http-server';
 import { LongPolls } from './server/long-polls';
 import type { SocketLimitOptions } from './server/socket-limits';
-import { stallMetrics } from './stalls/metrics';
-import { StallLog } from './stalls/stall-log';
-import { startStallWatch, type StallWatch } from './stalls/watchdog';
+import { stallMetrics } from '../stalls/metrics';
+import { StallLog } from '../stalls/stall-log';
+import { startStallWatch, type StallWatch } from '../stalls/watchdog';
 import { DEFAULT_KEEPALIVE_MS, DEFAULT_PING_MS } from './server/sockets/heartbeat';
 
 /** Timeouts and the socket cap: see server/socket-limits.ts for each default. */

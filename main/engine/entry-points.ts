@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 const SOURCES = {
   'attach-watcher': '../attach/child.ts',
   'bcrypt-worker': './bcrypt/worker.ts',
-  'load-generator': './load/child.ts',
-  'stall-watchdog': './stalls/watchdog-worker.ts',
+  'load-generator': '../load/child.ts',
+  'stall-watchdog': '../stalls/watchdog-worker.ts',
   'server-worker': './cluster/worker-entry.ts',
 } as const;
 

@@ -16,7 +16,7 @@ import { WORKER_REPLACE_MS } from '../../common/limits';
 import { post, request, stats, until } from './engine-client';
 import { followPoll, followSse, followWs, httpText, range, type Follower } from './cluster-followers';
 import { baseUrl, serve, type Child } from './serve-child';
-import { startLoadGenerator } from '../../main/engine/load/controller';
+import { startLoadGenerator } from '../../main/load/controller';
 import { waitForReport } from '../fixtures/load-wait';
 
 /** Starting several processes on a 2-core machine shared with other work can take a while. */

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { EngineSnapshot } from '../../common/snapshot';
 import { createEngine, type Engine } from '../../main/engine/engine';
-import { startLoadGenerator, type LoadController } from '../../main/engine/load/controller';
+import { startLoadGenerator, type LoadController } from '../../main/load/controller';
 import { until, waitForReport } from '../fixtures/load-wait';
 
 let engine: Engine;

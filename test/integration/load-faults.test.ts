@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
-import { startLoadGenerator, type LoadController } from '../../main/engine/load/controller';
+import { startLoadGenerator, type LoadController } from '../../main/load/controller';
 import { startFaultyServer, type FaultyServer } from '../fixtures/faulty-server';
 import { until, waitForReport } from '../fixtures/load-wait';
 

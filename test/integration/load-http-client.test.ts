@@ -10,8 +10,8 @@ import net from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { createEngine, type Engine } from '../../main/engine/engine';
-import { startLoadGenerator, type LoadController } from '../../main/engine/load/controller';
-import { epochNow } from '../../main/engine/load/feed-tracker';
+import { startLoadGenerator, type LoadController } from '../../main/load/controller';
+import { epochNow } from '../../main/load/feed-tracker';
 import { until, waitForReport } from '../fixtures/load-wait';
 
 let lg: LoadController | null = null;

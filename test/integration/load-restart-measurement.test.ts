@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { LoadReport } from '../../common/load';
 import { createEngine, type Engine } from '../../main/engine/engine';
-import { startLoadGenerator, type LoadController } from '../../main/engine/load/controller';
+import { startLoadGenerator, type LoadController } from '../../main/load/controller';
 import { runLoadCli, until, waitForReport } from '../fixtures/load-wait';
 
 /** Long enough that nothing else on a loaded machine is mistaken for it. */

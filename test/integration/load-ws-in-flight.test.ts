@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { createEngine } from '../../main/engine/engine';
-import { startLoadGenerator } from '../../main/engine/load/controller';
+import { startLoadGenerator } from '../../main/load/controller';
 import { waitForReport } from '../fixtures/load-wait';
 import { closeNow, listenOnLoopback } from '../fixtures/loopback-server';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GapStalls, HealthMonitor } from '../../main/engine/load/health';
+import { GapStalls, HealthMonitor } from '../../main/load/health';
 
 function block(ms: number): void {
   const end = performance.now() + ms;

@@ -5,7 +5,7 @@
 import { once } from 'node:events';
 import net from 'node:net';
 import { afterEach, expect, test } from 'vitest';
-import { HttpConnection, requestHead } from '../../main/engine/load/http-connection';
+import { HttpConnection, requestHead } from '../../main/load/http-connection';
 
 const servers: net.Server[] = [];
 afterEach(async () => {

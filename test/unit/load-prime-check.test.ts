@@ -1,6 +1,6 @@
 import { describe, expect, it, test } from 'vitest';
-import { isRightAnswer } from '../../main/engine/load/clients/ws-prime';
-import { buildQuestionPool } from '../../main/engine/load/prime-check';
+import { isRightAnswer } from '../../main/load/clients/ws-prime';
+import { buildQuestionPool } from '../../main/load/prime-check';
 import { independentIsPrime } from '../fixtures/independent-prime';
 
 describe('the ws-prime question pool', () => {

@@ -3,7 +3,7 @@
  * rates run on across it. The integration test (load-restart-measurement) shows it end to end.
  */
 import { describe, expect, test } from 'vitest';
-import { KindStats } from '../../main/engine/load/stats';
+import { KindStats } from '../../main/load/stats';
 
 describe('KindStats.restartMeasurement', () => {
   test('sent, received and cumulative latencies start afresh; connections and faults do not', () => {

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, test } from 'vitest';
-import { readFdLimit } from '../../main/engine/load/fd-limit';
-import { healthWarning } from '../../main/engine/load/health';
-import { SourceAddresses, isLoopbackHost, parseTarget } from '../../main/engine/load/target';
+import { readFdLimit } from '../../main/load/fd-limit';
+import { healthWarning } from '../../main/load/health';
+import { SourceAddresses, isLoopbackHost, parseTarget } from '../../main/load/target';
 import { parsePlan } from '../../main/cli/load-plan';
 import { checkThresholds } from '../../main/cli/load-summary';
 import { parseServeFlags } from '../../main/cli/serve';

@@ -1,10 +1,10 @@
 import { describe, expect, test } from 'vitest';
 import { CLIENT_KINDS, type KindReport, type LoadReport } from '../../common/load';
-import { DueQueue } from '../../main/engine/load/due-queue';
-import { FeedTracker, publisherPayload } from '../../main/engine/load/feed-tracker';
-import { mergeReports } from '../../main/engine/load/merge-reports';
-import { Ramp } from '../../main/engine/load/ramp';
-import { KindStats } from '../../main/engine/load/stats';
+import { DueQueue } from '../../main/load/due-queue';
+import { FeedTracker, publisherPayload } from '../../main/load/feed-tracker';
+import { mergeReports } from '../../main/load/merge-reports';
+import { Ramp } from '../../main/load/ramp';
+import { KindStats } from '../../main/load/stats';
 import { kindReport } from '../fixtures/kind-report';
 
 describe('FeedTracker', () => {

@@ -3,7 +3,7 @@
  * event loop's timers get their turn while the burst is still being worked off.
  */
 import { describe, expect, it } from 'vitest';
-import { TurnSlicedQueue } from '../../main/engine/load/turn-sliced-queue';
+import { TurnSlicedQueue } from '../../main/load/turn-sliced-queue';
 
 function busy(ms: number): void {
   const end = performance.now() + ms;

@@ -12,7 +12,7 @@ import { isErrorCode, LoopscopeError } from '../../../common/errors';
 import type { BcryptMode, BcryptResult } from '../bcrypt/service';
 import type { Engine, EngineOptions } from '../engine';
 import type { EnqueueResult } from '../job-queue';
-import { StallLog } from '../stalls/stall-log';
+import { StallLog } from '../../stalls/stall-log';
 import { combineSnapshots, type ProcessSnapshot } from './combine-snapshots';
 import { startCluster, type ClusterHandle } from './primary';
 

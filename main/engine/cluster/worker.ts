@@ -7,7 +7,7 @@
 import type { EngineSnapshot } from '../../../common/snapshot';
 import type { Stall } from '../../../common/stalls';
 import { createEngine, type Engine } from '../engine';
-import { stallLine } from '../stalls/stall-line';
+import { stallLine } from '../../stalls/stall-line';
 import { combineStats, type ProcessStats, type WorkerStats } from './aggregate';
 
 /** The environment variable that carries a worker's WorkerConfig (JSON). */

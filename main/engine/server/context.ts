@@ -9,7 +9,7 @@ import type { QueueState, SharedState } from '../state/types';
 import type { EngineCounters } from '../metrics/counters';
 import type { PrometheusExport } from '../metrics/prometheus';
 import type { Sampler } from '../metrics/sampler';
-import type { StallLog } from '../stalls/stall-log';
+import type { StallLog } from '../../stalls/stall-log';
 import type { Exchange } from './exchange';
 import type { LongPolls } from './long-polls';
 

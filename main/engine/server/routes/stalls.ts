@@ -1,5 +1,5 @@
 /** PROTOCOL.md §9: what blocked the loop (GET /stalls) and what counts as a stall (PUT threshold). */
-import { checkStallThreshold } from '../../stalls/stall-log';
+import { checkStallThreshold } from '../../../stalls/stall-log';
 import type { Route } from '../context';
 
 export const stallRoutes: Route[] = [

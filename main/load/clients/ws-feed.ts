@@ -1,0 +1,103 @@
+/**
+ * ws-feed: follows the feed over /ws/feed from "now" and checks every frame's sequence number
+ * (see FeedTracker). Frames that are not {"seq": number, "data": string} count as bad_frame.
+ * A dropped socket is reconnected at the follower's cursor (PROTOCOL.md §10); a drop counts as a
+ * failure only after MAX_RESUMES_IN_A_ROW attempts bring nothing.
+ */
+import type { KindOptions } from '../../../common/load';
+import { ConnectionPool, type Connection } from '../connection-pool';
+import { FeedTracker, MAX_RESUMES_IN_A_ROW, RESUME_DELAY_MS } from '../feed-tracker';
+import type { Target } from '../target';
+import { WsConnection } from '../ws-connection';
+
+/** One follower: a WebSocket, replaced by a new one at its cursor when the old one drops. */
+class FeedClient implements Connection {
+  state: Connection['state'] = 'connecting';
+  readonly startedAt = performance.now();
+  /** null while waiting to resume (the pool's close then ends it when the wait is over). */
+  conn: WsConnection | null = null;
+  resumesInARow = 0;
+
+  constructor(readonly tracker: FeedTracker) {}
+
+  close(): void {
+    this.conn?.close();
+  }
+
+  destroy(): void {
+    this.conn?.destroy();
+  }
+}
+
+export class WsFeedKind extends ConnectionPool<FeedClient> {
+  constructor(target: Target, connectTimeoutMs: number) {
+    super('ws-feed', target, connectTimeoutMs);
+  }
+
+  configure(_options: KindOptions): void {
+    // Nothing to tune: a follower only listens.
+  }
+
+  protected connect(localAddress: string | undefined): FeedClient {
+    const client = new FeedClient(new FeedTracker(this.stats));
+    this.dial(client, localAddress);
+    return client;
+  }
+
+  private dial(client: FeedClient, localAddress: string | undefined): void {
+    const cursor = client.tracker.last === null ? '' : `?cursor=${client.tracker.last}`;
+    const conn: WsConnection = new WsConnection(`${this.target.wsBase}/ws/feed${cursor}`, localAddress, {
+      opened: () => this.opened(client),
+      ended: (cause) => {
+        if (client.conn !== conn) return;
+        if (cause === null || !this.resumable(client)) {
+          this.ended(client, cause);
+          return;
+        }
+        // Dropped (its server process died): resume from the cursor on a new connection.
+        client.resumesInARow++;
+        client.conn = null;
+        setTimeout(() => {
+          if (this.isStopping(client)) this.ended(client, null);
+          else this.dial(client, localAddress);
+        }, RESUME_DELAY_MS);
+      },
+      message: (data, isBinary) => {
+        client.resumesInARow = 0;
+        this.frame(client, isBinary ? null : data.toString());
+      },
+    });
+    client.conn = conn;
+  }
+
+  private resumable(client: FeedClient): boolean {
+    return (
+      client.state === 'open' &&
+      !this.isStopping(client) &&
+      client.tracker.last !== null &&
+      client.resumesInARow < MAX_RESUMES_IN_A_ROW
+    );
+  }
+
+  private frame(c: FeedClient, text: string | null): void {
+    const msg = text === null ? null : parseFeedMessage(text);
+    if (msg === null) {
+      this.stats.fail('bad_frame');
+      return;
+    }
+    c.tracker.accept(msg.seq, msg.data);
+  }
+}
+
+export function parseFeedMessage(text: string): { seq: number; data: string } | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null; // a malformed frame is the server's fault; the caller counts it
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  const { seq, data } = value as { seq?: unknown; data?: unknown };
+  if (typeof seq !== 'number' || !Number.isInteger(seq) || typeof data !== 'string') return null;
+  return { seq, data };
+}

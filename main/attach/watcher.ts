@@ -12,7 +12,8 @@
  * restarted at once — see PROFILE_QUIET_MS), and when the probe answers again the profile's samples between the stall's start and end give `hot` and, when the pause was
  * late or disagrees with them, the stack (`stackFrom: "profile"`). This is the stall explorer's
  * reasoning (main/stalls/watchdog-worker.ts), over a socket instead of a thread; its pure
- * helpers (profile windows, source maps) are shared, its mechanism is not.
+ * helpers (profile windows, source maps, the verdict of main/stalls/verdict.ts) are shared, its
+ * mechanism is not.
  *
  * The target's monotonic clock (the probe's answer, the profile's timestamps) is the same clock as
  * this process's on Linux, so the windows need no conversion.
@@ -30,20 +31,12 @@ import {
 } from '../../common/attach';
 import { LoopscopeError } from '../../common/errors';
 import { ATTACH_PROBE_GAP_MS, ATTACH_SAMPLE_MS } from '../../common/limits';
-import { isProjectFrame, type Stall } from '../../common/stalls';
+import { isProjectFrame } from '../../common/stalls';
 import { nowUs } from '../stalls/heartbeat';
-import { PAUSE_PROMPT_MS, PROFILE_INTERVAL_US } from '../stalls/limits';
-import {
-  analyseWindow,
-  mapFrame,
-  mapHot,
-  NATIVE,
-  pausedStack,
-  sameFunction,
-  type PausedStack,
-  type ProfileFunction,
-} from '../stalls/profile';
+import { PROFILE_INTERVAL_US } from '../stalls/limits';
+import { analyseWindow, mapHot, pausedStack, stallFrames, type PausedStack } from '../stalls/profile';
 import { ScriptCatalog } from '../stalls/scripts';
+import { stallVerdict } from '../stalls/verdict';
 import { CdpClient } from './cdp';
 import { CLOSE_INSPECTOR, INSTALL, PROBE, READ, REMOVE } from './installed';
 import { checkProcess, holderOf, inspectorAt, openInspector, type InspectorTarget } from './processes';
@@ -64,13 +57,6 @@ const PROFILE_ROTATE_MS = 60_000;
  * machine: each restart's hiccup became the next stall, which restarted the profiler again.
  */
 const PROFILE_QUIET_MS = 200;
-/**
- * A late pause still names the stall when its innermost project function is among this many
- * functions with the most self time in it (the heaviest stack may be the GC's or a helper's).
- */
-const HOT_AGREES = 3;
-/** A pause that arrived this long before the stall ended was served mid-stall (ms). */
-const MID_STALL_MARGIN_MS = 20;
 /** How long detach waits for the port it opened to stop answering (ms). */
 const PORT_CLOSE_WAIT_MS = 3_000;
 
@@ -378,42 +364,16 @@ export class Attachment {
     if ((endUs - stall.startUs) / 1000 < this.opts.stallMs) return;
     this.lastStallEndUs = nowUs();
     const window = await this.windowOf(stall.startUs, endUs);
-    const pause = stall.pause;
-    // As in the stall explorer: the pause names the stall only when it was served while the
-    // loop was blocked, the samples do not say the loop sat in native code, and both agree on
-    // the project function. Served while blocked: it arrived before the probe's answer (one
-    // connection's messages arrive in order). A pause served mid-stall (below) may merely lie on
-    // the sampled stack (V8 shows an inlined function as its caller), and alone names a stall
-    // with no samples; any other — a loaded machine, or a native call that let the pause in only
-    // when it returned — must name the samples' innermost project function or one of the
-    // stall's hottest (HOT_AGREES).
-    const leaf = window.stack[0];
-    const project = (f: ProfileFunction): boolean => isProjectFrame({ url: this.catalog.url(f.scriptId) });
-    const pausedProject = pause?.frames.find(project);
-    const sampledProject = window.stack.find(project);
-    // Served mid-stall: promptly after it was asked for, or well before the stall ended (a late
-    // pause, let in only when a native call returned, lands at the very end of the stall; this
-    // process's clock can only make the pause look later than it was, never earlier).
-    const midStall =
-      pause !== null &&
-      ((pause.atUs - stall.detectedUs) / 1000 <= PAUSE_PROMPT_MS ||
-        (endUs - pause.atUs) / 1000 > MID_STALL_MARGIN_MS);
-    const agrees =
-      leaf === undefined
-        ? midStall && pausedProject !== undefined
-        : leaf.functionName !== NATIVE &&
-          (midStall
-            ? (pausedProject !== undefined && window.stack.some((f) => sameFunction(f, pausedProject))) ||
-              (sampledProject !== undefined && !!pause?.frames.some((f) => sameFunction(f, sampledProject)))
-            : pausedProject !== undefined &&
-              ((sampledProject !== undefined && sameFunction(pausedProject, sampledProject)) ||
-                window.hot.slice(0, HOT_AGREES).some((h) => sameFunction(h, pausedProject))));
-    let stackFrom: Stall['stackFrom'] = 'profile';
-    let frames = window.stack.map((f) => mapFrame(this.catalog, f));
-    if (pause && agrees) {
-      stackFrom = 'pause';
-      frames = pause.frames.map((f, i) => this.catalog.frame(f.functionName, pause.positions[i]!));
-    }
+    // The pause is the one that arrived before the probe's answer (one connection's messages
+    // arrive in order); the verdict judges whether it was served while the loop was blocked.
+    const { stackFrom } = stallVerdict({
+      window,
+      pause: stall.pause,
+      pauseAskedUs: stall.detectedUs,
+      endUs,
+      isProject: (f) => isProjectFrame({ url: this.catalog.url(f.scriptId) }),
+    });
+    const frames = stallFrames(this.catalog, stackFrom, window, stall.pause);
     this.stallCount++;
     this.opts.onEvent({
       type: 'stall',

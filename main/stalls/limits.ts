@@ -24,6 +24,21 @@ export const PROFILE_ROTATE_MS = 10_000;
  * JavaScript (V8 serves it by interrupt within a few ms then): its stack is not the culprit (ms).
  */
 export const PAUSE_PROMPT_MS = 50;
+/**
+ * A pause that arrived this long before the stall ended was served mid-stall, however late after
+ * it was asked for: a pause let in only when a native call returned lands at the very end (ms).
+ */
+export const MID_STALL_MARGIN_MS = 20;
+/**
+ * A late pause still names the stall when its innermost project function is among this many
+ * functions with the most self time in it (the heaviest stack may be a helper's).
+ */
+export const HOT_AGREES = 3;
+/**
+ * A stall is a collection when `(garbage collector)` holds more than this share of the time its
+ * samples cover (PROTOCOL 1.2 §12: a stall whose profile is mostly the collector is a gc episode).
+ */
+export const COLLECTION_SHARE = 0.5;
 
 /** How long close() waits for the watchdog to disconnect before terminating it (ms). */
 export const WATCHDOG_CLOSE_MS = 500;

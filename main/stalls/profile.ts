@@ -14,6 +14,8 @@ import type { ScriptCatalog, V8Position } from './scripts';
 const META = new Set(['(root)', '(program)', '(idle)']);
 /** The name given to a sample in native code with no name of its own (a C++ addon's callback). */
 export const NATIVE = '(native)';
+/** V8's name for samples taken while the garbage collector held the thread. */
+export const GARBAGE_COLLECTOR = '(garbage collector)';
 
 export interface ProfileFunction {
   functionName: string;
@@ -95,6 +97,19 @@ export function sameFunction(a: ProfileFunction, b: ProfileFunction): boolean {
 export function mapFrame(catalog: ScriptCatalog, f: ProfileFunction): StallFrame {
   if (f.scriptId === '0') return { functionName: f.functionName, url: '', lineNumber: 0, columnNumber: 0 };
   return catalog.frame(f.functionName, f);
+}
+
+/** The stall's frames as listed: the pause's at the lines it caught, or the heaviest sampled stack's. */
+export function stallFrames(
+  catalog: ScriptCatalog,
+  stackFrom: 'pause' | 'profile',
+  window: WindowAnalysis,
+  pause: PausedStack | null,
+): StallFrame[] {
+  if (stackFrom === 'pause' && pause) {
+    return pause.frames.map((f, i) => catalog.frame(f.functionName, pause.positions[i]!));
+  }
+  return window.stack.map((f) => mapFrame(catalog, f));
 }
 
 export function mapHot(catalog: ScriptCatalog, entry: ProfileFunction & { selfMs: number }): HotEntry {

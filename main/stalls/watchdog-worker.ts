@@ -6,29 +6,22 @@
  *
  * - `Debugger.pause` catches the stack mid-stall. V8 serves it by interrupt while JavaScript runs,
  *   and only then: during a native call (bcrypt's hashSync) it lands after the call returns, in
- *   whatever runs next. Such a late stack is never reported as the culprit.
+ *   whatever runs next.
  * - V8's CPU profiler runs all the time at a coarse interval (limits.ts says why), so the samples
  *   of the stall exist even when it sat in native code. When the loop is back the profile is
- *   stopped (and restarted at once); its samples between the stall's start and end give `hot` and,
- *   when the pause was late, the stack.
+ *   stopped (and restarted at once); its samples between the stall's start and end give `hot`.
+ *
+ * Which of the two names the stack is verdict.ts's judgement, the same one attach makes.
  */
 import { Session, type Debugger, type Profiler } from 'node:inspector';
 import { parentPort, workerData } from 'node:worker_threads';
-import { isProjectFrame, type Stall } from '../../common/stalls';
+import { isProjectFrame } from '../../common/stalls';
 import { nowUs, SharedHeartbeat } from './heartbeat';
-import { PAUSE_PROMPT_MS, PROFILE_INTERVAL_US, PROFILE_ROTATE_MS, WATCH_POLL_MS } from './limits';
+import { PROFILE_INTERVAL_US, PROFILE_ROTATE_MS, WATCH_POLL_MS } from './limits';
 import type { FromWatchdog, ToWatchdog, WatchdogData } from './messages';
-import {
-  analyseWindow,
-  mapFrame,
-  mapHot,
-  NATIVE,
-  pausedStack,
-  sameFunction,
-  type PausedStack,
-  type ProfileFunction,
-} from './profile';
+import { analyseWindow, mapHot, pausedStack, stallFrames, type PausedStack } from './profile';
 import { ScriptCatalog } from './scripts';
+import { stallVerdict } from './verdict';
 
 interface OpenStall {
   /** The last heartbeat before the loop blocked. */
@@ -118,27 +111,14 @@ async function finish(stall: OpenStall & { endUs: number }): Promise<void> {
   const profile = await restartProfile();
   const window = analyseWindow(profile, stall.startUs, stall.endUs);
   const pause = stall.pause;
-  const prompt = pause !== null && (pause.atUs - stall.pauseAskedUs) / 1000 <= PAUSE_PROMPT_MS;
-  // The pause is the culprit only when it was served at once, the samples do not say the loop
-  // sat in an anonymous native call (bcrypt's C++, where no pause can be served), and both agree
-  // on the code a person edits: the innermost project function of one stack is on the other.
-  // (Not simply the leaves: V8 shows an inlined function as its caller, and a helper such as
-  // performance.now may hold the samples or the pause.)
-  const leaf = window.stack[0];
-  const project = (f: ProfileFunction): boolean => isProjectFrame({ url: catalog.url(f.scriptId) });
-  const pausedProject = pause?.frames.find(project);
-  const sampledProject = window.stack.find(project);
-  const agrees =
-    leaf === undefined ||
-    (leaf.functionName !== NATIVE &&
-      ((pausedProject !== undefined && window.stack.some((f) => sameFunction(f, pausedProject))) ||
-        (sampledProject !== undefined && !!pause?.frames.some((f) => sameFunction(f, sampledProject)))));
-  let stackFrom: Stall['stackFrom'] = 'profile';
-  let frames = window.stack.map((f) => mapFrame(catalog, f));
-  if (pause && prompt && agrees) {
-    stackFrom = 'pause';
-    frames = pause.frames.map((f, i) => catalog.frame(f.functionName, pause.positions[i]!));
-  }
+  const { stackFrom } = stallVerdict({
+    window,
+    pause,
+    pauseAskedUs: stall.pauseAskedUs,
+    endUs: stall.endUs,
+    isProject: (f) => isProjectFrame({ url: catalog.url(f.scriptId) }),
+  });
+  const frames = stallFrames(catalog, stackFrom, window, pause);
   const durationMs = (stall.endUs - stall.startUs) / 1000;
   send({
     type: 'stall',

@@ -58,6 +58,8 @@ export const WORKER_REPLACE_MS = 5_000;
 export const STATE_LEASE_MS = 3_000;
 /** Protocol §7: bcrypt cost. */
 export const BCRYPT_COST = range(4, 14, 10);
+/** The dashboard's "× N": bcrypt runs one click sends in a row (each one command, stoppable between). */
+export const BCRYPT_RUNS = range(1, 20, 1);
 /** Protocol §7: bcrypt password length in bytes. */
 export const BCRYPT_PASSWORD_BYTES = range(1, 72);
 /** Protocol §9: stall threshold. */
@@ -165,4 +167,9 @@ export const DEFAULT_DASHBOARD_PORT = 8890;
 /** "an integer from 1 to 50" — the one wording every layer uses for a range. */
 export function describeRange(r: IntRange): string {
   return `an integer from ${r.min} to ${r.max}`;
+}
+
+/** "a number from 0 to 10000" — the same, for a value that may be fractional (a rate). */
+export function describeDecimalRange(r: IntRange): string {
+  return `a number from ${r.min} to ${r.max}`;
 }

@@ -4,7 +4,7 @@
  * parameter, its range and what was given.
  */
 import { LoopscopeError, type ErrorCode } from './errors';
-import { describeRange, type IntRange } from './limits';
+import { describeDecimalRange, describeRange, type IntRange } from './limits';
 
 const INTEGER_TEXT = /^\s*-?\d+\s*$/;
 
@@ -35,7 +35,7 @@ const INTEGER: TextRule = {
 };
 
 const DECIMAL: TextRule = {
-  words: (r) => `a number from ${r.min} to ${r.max}`,
+  words: describeDecimalRange,
   parse: (raw) => (raw.trim() === '' ? NaN : Number(raw)),
   accepts: Number.isFinite,
 };

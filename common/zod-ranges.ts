@@ -3,7 +3,7 @@
  * a range error the same way ("must be an integer from 1 to 50").
  */
 import { z } from 'zod';
-import { describeRange, type IntRange } from './limits';
+import { describeDecimalRange, describeRange, type IntRange } from './limits';
 
 export function intIn(r: IntRange) {
   const message = `must be ${describeRange(r)}`;
@@ -12,6 +12,6 @@ export function intIn(r: IntRange) {
 
 /** A rate or other value that may be fractional, within the range's bounds. */
 export function numberIn(r: IntRange) {
-  const message = `must be a number from ${r.min} to ${r.max}`;
+  const message = `must be ${describeDecimalRange(r)}`;
   return z.number(message).min(r.min, message).max(r.max, message);
 }

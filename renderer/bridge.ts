@@ -19,7 +19,7 @@ export type BridgeStatus = 'connecting' | 'connected' | 'disconnected' | 'refuse
 
 /** What the page says when it has no token, or one the running app does not accept. */
 export const TOKEN_HELP =
-  'This page needs the address `npm run serve` (or `npm start`) printed, token included. ' +
+  'This page needs the address that “npm run serve” (or “npm start”) printed, token included. ' +
   'The token is valid for the life of that process: after a restart, use the new address it printed.';
 
 export class ApiError extends Error {

@@ -50,16 +50,7 @@ export function setTitle(el: HTMLElement, title: string): void {
   if (el.title !== title) el.title = title;
 }
 
-/** A number field bounded by one of common/limits.ts's ranges, so the UI never offers what the app refuses. */
-export function numberInput(
-  testid: string,
-  value: number,
-  range: { min: number; max: number },
-  step = 1,
-): HTMLInputElement {
-  return h('input', { type: 'number', value, min: range.min, max: range.max, step, testid, class: 'num' });
-}
-
-export function readNumber(input: HTMLInputElement): number {
-  return input.valueAsNumber;
+/** "1 stall", "3 stalls", "1,000 simulated clients": a count with its noun. */
+export function plural(count: number, noun: string, nouns = `${noun}s`): string {
+  return `${fmt(count)} ${count === 1 ? noun : nouns}`;
 }

@@ -28,6 +28,8 @@ import { WatchView } from './panels/watch-view';
 import { WorkControls } from './panels/work-controls';
 import { FreshnessWatch } from './state/freshness';
 import { SampleStore } from './state/samples';
+import { sessionCsv, sessionJson, type SessionMeta } from './state/session-export';
+import { version } from '../package.json';
 import './styles.css';
 
 const WINDOWS_MIN = [1, 5, 15];
@@ -74,13 +76,14 @@ function start(): void {
     },
     notify: (level, message) => notices.show(level, message),
     dismiss: (code) => notices.dismiss(code),
-    async act(button, task) {
+    async act(button, task, field) {
       if (button) button.disabled = true;
       try {
         return await task();
       } catch (err) {
         const e = err instanceof ApiError ? err : new ApiError('internal_error', String(err));
-        notices.show('error', humanMessage(e.code, e.message), e.code);
+        if (field) field.fail(humanMessage(e.code, e.message));
+        else notices.show('error', humanMessage(e.code, e.message), e.code);
         return undefined;
       } finally {
         if (button) button.disabled = false;
@@ -121,27 +124,72 @@ function start(): void {
       class: 'btn',
       testid: 'pause',
       'aria-pressed': 'false',
-      title: 'Freezes the charts only: the readouts, tables and the session export keep updating',
+      title:
+        'Freezes the charts and the readouts above them; the controls and the session export keep updating',
     },
     'Pause',
   );
+  /** Said on the page, not only on the button: what is frozen, since when, and what still runs. */
+  const pausedBanner = h('div', {
+    class: 'paused-banner',
+    testid: 'paused-banner',
+    role: 'status',
+    hidden: true,
+  });
   pause.addEventListener('click', () => {
     paused = !paused;
     pause.textContent = paused ? 'Resume' : 'Pause';
     pause.setAttribute('aria-pressed', String(paused));
     pause.classList.toggle('on', paused);
+    pausedBanner.hidden = !paused;
+    pausedBanner.textContent = paused
+      ? `Paused at ${new Date().toLocaleTimeString('en-GB')}: the charts and readouts are frozen. ` +
+        'Samples are still recorded (the export has them); Resume catches up.'
+      : '';
+    app!.classList.toggle('paused', paused);
     charts.setPaused(paused);
     chartsDirty = true;
     chartsDrawnAt = -Infinity;
+    readoutsDirty = true;
     schedule();
   });
-  const csv = h('button', { class: 'btn', testid: 'export-csv' }, 'CSV');
-  const json = h('button', { class: 'btn', testid: 'export-json' }, 'JSON');
+  const csv = h(
+    'button',
+    { class: 'btn', testid: 'export-csv', 'aria-label': 'Export the session as CSV' },
+    'CSV',
+  );
+  const json = h(
+    'button',
+    { class: 'btn', testid: 'export-json', 'aria-label': 'Export the session as JSON' },
+    'JSON',
+  );
+  /** What a saved session needs to be read later: when, where, which version, against what. */
+  const sessionMeta = (): SessionMeta => ({
+    exported_at: new Date().toISOString(),
+    time_zone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+    utc_offset_minutes: -new Date().getTimezoneOffset(),
+    loopscope_version: version,
+    shell: info?.shell ?? bridge.kind,
+    server_url: info?.serverUrl ?? null,
+    target_url: info?.targetUrl ?? null,
+    server_processes: info?.serverWorkers ?? null,
+    sample_interval_ms: latestSnapshot?.intervalMs ?? info?.sampleIntervalMs ?? null,
+    times: 'ISO 8601 in UTC',
+  });
+  const sessionEvents = () => ({ stalls: stalls.held(), bcryptRuns: charts.runs });
   csv.addEventListener('click', () =>
-    download(`loopscope-session-${stamp()}.csv`, store.toCsv(), 'text/csv'),
+    download(
+      `loopscope-session-${stamp()}.csv`,
+      sessionCsv(store, sessionMeta(), sessionEvents()),
+      'text/csv',
+    ),
   );
   json.addEventListener('click', () =>
-    download(`loopscope-session-${stamp()}.json`, store.toJson(), 'application/json'),
+    download(
+      `loopscope-session-${stamp()}.json`,
+      sessionJson(store, sessionMeta(), sessionEvents()),
+      'application/json',
+    ),
   );
 
   const header = h(
@@ -194,17 +242,42 @@ function start(): void {
     schedule();
   }
 
+  const afterLoopChart = charts.cards.findIndex((c) => c.dataset.testid === 'chart-event-loop') + 1;
   app.replaceChildren(
     header,
     // In the flow under the header: a notice pushes the page down instead of covering a chart.
     notices.root,
+    pausedBanner,
     watchView.banner,
     readouts.root,
     h(
       'div',
       { class: 'layout' },
-      h('aside', { class: 'sidebar' }, load.root, work.root, prime.root, server.root, watchList.root),
-      h('main', { class: 'grid' }, ...watchView.cards, ...charts.cards, stalls.root, integrity.root),
+      // Every control here needs the app: the fieldset disables them as one while it is gone.
+      h(
+        'aside',
+        {},
+        h(
+          'fieldset',
+          { class: 'sidebar needs-app', testid: 'controls' },
+          load.root,
+          work.root,
+          prime.root,
+          server.root,
+          watchList.root,
+        ),
+      ),
+      h(
+        'main',
+        { class: 'grid' },
+        ...watchView.cards,
+        // What blocked the loop right under the loop's chart: on a narrow screen it is the third
+        // card, not the ninth.
+        ...charts.cards.slice(0, afterLoopChart),
+        stalls.root,
+        ...charts.cards.slice(afterLoopChart),
+        integrity.root,
+      ),
     ),
   );
 
@@ -217,6 +290,11 @@ function start(): void {
     status.className = `status ${s}`;
     // Figures on screen stop being true the moment the app is gone: grey them and say so.
     app.classList.toggle('stale', s !== 'connected');
+    // ...and a control that needs the app does nothing without it: disabled until it is back.
+    for (const controls of app.querySelectorAll<HTMLFieldSetElement>('fieldset.needs-app')) {
+      controls.disabled = s !== 'connected';
+      controls.title = s === 'connected' ? '' : `Not connected to the app (${s}): these controls need it`;
+    }
     if (s === 'disconnected') {
       notices.show(
         'error',
@@ -330,13 +408,14 @@ function start(): void {
   const frame = (): void => {
     if (readoutsDirty) {
       readoutsDirty = false;
-      readouts.update(latestSnapshot, latestReport, store, windowMs);
+      // Paused: the readouts stay with the charts they sit above (the counter is for the tests).
+      if (!paused) readouts.update(latestSnapshot, latestReport, store, windowMs);
       readouts.root.dataset.snapshots = String(snapshotCount);
       load.update(latestReport);
       work.update(latestSnapshot?.queue ?? null);
       work.updateFeed(latestReport);
       integrity.update(latestReport);
-      charts.updateReadouts(store, windowMs);
+      if (!paused) charts.updateReadouts(store, windowMs);
     }
     // A long window is redrawn less often (it moves a pixel in seconds); the next snapshot after
     // its period draws it, so it is never staler than one period plus one sample.

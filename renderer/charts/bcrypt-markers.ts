@@ -32,17 +32,25 @@ export function bcryptMarkers(
       const shown = runs();
       let lastLabelRight = -Infinity;
       for (const run of shown) {
-        const left = Math.max(area.left, x.getPixelForValue(run.start));
-        const right = Math.min(area.right, Math.max(x.getPixelForValue(run.end), left + 2));
-        if (right < area.left || left > area.right) continue;
+        const startPx = x.getPixelForValue(run.start);
+        const endPx = x.getPixelForValue(run.end);
+        // A run wholly outside the window is not drawn at all (clamped, it would sit on an edge).
+        if (endPx < area.left || startPx > area.right) continue;
+        const left = Math.max(area.left, startPx);
+        const right = Math.min(area.right, Math.max(endPx, left + 2));
         const color = run.mode === 'loop' ? THEME.marker : THEME.pool;
         ctx.fillStyle = `${color}2e`;
         ctx.fillRect(left, area.top, right - left, area.bottom - area.top);
+        // Labelled where it began; one that began before the window shows its band only.
+        if (startPx < area.left) continue;
         const label = `${run.mode} c${run.cost} · ${Math.round(run.end - run.start)} ms`;
-        if (left > lastLabelRight + 4) {
+        const width = ctx.measureText(label).width;
+        // Near the right edge the label ends at the edge instead of running off the chart.
+        const labelLeft = Math.max(area.left, Math.min(left + 2, area.right - width - 2));
+        if (labelLeft > lastLabelRight + 4) {
           ctx.fillStyle = color;
-          ctx.fillText(label, left + 2, area.top + 9);
-          lastLabelRight = left + 2 + ctx.measureText(label).width;
+          ctx.fillText(label, labelLeft, area.top + 9);
+          lastLabelRight = labelLeft + width;
         }
       }
       // Counted loop runs that no band explains: a small downward tick under the top edge.

@@ -2,7 +2,7 @@
  * A live line chart over the sample ring: each update draws the rows inside the selected window
  * (at most 15 minutes), so its cost depends on the window, never on how many clients there are.
  */
-import { Chart, Ticks, type ChartDataset, type Plugin, type Scale, type Tick } from 'chart.js';
+import { Chart, type ChartDataset, type Plugin, type Tick } from 'chart.js';
 import { CHART_MAX_POINTS } from '../../common/limits';
 import type { SampleRing } from '../state/ring-buffer';
 import type { SampleColumn } from '../state/samples';
@@ -49,6 +49,9 @@ export interface ChartSpec<C extends string = SampleColumn> {
 }
 
 type Point = { x: number; y: number };
+
+/** The shortest span a chart draws: its first seconds are not stretched across the whole width. */
+const MIN_SPAN_MS = 10_000;
 
 /**
  * The rows [from, size) of one series as points. Up to `maxPoints` rows are drawn as they are; more
@@ -97,14 +100,28 @@ export function seriesPoints<C extends string>(
   return points;
 }
 
-const topTick = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
+const tickFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
 
-/** chart.js's own log-axis labels (1, 2, 5 per decade), without a trailing ".0". */
-function logLabel(this: Scale, value: number | string, index: number, ticks: Tick[]): string {
-  // The top tick is always labelled, so the axis says how high it reaches.
-  if (index === ticks.length - 1) return topTick.format(Number(value));
-  const label = Ticks.formatters.logarithmic.call(this, Number(value), index, ticks);
-  return String(label).replace(/\.0$/, '');
+/**
+ * A log axis's labels: 1, 2 and 5 of each decade, and the top tick always (so the axis says how
+ * high it reaches) — but no other label within a factor of 1.5 under the top, where the two would
+ * print over each other (chart.js's own formatter labels every tick of the top fifth: 60 … 100).
+ */
+export function logTickLabel(value: number, index: number, values: readonly number[]): string {
+  const top = values[values.length - 1] ?? value;
+  if (index === values.length - 1) return tickFormat.format(value);
+  if (!(value > 0)) return '';
+  const mantissa = value / 10 ** Math.floor(Math.log10(value) + 1e-9);
+  const nice = [1, 2, 5].some((m) => Math.abs(mantissa - m) < 1e-6);
+  return nice && value * 1.5 <= top ? tickFormat.format(value) : '';
+}
+
+function logLabel(value: number | string, index: number, ticks: Tick[]): string {
+  return logTickLabel(
+    Number(value),
+    index,
+    ticks.map((t) => t.value),
+  );
 }
 
 /** Paints the card colour under the chart so an exported PNG is not transparent. */
@@ -237,7 +254,10 @@ export class TimeChart<C extends string = SampleColumn> {
   update(ring: SampleRing<C | 'time'>, windowMs: number): boolean {
     if (ring.size === 0) return false;
     const end = ring.at('time', ring.size - 1);
-    const from = ring.lowerBound('time', end - windowMs);
+    // Nothing is held before the first row (the server, or this page, had not started): the
+    // window begins there rather than drawing empty minutes, but spans MIN_SPAN_MS at least.
+    const start = Math.min(Math.max(end - windowMs, ring.at('time', 0)), end - MIN_SPAN_MS);
+    const from = ring.lowerBound('time', start);
     const datasets = this.chart.data.datasets;
     this.spec.series.forEach((s, d) => {
       const dataset = datasets[d];
@@ -253,9 +273,12 @@ export class TimeChart<C extends string = SampleColumn> {
     this.stallTimes = this.nextStallTimes;
     const x = this.chart.options.scales?.x;
     if (x) {
-      x.min = end - windowMs;
+      x.min = start;
       x.max = end;
     }
+    // The span drawn, for the end-to-end tests (the canvas itself is pixels).
+    this.chart.canvas.dataset.from = String(start);
+    this.chart.canvas.dataset.to = String(end);
     this.chart.update('none');
     return datasets.some((d) => d.data.some((p) => Number.isFinite(p.y) && p.y !== 0));
   }
@@ -284,7 +307,23 @@ export class TimeChart<C extends string = SampleColumn> {
     this.nextStallTimes = times;
   }
 
-  toPng(): string {
-    return this.chart.toBase64Image('image/png', 1);
+  /** The chart as a PNG, with `title` in a band above it: a saved file says what it shows. */
+  toPng(title: string): string {
+    const source = this.chart.canvas;
+    const scale = source.width / Math.max(1, this.chart.width);
+    const band = Math.round(26 * scale);
+    const canvas = document.createElement('canvas');
+    canvas.width = source.width;
+    canvas.height = source.height + band;
+    const ctx = canvas.getContext('2d');
+    if (!ctx) return this.chart.toBase64Image('image/png', 1);
+    ctx.fillStyle = THEME.card;
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    ctx.fillStyle = THEME.text;
+    ctx.font = `600 ${Math.round(13 * scale)}px system-ui, sans-serif`;
+    ctx.textBaseline = 'middle';
+    ctx.fillText(title, Math.round(8 * scale), band / 2);
+    ctx.drawImage(source, 0, band);
+    return canvas.toDataURL('image/png', 1);
   }
 }

@@ -38,7 +38,10 @@ export function timeMarkers(style: MarkerStyle, times: () => readonly number[]):
         ctx.stroke();
         // Marks close together share one label so they stay readable.
         if (px - lastLabelX > 44) {
-          ctx.fillText(style.label, px, area.top + style.labelY);
+          // Kept inside the chart at either edge rather than cut in half.
+          const half = ctx.measureText(style.label).width / 2;
+          const labelX = Math.min(Math.max(px, area.left + half), area.right - half);
+          ctx.fillText(style.label, labelX, area.top + style.labelY);
           lastLabelX = px;
         }
       }

@@ -56,7 +56,12 @@ export class ChartCards {
       const canvas = h('canvas', { 'aria-label': spec.title, role: 'img' });
       const png = h(
         'button',
-        { class: 'btn ghost small', testid: `png-${spec.id}`, title: 'Save as PNG' },
+        {
+          class: 'btn ghost small',
+          testid: `png-${spec.id}`,
+          title: 'Save as PNG',
+          'aria-label': `Save ${spec.title.charAt(0).toLowerCase()}${spec.title.slice(1)} chart as PNG`,
+        },
         'PNG',
       );
       const extra =
@@ -78,7 +83,7 @@ export class ChartCards {
       if (spec.emptyHint) this.hints.set(chart, hint);
       png.addEventListener('click', () => {
         if (this.behind.has(chart) && !this.paused) this.draw(chart);
-        downloadDataUrl(`loopscope-${spec.id}-${stamp()}.png`, chart.toPng());
+        downloadDataUrl(`loopscope-${spec.id}-${stamp()}.png`, chart.toPng(spec.title));
       });
       this.cards.push(card);
       this.charts.push(chart);
@@ -140,6 +145,11 @@ export class ChartCards {
 
   /** Keeps the last runs this page started; older ones are off every window by then. */
   private readonly bcryptRuns: BcryptRun[] = [];
+
+  /** The runs this page started, oldest first (the session export carries them). */
+  get runs(): readonly BcryptRun[] {
+    return this.bcryptRuns;
+  }
 
   addBcryptRun(run: BcryptRun): void {
     this.bcryptRuns.push(run);

@@ -4,9 +4,13 @@
  */
 import { CLIENT_COUNT, RAMP_PER_S } from '../../common/limits';
 import { CLIENT_KINDS, type ClientKind, type LoadReport } from '../../common/load';
-import { fmt, h, numberInput, readNumber, setText, setTitle } from '../dom';
+import { fmt, h, setText, setTitle } from '../dom';
 import { KIND_LABELS } from '../kind-labels';
 import type { PanelContext } from './context';
+import { NumberField } from './fields';
+
+/** How many clients one Spawn or Stop moves: what the app accepts (at least one). */
+const MOVED_COUNT = { ...CLIENT_COUNT, min: 1 };
 
 const DEFAULT_COUNT: Record<ClientKind, number> = {
   'ws-prime': 500,
@@ -41,26 +45,39 @@ export class LoadControls {
   private readonly rows = new Map<ClientKind, Row>();
 
   constructor(private readonly ctx: PanelContext) {
-    const ramp = numberInput('spawn-ramp', 0, RAMP_PER_S);
+    const ramp = new NumberField('spawn-ramp', 0, RAMP_PER_S, {
+      name: 'Ramp',
+      fractional: true,
+      ariaLabel: 'Ramp, clients per second (0 = all at once)',
+    });
     const body = h('tbody');
     for (const kind of CLIENT_KINDS) {
-      const count = numberInput(`spawn-count-${kind}`, DEFAULT_COUNT[kind], { ...CLIENT_COUNT, min: 1 });
-      count.setAttribute('aria-label', `${KIND_LABELS[kind]}: how many to spawn or stop`);
-      const spawn = h('button', { class: 'btn primary small', testid: `spawn-${kind}` }, 'Spawn');
-      const stop = h('button', { class: 'btn small', testid: `stop-${kind}` }, 'Stop');
-      spawn.addEventListener('click', () =>
-        ctx.act(spawn, () =>
-          ctx.api.invoke('load', {
-            type: 'spawn',
-            kind,
-            count: readNumber(count),
-            rampPerS: readNumber(ramp) || 0,
-          }),
-        ),
+      const label = KIND_LABELS[kind];
+      const count = new NumberField(`spawn-count-${kind}`, DEFAULT_COUNT[kind], MOVED_COUNT, {
+        name: `${label} clients to spawn or stop`,
+        ariaLabel: `${label}: how many to spawn or stop`,
+      });
+      const spawn = h(
+        'button',
+        { class: 'btn primary small', testid: `spawn-${kind}`, 'aria-label': `Spawn ${label} clients` },
+        'Spawn',
       );
-      stop.addEventListener('click', () =>
-        ctx.act(stop, () => ctx.api.invoke('load', { type: 'stop', kind, count: readNumber(count) })),
+      const stop = h(
+        'button',
+        { class: 'btn small', testid: `stop-${kind}`, 'aria-label': `Stop ${label} clients` },
+        'Stop',
       );
+      spawn.addEventListener('click', () => {
+        const n = count.read();
+        const rampPerS = ramp.read();
+        if (n === null || rampPerS === null) return;
+        void ctx.act(spawn, () => ctx.api.invoke('load', { type: 'spawn', kind, count: n, rampPerS }), count);
+      });
+      stop.addEventListener('click', () => {
+        const n = count.read();
+        if (n === null) return;
+        void ctx.act(stop, () => ctx.api.invoke('load', { type: 'stop', kind, count: n }), count);
+      });
       const row: Row = {
         active: h('td', { class: 'n', testid: `active-${kind}`, 'data-source': 'clients' }, '0'),
         pending: h('td', { class: 'n muted', 'data-source': 'clients' }, '0'),
@@ -71,15 +88,21 @@ export class LoadControls {
         h(
           'tr',
           {},
-          h('th', { scope: 'row' }, KIND_LABELS[kind]),
+          h('th', { scope: 'row' }, label),
           row.active,
           row.pending,
           row.failures,
-          h('td', { class: 'actions' }, count, spawn, stop),
+          h('td', { class: 'actions' }, count.input, spawn, stop),
         ),
+        // The count's error, under its own row.
+        h('tr', { class: 'field-error-row' }, h('td', { colspan: 5 }, count.el)),
       );
     }
-    const stopAll = h('button', { class: 'btn danger', testid: 'stop-all' }, 'Stop all');
+    const stopAll = h(
+      'button',
+      { class: 'btn danger', testid: 'stop-all', 'aria-label': 'Stop all simulated clients' },
+      'Stop all',
+    );
     stopAll.addEventListener('click', async () => {
       const done = await ctx.act(stopAll, () => ctx.api.invoke('load', { type: 'stopAll' }));
       // With no clients the generator cannot skew any figure: its saturation is no longer news.
@@ -111,8 +134,9 @@ export class LoadControls {
       h(
         'div',
         { class: 'row' },
-        h('label', {}, 'Ramp ', ramp, h('span', { class: 'muted' }, ' clients/s (0 = all at once)')),
+        h('label', {}, 'Ramp ', ramp.input, h('span', { class: 'muted' }, ' clients/s (0 = all at once)')),
         stopAll,
+        ramp.el,
       ),
     );
   }

@@ -8,8 +8,10 @@
  */
 import type { LoadReport } from '../../common/load';
 import type { EngineSnapshot } from '../../common/snapshot';
-import { fmt, h, setText, setTitle } from '../dom';
+import { CLIENT_KINDS } from '../../common/load';
+import { fmt, h, plural, setText, setTitle } from '../dom';
 import type { SampleColumn, SampleStore } from '../state/samples';
+import { activeSpawned } from './load-controls';
 
 interface Tile {
   root: HTMLElement;
@@ -139,7 +141,9 @@ export class Readouts {
       // The newest sample row: the same figure the Client round trip chart ends on.
       setText(this.rtt.value, fmt(store.latest('rtt_p99_ms'), 1));
       worst(this.rtt, 'rtt_p99_ms', 1);
-      setText(this.rtt.detail, `${fmt(kinds.reduce((t, k) => t + k.active, 0))} simulated clients`);
+      // Counted as the clients table counts them: the publish-rate sender is no spawned client.
+      const spawned = CLIENT_KINDS.reduce((t, kind) => t + activeSpawned(r, kind), 0);
+      setText(this.rtt.detail, plural(spawned, 'simulated client'));
       const issues = kinds.reduce(
         (t, k) =>
           t +

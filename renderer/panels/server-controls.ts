@@ -1,14 +1,18 @@
 /** The demo server's address and port (changeable), the simulated clients' target, the sample rate. */
 import type { AppInfo } from '../../common/api';
 import { DEFAULT_SERVER_PORT, PORT } from '../../common/limits';
-import { h, numberInput, readNumber } from '../dom';
+import { h } from '../dom';
 import type { PanelContext } from './context';
+import { FieldError, NumberField } from './fields';
 
 export class ServerControls {
   readonly root: HTMLElement;
   private readonly address = h('code', { testid: 'server-url' }, '—');
   private readonly target = h('code', { testid: 'target-url' }, '—');
-  private readonly port = numberInput('server-port', DEFAULT_SERVER_PORT, PORT);
+  private readonly port = new NumberField('server-port', DEFAULT_SERVER_PORT, PORT, {
+    name: 'Port',
+    ariaLabel: 'Demo server port (0 picks a free one)',
+  });
   private readonly interval = h('select', { testid: 'sample-interval' });
   /** PROTOCOL.md §10: server processes behind the port, 1 … this machine's cores. */
   private readonly workers = h('select', { testid: 'server-workers', 'aria-label': 'Server processes' });
@@ -24,11 +28,19 @@ export class ServerControls {
   );
 
   constructor(private readonly ctx: PanelContext) {
-    const applyPort = h('button', { class: 'btn small', testid: 'server-port-apply' }, 'Restart on port');
+    const applyPort = h(
+      'button',
+      {
+        class: 'btn small',
+        testid: 'server-port-apply',
+        'aria-label': 'Restart the demo server on this port',
+      },
+      'Restart on port',
+    );
     applyPort.addEventListener('click', async () => {
-      const info = await ctx.act(applyPort, () =>
-        ctx.api.invoke('setServerPort', { port: readNumber(this.port) }),
-      );
+      const port = this.port.read();
+      if (port === null) return;
+      const info = await ctx.act(applyPort, () => ctx.api.invoke('setServerPort', { port }), this.port);
       if (info) ctx.setInfo(info);
     });
 
@@ -38,13 +50,36 @@ export class ServerControls {
       testid: 'target-input',
       'aria-label': 'External target URL',
     });
-    const setTarget = h('button', { class: 'btn small', testid: 'target-apply' }, 'Set');
-    const resetTarget = h('button', { class: 'btn small', testid: 'target-reset' }, 'Use demo server');
+    const targetError = new FieldError(targetInput, 'target-input');
+    const setTarget = h(
+      'button',
+      { class: 'btn small', testid: 'target-apply', 'aria-label': 'Point the simulated clients at this URL' },
+      'Set',
+    );
+    const resetTarget = h(
+      'button',
+      {
+        class: 'btn small',
+        testid: 'target-reset',
+        'aria-label': 'Point the simulated clients at the demo server',
+      },
+      'Use demo server',
+    );
     setTarget.addEventListener('click', async () => {
-      const info = await ctx.act(setTarget, () =>
-        ctx.api.invoke('setTarget', { url: targetInput.value.trim() }),
-      );
-      if (info) ctx.setInfo(info);
+      const url = targetInput.value.trim();
+      if (!isWebAddress(url)) {
+        targetError.fail(
+          url === ''
+            ? 'External target is empty: give an address such as http://127.0.0.1:9000'
+            : `External target must be an address such as http://127.0.0.1:9000, got "${url}"`,
+        );
+        return;
+      }
+      const info = await ctx.act(setTarget, () => ctx.api.invoke('setTarget', { url }), targetError);
+      if (info) {
+        targetError.clear();
+        ctx.setInfo(info);
+      }
     });
     resetTarget.addEventListener('click', async () => {
       const info = await ctx.act(resetTarget, () => ctx.api.invoke('setTarget', { url: null }));
@@ -89,20 +124,21 @@ export class ServerControls {
       { class: 'panel', 'aria-label': 'Server' },
       h('h2', {}, 'Demo server'),
       h('div', { class: 'row' }, h('span', { class: 'muted' }, 'Address '), this.address),
-      h('div', { class: 'row' }, h('label', {}, 'Port ', this.port), applyPort),
+      h('div', { class: 'row' }, h('label', {}, 'Port ', this.port.input), applyPort, this.port.el),
       h('div', { class: 'row' }, applyWorkers, h('label', {}, this.workers, ' workers')),
       h('div', { class: 'row' }, this.killWorker),
       h('div', { class: 'row' }, h('span', { class: 'muted' }, 'Clients target '), this.target),
-      h('div', { class: 'row' }, targetInput, setTarget),
+      h('div', { class: 'row' }, targetInput, setTarget, targetError.el),
       h('div', { class: 'row' }, resetTarget),
       h('div', { class: 'row' }, h('label', {}, 'Sample every ', interval)),
     );
   }
 
   show(info: AppInfo): void {
+    this.port.clear();
     this.address.textContent = info.serverUrl;
     this.target.textContent = info.targetUrl;
-    this.port.value = new URL(info.serverUrl).port;
+    this.port.input.value = new URL(info.serverUrl).port;
     this.showInterval(info.sampleIntervalMs);
     this.showWorkers(info.serverWorkers, info.maxServerWorkers);
   }
@@ -125,4 +161,10 @@ export class ServerControls {
     }
     this.interval.value = String(ms);
   }
+}
+
+/** What the clients can be pointed at: an absolute http(s) or ws(s) address. */
+function isWebAddress(text: string): boolean {
+  if (!URL.canParse(text)) return false;
+  return ['http:', 'https:', 'ws:', 'wss:'].includes(new URL(text).protocol);
 }

@@ -9,8 +9,9 @@
 import type { Stall, StallWindow } from '../../common/stalls';
 import { culpritFrame, frameText, stackText } from '../../common/stalls';
 import { STALL_LIST_MAX, STALL_THRESHOLD_MS } from '../../common/limits';
-import { fmt, h, numberInput, readNumber, setText } from '../dom';
+import { fmt, h, plural, setText } from '../dom';
 import type { PanelContext } from './context';
+import { NumberField } from './fields';
 
 /** Distinct functions the top-blockers table remembers; the smallest totals give way first. */
 const BLOCKERS_MAX = 50;
@@ -56,7 +57,7 @@ export class StallsPanel {
   private readonly summary: HTMLSpanElement;
   private readonly detail: HTMLPreElement;
   private readonly copy: HTMLButtonElement;
-  private readonly threshold: HTMLInputElement;
+  private readonly threshold: NumberField;
   private readonly thresholdText: HTMLSpanElement;
   private thresholdTouched = false;
   private selected: Stall | null = null;
@@ -80,17 +81,33 @@ export class StallsPanel {
       { class: 'btn ghost small', testid: tid('stall-copy'), disabled: true },
       'Copy stack',
     );
-    this.threshold = numberInput(tid('stall-threshold'), STALL_THRESHOLD_MS.default!, STALL_THRESHOLD_MS);
+    this.threshold = new NumberField(
+      tid('stall-threshold'),
+      STALL_THRESHOLD_MS.default!,
+      STALL_THRESHOLD_MS,
+      {
+        name: 'Stall threshold (ms)',
+        ariaLabel: 'Stall threshold, ms',
+      },
+    );
     this.thresholdText = h('span', { class: 'muted', testid: tid('stall-threshold-fixed') }, '');
-    const apply = h('button', { class: 'btn small', testid: tid('stall-threshold-apply') }, 'Set');
-    this.threshold.addEventListener('input', () => (this.thresholdTouched = true));
+    const apply = h(
+      'button',
+      { class: 'btn small', testid: tid('stall-threshold-apply'), 'aria-label': 'Set the stall threshold' },
+      'Set',
+    );
+    this.threshold.input.addEventListener('input', () => (this.thresholdTouched = true));
     apply.addEventListener('click', async () => {
-      const r = await ctx.act(apply, () =>
-        ctx.api.invoke('setStallThreshold', { thresholdMs: readNumber(this.threshold) }),
+      const thresholdMs = this.threshold.read();
+      if (thresholdMs === null) return;
+      const r = await ctx.act(
+        apply,
+        () => ctx.api.invoke('setStallThreshold', { thresholdMs }),
+        this.threshold,
       );
       if (r) {
         this.thresholdTouched = false;
-        this.threshold.value = String(r.thresholdMs);
+        this.threshold.input.value = String(r.thresholdMs);
       }
     });
     this.copy.addEventListener('click', () => {
@@ -116,9 +133,17 @@ export class StallsPanel {
           'header',
           {},
           h('h3', {}, options.title ?? 'Stalls: what blocked the loop'),
-          editable ? h('label', { class: 'muted' }, 'threshold ', this.threshold, ' ms') : this.thresholdText,
-          editable ? apply : null,
+          // A fieldset: disabled as one while the app is gone (main.ts), like the sidebar's controls.
+          editable
+            ? h(
+                'fieldset',
+                { class: 'needs-app inline' },
+                h('label', { class: 'muted' }, 'threshold ', this.threshold.input, ' ms'),
+                apply,
+              )
+            : this.thresholdText,
         ),
+        editable ? this.threshold.el : null,
         this.summary,
         this.list,
       ),
@@ -146,6 +171,11 @@ export class StallsPanel {
         this.detail,
       ),
     );
+  }
+
+  /** The stalls held, oldest first (the session export carries them). */
+  held(): readonly Stall[] {
+    return this.stalls;
   }
 
   /** Start times of the stalls held, for the event-loop chart's marks. */
@@ -192,8 +222,8 @@ export class StallsPanel {
   update(window: StallWindow | undefined): boolean {
     if (!window) return false;
     this.windowed = true;
-    if (!this.thresholdTouched && document.activeElement !== this.threshold) {
-      this.threshold.value = String(window.thresholdMs);
+    if (!this.thresholdTouched && document.activeElement !== this.threshold.input) {
+      this.threshold.input.value = String(window.thresholdMs);
     }
     setText(
       this.summary,
@@ -221,7 +251,7 @@ export class StallsPanel {
   }
 
   private totalsText(t: { count: number; totalMs: number; maxMs: number }): string {
-    return `${fmt(t.count)} stalls, ${fmt(t.totalMs, 0)} ms in all, worst ${fmt(t.maxMs, 0)} ms`;
+    return `${plural(t.count, 'stall')}, ${fmt(t.totalMs, 0)} ms in all, worst ${fmt(t.maxMs, 0)} ms`;
   }
 
   private count(stall: Stall): void {
@@ -248,7 +278,11 @@ export class StallsPanel {
       { class: 'stall-row', testid: `${this.prefix}stall-row`, tabindex: 0 },
       h('span', { class: 'muted' }, clock(stall.startedAt)),
       h('span', { class: 'n' }, `${fmt(stall.durationMs, 0)} ms`),
-      h('code', { testid: `${this.prefix}stall-frame` }, frameText(culpritFrame(stall))),
+      h(
+        'code',
+        { testid: `${this.prefix}stall-frame`, title: frameText(culpritFrame(stall)) },
+        frameText(culpritFrame(stall)),
+      ),
       // Which server process stalled: "server", or "worker N" when several run (§10).
       h('span', { class: 'muted', testid: `${this.prefix}stall-process` }, stall.process),
       h('span', { class: 'muted' }, stall.stackFrom),
@@ -285,7 +319,7 @@ export class StallsPanel {
         h(
           'tr',
           {},
-          h('td', {}, h('code', {}, b.name)),
+          h('td', {}, h('code', {}, ...breakable(b.name))),
           h('td', { class: 'n' }, fmt(b.count)),
           h('td', { class: 'n' }, fmt(b.totalMs, 0)),
           h('td', { class: 'n' }, fmt(b.worstMs, 0)),
@@ -300,4 +334,18 @@ export class StallsPanel {
     this.copy.disabled = false;
     for (const [s, row] of this.rows) row.classList.toggle('on', s === stall);
   }
+}
+
+/**
+ * "hash engine/bcrypt/service.ts:45" as unbreakable pieces with a line-break opportunity at each
+ * space and after each "/" only: a long path wraps between folders, never inside a function's or
+ * a file's name (not even at the hyphen of "api-schemas.ts").
+ */
+function breakable(text: string): (string | HTMLElement)[] {
+  return text.split(/(\s+)/).flatMap((word): (string | HTMLElement)[] => {
+    if (/^\s*$/.test(word)) return word ? [word] : [];
+    return word
+      .split(/(?<=\/)/)
+      .flatMap((piece, i) => [...(i > 0 ? [h('wbr')] : []), h('span', { class: 'nowrap' }, piece)]);
+  });
 }

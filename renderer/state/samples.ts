@@ -175,33 +175,4 @@ export class SampleStore {
     }
     return max;
   }
-
-  toCsv(): string {
-    const lines = [['time_iso', ...SAMPLE_COLUMNS].join(',')];
-    for (let i = 0; i < this.ring.size; i++) {
-      const cells = SAMPLE_COLUMNS.map((c) => formatCell(this.ring.at(c, i)));
-      lines.push([new Date(this.ring.at('time', i)).toISOString(), ...cells].join(','));
-    }
-    return lines.join('\n') + '\n';
-  }
-
-  toJson(): string {
-    const rows: Record<string, number | null>[] = [];
-    for (let i = 0; i < this.ring.size; i++) {
-      rows.push(
-        Object.fromEntries(
-          SAMPLE_COLUMNS.map((c) => {
-            const v = this.ring.at(c, i);
-            return [c, Number.isFinite(v) ? v : null];
-          }),
-        ),
-      );
-    }
-    return JSON.stringify({ columns: SAMPLE_COLUMNS, samples: rows }, null, 1);
-  }
-}
-
-function formatCell(v: number): string {
-  if (!Number.isFinite(v)) return '';
-  return Number.isInteger(v) ? String(v) : v.toFixed(3);
 }

@@ -85,8 +85,18 @@ export const loadCommandSchema = z.discriminatedUnion('type', [
    * failures and integrity counts keep counting from the generator's start.
    */
   z.object({ type: z.literal('restartMeasurement') }).strict(),
-  /** Point every client at another server (stops existing clients first). */
-  z.object({ type: z.literal('target'), url: z.string().url() }).strict(),
+  /**
+   * Stop every client, remembering how many of each kind ran and the publish and job rates: a
+   * server about to restart on the same port. The next `target` with `keepClients` starts them again.
+   */
+  z.object({ type: z.literal('hold') }).strict(),
+  /**
+   * Point every client at another server. Existing clients stop first; with `keepClients` as many of
+   * each kind (those held, or those running) start again against it, and the rates carry on.
+   */
+  z
+    .object({ type: z.literal('target'), url: z.string().url(), keepClients: z.boolean().optional() })
+    .strict(),
 ]);
 export type LoadCommand = z.input<typeof loadCommandSchema>;
 export type ParsedLoadCommand = z.output<typeof loadCommandSchema>;

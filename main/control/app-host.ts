@@ -22,6 +22,7 @@ import { hasCode, LoopscopeError, type NoticeCode } from '../../common/errors';
 import { SERVER_WORKERS } from '../../common/limits';
 import { startLoadGenerator, type LoadController } from '../load/controller';
 import { toApiError } from './api-error';
+import { allBack, reconnectedText, spawnedCounts, type ClientCounts } from './carried-clients';
 import { EventHub } from './event-hub';
 import { ProcessWatch } from './process-watch';
 
@@ -72,6 +73,8 @@ const BCRYPT_PASSWORD = 'loopscope-demo-password';
 const REFUSAL_QUIET_MS = 10_000;
 /** After Stop all, the generator's own saturation (closing every socket) is not warned about for this long. */
 const STOP_ALL_QUIET_MS = 5_000;
+/** How long a restart's notice waits for the simulated clients to be connected to the new server. */
+const RECONNECT_WAIT_MS = 15_000;
 
 export async function createAppHost(options: AppHostOptions): Promise<AppHost> {
   const hub = new EventHub();
@@ -114,6 +117,8 @@ class Host implements AppHost {
   private lastWarning: string | null = null;
   /** The feed publish rate in force in the current generator (publishRate; Stop all and a new target end it). */
   private publishRatePerS = 0;
+  /** The job rate in force likewise (its sender is counted as one active job producer). */
+  private jobRatePerS = 0;
   /** Closing every client keeps the generator busy for a moment: not a saturation to warn about. */
   private warningQuietUntil = 0;
   /** Commands that replace the engine or retarget the generator run one at a time. */
@@ -181,7 +186,7 @@ class Host implements AppHost {
     },
     setTarget: ({ url }) => this.inSeries(() => this.retarget(url)),
     load: async (cmd) => {
-      const stopping = cmd.type === 'stopAll' || cmd.type === 'target';
+      const stopping = cmd.type === 'stopAll' || cmd.type === 'target' || cmd.type === 'hold';
       if (stopping) this.warningQuietUntil = Infinity;
       try {
         await this.withGenerator((generator) => generator.command(cmd));
@@ -189,7 +194,11 @@ class Host implements AppHost {
         if (stopping) this.warningQuietUntil = Date.now() + STOP_ALL_QUIET_MS;
       }
       if (cmd.type === 'publishRate') this.publishRatePerS = cmd.perS;
-      if (stopping) this.publishRatePerS = 0;
+      if (cmd.type === 'jobRate') this.jobRatePerS = cmd.perS;
+      if (stopping && !(cmd.type === 'target' && cmd.keepClients)) {
+        this.publishRatePerS = 0;
+        this.jobRatePerS = 0;
+      }
       return { ok: true };
     },
     enqueueJobs: ({ count, workMs }) => this.engine.jobs.enqueue(count, workMs, { wait: false }),
@@ -216,6 +225,7 @@ class Host implements AppHost {
     if (!this.generator) {
       // A new generator publishes nothing until told to.
       this.publishRatePerS = 0;
+      this.jobRatePerS = 0;
       const starting = startLoadGenerator({ target: this.externalTarget ?? this.engine.url });
       this.generator = starting;
       starting.then(
@@ -250,6 +260,7 @@ class Host implements AppHost {
     this.unsubscribeReports = null;
     this.generator = null;
     this.publishRatePerS = 0;
+    this.jobRatePerS = 0;
     void dead.then((controller) => controller.close());
     // The report's warning repeats the death told below: not again as a generator_warning.
     this.lastWarning = this.latestReport?.generator.warning ?? null;
@@ -331,13 +342,11 @@ class Host implements AppHost {
     this.unsubscribeSnapshots();
     this.engine = next;
     this.unsubscribeSnapshots = this.watchEngine(next);
-    if (this.generator && this.externalTarget === null) {
-      // Clients of the old server are stopped by the generator before it points at the new one.
-      await (await this.generator).command({ type: 'target', url: next.url });
-      this.publishRatePerS = 0;
-    }
+    // The clients leave the old server before it closes, and as many connect to the new one.
+    const carried = await this.holdClients();
+    await this.carryClients(carried, next.url);
     await old.close();
-    notice(this.hub, 'info', 'server_moved', `demo server moved to ${next.url}`);
+    this.announceRestart(carried, 'server_moved', `demo server moved to ${next.url}`);
     return this.info();
   }
 
@@ -374,6 +383,8 @@ class Host implements AppHost {
     const options = this.optionsLike(old, old.port);
     const jobWorkers = old.jobs.stats().workers;
     this.unsubscribeSnapshots();
+    // Stopped before the server closes (so none of them counts as failed), started again after.
+    const carried = await this.holdClients();
     await old.close();
     let next: Engine;
     try {
@@ -381,6 +392,7 @@ class Host implements AppHost {
     } catch (err) {
       next = await createEngine(options).catch(() => createEngine({ ...options, port: 0 }));
       this.adopt(next);
+      await this.carryClients(carried, next.url);
       const why = err instanceof Error ? err.message : String(err);
       notice(
         this.hub,
@@ -393,18 +405,70 @@ class Host implements AppHost {
     this.adopt(next);
     // A fresh Redis queue starts with the default worker count: keep the one the user set.
     await Promise.resolve(next.jobs.setWorkers(jobWorkers)).catch(() => undefined);
-    if (this.generator && this.externalTarget === null && next.url !== old.url) {
-      await (await this.generator).command({ type: 'target', url: next.url });
-    }
-    notice(
-      this.hub,
-      'info',
+    await this.carryClients(carried, next.url);
+    this.announceRestart(
+      carried,
       'server_workers',
       count === 1
         ? `demo server restarted as one process on ${next.url}`
         : `demo server restarted as ${count} processes on ${next.url}, sharing one redis-server`,
     );
     return this.info();
+  }
+
+  /**
+   * Before the demo server restarts: the generator stops the clients aimed at it, remembering how
+   * many of each kind ran (and the rates), so none counts as failed while the server is away.
+   * Null when there is nothing to carry (no generator yet, or clients aimed elsewhere).
+   */
+  private async holdClients(): Promise<ClientCounts | null> {
+    if (!this.generator || this.externalTarget !== null) return null;
+    const generator = await this.generator.catch(() => null);
+    if (!generator) return null;
+    const before = spawnedCounts(this.latestReport, this.rates());
+    // Every client closing at once keeps the generator busy: that is the restart, not a saturation.
+    this.warningQuietUntil = Infinity;
+    await generator.command({ type: 'hold' });
+    return before;
+  }
+
+  /** After it: the held clients (and rates) start again against the new server at `url`. */
+  private async carryClients(carried: ClientCounts | null, url: string): Promise<void> {
+    if (carried === null) return;
+    try {
+      const generator = await this.generator;
+      await generator?.command({ type: 'target', url, keepClients: true });
+    } finally {
+      this.warningQuietUntil = Date.now() + STOP_ALL_QUIET_MS;
+    }
+  }
+
+  private rates(): { publishPerS: number; jobPerS: number } {
+    return { publishPerS: this.publishRatePerS, jobPerS: this.jobRatePerS };
+  }
+
+  /**
+   * The restart's notice, once the carried clients are connected to the new server (or after
+   * RECONNECT_WAIT_MS, saying how many are): "…; 100 WS prime and 50 SSE clients reconnected".
+   */
+  private announceRestart(carried: ClientCounts | null, code: NoticeCode, text: string): void {
+    if (carried === null || Object.keys(carried).length === 0) {
+      notice(this.hub, 'info', code, text);
+      return;
+    }
+    const since = Date.now();
+    const deadline = since + RECONNECT_WAIT_MS;
+    const check = (): void => {
+      if (this.closing) return;
+      const report = this.latestReport;
+      const back = report !== null && report.time > since && allBack(carried, report, this.rates());
+      if (!back && Date.now() <= deadline) {
+        setTimeout(check, 100).unref();
+        return;
+      }
+      notice(this.hub, 'info', code, `${text}; ${reconnectedText(carried, report, this.rates())}`);
+    };
+    check();
   }
 
   private adopt(engine: Engine): void {
@@ -416,6 +480,7 @@ class Host implements AppHost {
     const target = url ?? this.engine.url;
     await this.withGenerator((generator) => generator.command({ type: 'target', url: target }));
     this.publishRatePerS = 0;
+    this.jobRatePerS = 0;
     this.externalTarget = url;
     return this.info();
   }

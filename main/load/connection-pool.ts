@@ -4,6 +4,7 @@
  * every way a connection can end. One interval timer per kind, never one per connection.
  */
 import type { ClientKind, KindOptions } from '../../common/load';
+import { MAX_RESUMES_IN_A_ROW, RESUME_DELAY_MS } from './feed-tracker';
 import { STOP_GRACE_MS, type KindDriver } from './kind-driver';
 import { Ramp } from './ramp';
 import { KindStats } from './stats';
@@ -26,6 +27,11 @@ export interface Connection {
   close(): void;
   /** Ends it at once (timeouts, shutdown); the pool then expects ended(). */
   destroy(): void;
+  /**
+   * Reconnections in a row that brought nothing (no reply, no message) since the server dropped this
+   * client; set by the pool on a client that takes a dropped one's place.
+   */
+  resumes?: number;
 }
 
 export abstract class ConnectionPool<C extends Connection> implements KindDriver {
@@ -36,6 +42,14 @@ export abstract class ConnectionPool<C extends Connection> implements KindDriver
   private readonly connecting = new Set<C>();
   private readonly closing = new Set<C>();
   private readonly ramp = new Ramp();
+  /**
+   * Clients whose open connection the server dropped (its process died, it restarted), waiting to
+   * connect again: when, and how many times in a row they have. Kinds that opt in (rejoinOnDrop)
+   * carry on as the feed followers do, instead of being lost for the rest of the run.
+   */
+  private readonly rejoining: { at: number; resumes: number }[] = [];
+  /** Whether a client the server dropped connects again (up to MAX_RESUMES_IN_A_ROW times in a row). */
+  protected rejoinOnDrop = false;
   /** performance.now() when the last handshake in flight finished (the connect phase ended). */
   private connectedAt = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -67,6 +81,9 @@ export abstract class ConnectionPool<C extends Connection> implements KindDriver
 
   stop(count: number): void {
     let left = count - this.ramp.remove(count);
+    const waiting = Math.min(left, this.rejoining.length);
+    this.rejoining.splice(0, waiting);
+    left -= waiting;
     for (const c of this.connecting) {
       if (left <= 0) break;
       this.closing.add(c);
@@ -85,6 +102,7 @@ export abstract class ConnectionPool<C extends Connection> implements KindDriver
 
   stopAll(): Promise<void> {
     this.ramp.remove(this.ramp.queued);
+    this.rejoining.length = 0;
     this.stop(this.connecting.size + this.open.size);
     if (this.closing.size === 0) return Promise.resolve();
     return new Promise((resolve) => {
@@ -104,7 +122,12 @@ export abstract class ConnectionPool<C extends Connection> implements KindDriver
   }
 
   fdDemand(): number {
-    return this.ramp.queued + this.connecting.size + this.open.size + this.closing.size;
+    return this.clients() + this.closing.size;
+  }
+
+  /** Spawned clients running, connecting, queued or about to reconnect (never a rate sender). */
+  clients(): number {
+    return this.ramp.queued + this.rejoining.length + this.connecting.size + this.open.size;
   }
 
   active(): number {
@@ -112,7 +135,7 @@ export abstract class ConnectionPool<C extends Connection> implements KindDriver
   }
 
   pending(): number {
-    return this.ramp.queued + this.connecting.size;
+    return this.ramp.queued + this.rejoining.length + this.connecting.size;
   }
 
   protected opened(c: C): void {
@@ -140,7 +163,12 @@ export abstract class ConnectionPool<C extends Connection> implements KindDriver
     this.open.delete(c);
     const stopping = this.closing.delete(c);
     if (wasOpen) this.stats.closed++;
-    if (cause !== null && !stopping) this.stats.fail(cause);
+    const resumes = c.resumes ?? 0;
+    const dropped = cause !== null && !stopping && (wasOpen || resumes > 0);
+    if (this.rejoinOnDrop && dropped && resumes < MAX_RESUMES_IN_A_ROW) {
+      // Counted only if the tries in a row run out: a replaced process loses its clients nothing.
+      this.rejoining.push({ at: performance.now() + RESUME_DELAY_MS, resumes: resumes + 1 });
+    } else if (cause !== null && !stopping) this.stats.fail(cause);
     this.checkIdle();
     this.pump();
   }
@@ -159,6 +187,17 @@ export abstract class ConnectionPool<C extends Connection> implements KindDriver
   }
 
   private pump(): void {
+    const now = performance.now();
+    while (
+      this.rejoining.length > 0 &&
+      this.rejoining[0]!.at <= now &&
+      this.connecting.size < MAX_CONNECTING
+    ) {
+      const { resumes } = this.rejoining.shift()!;
+      const c = this.connect(this.sources.take());
+      c.resumes = resumes;
+      if (c.state === 'connecting') this.connecting.add(c);
+    }
     const room = Math.min(MAX_CONNECTING - this.connecting.size, MAX_START_PER_PUMP);
     const n = room > 0 ? this.ramp.take(room) : 0;
     for (let i = 0; i < n; i++) {
@@ -169,7 +208,7 @@ export abstract class ConnectionPool<C extends Connection> implements KindDriver
   }
 
   private armTimer(): void {
-    const busy = this.ramp.queued > 0 || this.connecting.size > 0;
+    const busy = this.ramp.queued > 0 || this.connecting.size > 0 || this.rejoining.length > 0;
     if (busy && this.timer === null) {
       this.timer = setInterval(() => this.tick(), TICK_MS);
     } else if (!busy && this.timer !== null) {
@@ -191,7 +230,13 @@ export abstract class ConnectionPool<C extends Connection> implements KindDriver
 
   private checkIdle(): void {
     if (this.closing.size > 0) return;
-    if (this.open.size === 0 && this.connecting.size === 0 && this.ramp.queued === 0) this.onIdle();
+    if (
+      this.open.size === 0 &&
+      this.connecting.size === 0 &&
+      this.ramp.queued === 0 &&
+      this.rejoining.length === 0
+    )
+      this.onIdle();
     const waiters = this.drainWaiters;
     this.drainWaiters = [];
     for (const w of waiters) w();

@@ -240,6 +240,7 @@ class Controller implements LoadController {
         this.fresh.clear();
         return;
       case 'stopAll':
+      case 'hold':
       case 'configure':
         await Promise.all(live.map((p) => p.command(cmd)));
         return;

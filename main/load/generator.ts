@@ -11,7 +11,7 @@ import {
   type ParsedLoadCommand,
 } from '../../common/load';
 import { HttpKind } from './clients/http';
-import { JobProducerKind } from './clients/job-producer';
+import { JobProducerKind, type JobRate } from './clients/job-producer';
 import { LongPollKind } from './clients/long-poll';
 import { PublisherKind } from './clients/publisher';
 import { SseKind } from './clients/sse';
@@ -45,6 +45,13 @@ export interface FdStatus {
   demand: number;
 }
 
+/** What a restart of the server carries over to the new one: spawned clients per kind and the rates. */
+interface Carried {
+  clients: Record<ClientKind, number>;
+  publishPerS: number;
+  jobs: JobRate;
+}
+
 export class Generator {
   private targetUrl: string;
   private readonly drivers: Record<ClientKind, KindDriver>;
@@ -55,6 +62,8 @@ export class Generator {
   private lastReport = performance.now();
   private fdLimit = 0;
   private fdLimitReadAt = -Infinity;
+  /** Clients stopped by `hold`, to start again at the next `target` with keepClients. */
+  private held: Carried | null = null;
   readonly baseFds: number;
 
   constructor(private readonly options: GeneratorOptions) {
@@ -119,14 +128,38 @@ export class Generator {
       case 'restartMeasurement':
         for (const kind of CLIENT_KINDS) this.drivers[kind].stats.restartMeasurement();
         return;
+      case 'hold':
+        this.held ??= this.carried();
+        await this.stopAll();
+        return;
       case 'target': {
         const target: Target = parseTarget(cmd.url, this.options.allowNonLoopback);
+        const carried = cmd.keepClients ? (this.held ?? this.carried()) : null;
+        this.held = null;
         await this.stopAll();
         for (const kind of CLIENT_KINDS) this.drivers[kind].setTarget(target);
         this.targetUrl = cmd.url;
+        if (carried) this.resume(carried);
         return;
       }
     }
+  }
+
+  private carried(): Carried {
+    const clients = {} as Record<ClientKind, number>;
+    for (const kind of CLIENT_KINDS) clients[kind] = this.drivers[kind].clients();
+    return { clients, publishPerS: this.publisher.ratePerS(), jobs: this.jobs.jobRate() };
+  }
+
+  /** The clients and rates of the server before, against the new one (all at once: they ran already). */
+  private resume(carried: Carried): void {
+    for (const kind of CLIENT_KINDS) {
+      const n = carried.clients[kind];
+      if (n > 0) this.drivers[kind].spawn(n, 0, undefined);
+    }
+    if (carried.publishPerS > 0) this.publisher.setRate(carried.publishPerS);
+    const jobs = carried.jobs;
+    if (jobs.perS > 0) this.jobs.setJobRate(jobs.perS, jobs.jobsPerRequest, jobs.workMs);
   }
 
   async stopAll(): Promise<void> {

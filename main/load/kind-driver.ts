@@ -18,6 +18,8 @@ export interface KindDriver {
   fdDemand(): number;
   active(): number;
   pending(): number;
+  /** Spawned clients running, connecting or queued (a rate sender is not one): what a restart carries over. */
+  clients(): number;
 }
 
 /** How long stopAll waits for graceful closes before destroying what is left. */

@@ -37,6 +37,7 @@ export class RequestClient implements Connection {
   readonly backlog: number[] = [];
   replies = 0;
   closing = false;
+  resumes = 0;
 
   constructor(
     /** A lane of the aggregate rate sender rather than a spawned client. */
@@ -83,6 +84,8 @@ export abstract class RequestKind extends ConnectionPool<RequestClient> {
   constructor(kind: ClientKind, target: Target, connectTimeoutMs: number) {
     super(kind, target, connectTimeoutMs);
     this.hostHeader = hostHeader(target);
+    // A replaced server process drops its connections: spawned clients connect again.
+    this.rejoinOnDrop = true;
   }
 
   /** The bytes of the request a client (rate = false) or the rate sender makes next, due at `due`. */
@@ -122,6 +125,11 @@ export abstract class RequestKind extends ConnectionPool<RequestClient> {
   override setTarget(target: Target): void {
     super.setTarget(target);
     this.hostHeader = hostHeader(target);
+  }
+
+  /** The aggregate sender's rate in force, requests per second (0: none). */
+  ratePerS(): number {
+    return this.rateSender ? 1000 / this.rateSender.intervalMs : 0;
   }
 
   /** Runs the aggregate sender at perS requests per second (0 stops it). */
@@ -328,6 +336,7 @@ export abstract class RequestKind extends ConnectionPool<RequestClient> {
     const measured = c.measured.shift();
     if (due === undefined) return;
     c.replies++;
+    c.resumes = 0;
     if (this.accepts(status)) {
       this.stats.received++;
       if (measured) this.stats.recordRtt(performance.now() - due);

@@ -32,6 +32,8 @@ export class WsRequestClient<E> extends WsConnection {
   corked = false;
   /** Messages this client has sent. */
   sent = 0;
+  /** Reconnections in a row with no reply since the server dropped this client's place (the pool's). */
+  resumes = 0;
 }
 
 export abstract class WsRequestKind<E> extends ConnectionPool<WsRequestClient<E>> {
@@ -43,6 +45,8 @@ export abstract class WsRequestKind<E> extends ConnectionPool<WsRequestClient<E>
 
   constructor(kind: ClientKind, target: Target, connectTimeoutMs: number) {
     super(kind, target, connectTimeoutMs);
+    // A replaced server process drops its sockets: the clients connect again, as followers do.
+    this.rejoinOnDrop = true;
   }
 
   /** The URL a new client connects to. */
@@ -162,6 +166,7 @@ export abstract class WsRequestKind<E> extends ConnectionPool<WsRequestClient<E>
       return;
     }
     stats.received++;
+    c.resumes = 0;
     if (waited.measured) stats.recordRtt(performance.now() - waited.due);
     if (!this.isRight(text, waited.expected)) stats.integrity.wrong++;
     if (this.intervalMs === 0 && this.inFlight !== null) this.fill(c);

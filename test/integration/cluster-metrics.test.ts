@@ -112,6 +112,33 @@ describe('/metrics under serve --workers 2', () => {
     expect([...open.values()].every((n) => n > 0)).toBe(true);
   });
 
+  it('/stats sockets are summed over the processes: every answer counts all 20, whichever process gives it', async () => {
+    type Sockets = { open: number; idle: number };
+    type Body = { sockets: Sockets; workers: { pid: number; sockets?: Sockets }[] };
+    // Fresh connections each time: round-robin hands them to both processes in turn.
+    const stats = async (): Promise<Body> =>
+      JSON.parse((await httpText(`${base}/stats`, { timeoutMs: 5_000 })).text) as Body;
+    // Each process learns the other's figures once a sample (through the primary): wait until both
+    // have, i.e. several answers in a row count all 20.
+    await until(
+      async () => {
+        for (let i = 0; i < 4; i++) if ((await stats()).sockets.open < 20) return false;
+        return true;
+      },
+      'answers from both processes with all 20 sockets',
+      20_000,
+    );
+    const answers: Body[] = [];
+    for (let i = 0; i < 8; i++) answers.push(await stats());
+    for (const body of answers) {
+      expect(body.workers).toHaveLength(2);
+      const perProcess = body.workers.map((w) => w.sockets?.open ?? Number.NaN);
+      // Each process's own figure is in its entry; the top-level one is their sum, never one of them.
+      expect(body.sockets.open, JSON.stringify(perProcess)).toBe(perProcess[0]! + perProcess[1]!);
+      expect(body.sockets.open, JSON.stringify(body.workers)).toBeGreaterThanOrEqual(20);
+    }
+  });
+
   it("a killed worker's replacement is scraped under its new id", async () => {
     const before = await workers();
     const victim = before[0]!;

@@ -2,7 +2,7 @@
  * /stats over several server processes (PROTOCOL.md §10): the same shape summed over processes,
  * event-loop figures from the worst process, plus one `workers` entry per process.
  */
-import type { ConnectionCounts, EventLoopStats } from '../../../common/snapshot';
+import type { ConnectionCounts, EventLoopStats, SocketStats } from '../../../common/snapshot';
 
 /** What one process reports: its own /stats body. */
 export type ProcessStats = Record<string, unknown> & {
@@ -11,6 +11,8 @@ export type ProcessStats = Record<string, unknown> & {
   cpu: { percent: number };
   memory: { rssBytes: number; heapUsedBytes: number };
   rates?: Record<string, number>;
+  sockets?: SocketStats;
+  bcrypt?: Record<string, number>;
   stalls?: { count: number; totalMs: number; maxMs: number };
   feed?: { lastSeq: number; oldestSeq: number };
 };
@@ -33,6 +35,10 @@ export function combineStats(own: WorkerStats, all: WorkerStats[]): Record<strin
   const connections: Record<string, number> = {};
   const rates: Record<string, number> = {};
   const memory: Record<string, number> = {};
+  const bcrypt: Record<string, number> = {};
+  // Every process holds its own sockets: the answering one's alone would be half the truth under
+  // two processes, and a different half on each request.
+  const sockets: SocketStats = { open: 0, idle: 0, max: 0, refusedAccepts: 0 };
   const eventLoop: EventLoopStats = { p50Ms: 0, p99Ms: 0, maxMs: 0, utilization: 0 };
   const stalls = { count: 0, totalMs: 0, maxMs: 0 };
   let cpu = 0;
@@ -42,6 +48,14 @@ export function combineStats(own: WorkerStats, all: WorkerStats[]): Record<strin
     sumInto(connections, stats.connections as unknown as Record<string, number>);
     sumInto(rates, stats.rates);
     sumInto(memory, stats.memory);
+    sumInto(bcrypt, stats.bcrypt);
+    if (stats.sockets) {
+      sockets.open += stats.sockets.open;
+      sockets.idle += stats.sockets.idle;
+      sockets.refusedAccepts += stats.sockets.refusedAccepts;
+      sockets.max =
+        sockets.max === null || stats.sockets.max === null ? null : sockets.max + stats.sockets.max;
+    }
     for (const key of ['p50Ms', 'p99Ms', 'maxMs', 'utilization'] as const) {
       eventLoop[key] = Math.max(eventLoop[key], stats.eventLoop[key]);
     }
@@ -62,6 +76,8 @@ export function combineStats(own: WorkerStats, all: WorkerStats[]): Record<strin
     eventLoop,
     rates,
     memory,
+    ...(own.stats.sockets ? { sockets } : {}),
+    ...(own.stats.bcrypt ? { bcrypt } : {}),
     cpu: { percent: Math.round(cpu * 10) / 10 },
     feed: { lastSeq, oldestSeq },
     stalls,
@@ -69,6 +85,7 @@ export function combineStats(own: WorkerStats, all: WorkerStats[]): Record<strin
       id,
       pid,
       connections: stats.connections,
+      ...(stats.sockets ? { sockets: stats.sockets } : {}),
       eventLoop: stats.eventLoop,
       cpu: stats.cpu,
       memory: stats.memory,

@@ -9,6 +9,11 @@ export type ConnectionKind = keyof ConnectionCounts;
 export class EngineCounters {
   /** Open connections of each kind right now. */
   readonly connections: ConnectionCounts = { wsPrime: 0, wsFeed: 0, sse: 0, longPoll: 0, http: 0 };
+  /**
+   * Open /ws/echo sockets (a Loopscope extension): not a protocol connection kind, so not in
+   * `connections`, but busy all the same (not idle) in the socket figures.
+   */
+  wsEcho = 0;
   /** Monotonic totals since start. */
   httpRequests = 0;
   wsIn = 0;

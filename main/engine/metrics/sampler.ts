@@ -127,7 +127,7 @@ export class Sampler {
   private sockets(): SocketStats {
     const c = this.sources.counters;
     const open = c.connectionsOpened - c.connectionsClosed;
-    const busy = Object.values(c.connections).reduce((a, b) => a + b, 0);
+    const busy = Object.values(c.connections).reduce((a, b) => a + b, 0) + c.wsEcho;
     return { open, idle: Math.max(0, open - busy), max: c.maxSockets, refusedAccepts: c.refusedAccepts };
   }
 

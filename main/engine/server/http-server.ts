@@ -1,6 +1,6 @@
 /**
  * The demo server: node:http and ws on one port. It owns the routing table, the upgrade routing
- * for /ws/prime and /ws/feed, the protocol's JSON errors (404, 405 + Allow, 413, 400, ...) and
+ * for /ws/prime, /ws/feed (and the /ws/echo extension), the protocol's JSON errors (404, 405 + Allow, 413, 400, ...) and
  * the graceful close: held polls answered, WebSockets closed with 1001, SSE streams ended.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -11,6 +11,7 @@ import type { Route, ServerContext } from './context';
 import { Exchange } from './exchange';
 import { parseRequestTarget } from './request-target';
 import { refuseUpgrade } from './refuse-upgrade';
+import { serveEcho } from './sockets/echo';
 import { aggregateRoutes } from './routes/aggregate';
 import { bcryptRoutes } from './routes/bcrypt';
 import { feedRoutes } from './routes/feed';
@@ -40,7 +41,7 @@ const ROUTES: Route[] = [
 const UNPARSED_TARGET = new URL('http://localhost/');
 
 /** Paths only reachable by a WebSocket upgrade; a plain request to them gets 426. */
-const WS_PATHS = new Set(['/ws/prime', '/ws/feed']);
+const WS_PATHS = new Set(['/ws/prime', '/ws/feed', '/ws/echo']);
 
 type MethodTable = Map<string, Route['handle']>;
 
@@ -215,6 +216,11 @@ export class DemoServer {
         this.wss.handleUpgrade(req, socket, head, (ws) => {
           this.accept(ws);
           servePrime(ws, socket, this.ctx);
+        });
+      } else if (url.pathname === '/ws/echo') {
+        this.wss.handleUpgrade(req, socket, head, (ws) => {
+          this.accept(ws);
+          serveEcho(ws, this.ctx);
         });
       } else if (url.pathname === '/ws/feed') {
         const raw = url.searchParams.get('cursor');

@@ -11,6 +11,13 @@ interface JobShape {
   workMs: number;
 }
 
+/** The jobRate sender in force (perS 0: none). */
+export interface JobRate {
+  perS: number;
+  jobsPerRequest: number;
+  workMs: number;
+}
+
 export class JobProducerKind extends RequestKind {
   private userJobs: JobShape = { count: 1, workMs: 0 };
   private rateJobs: JobShape = { count: 1, workMs: 0 };
@@ -30,6 +37,10 @@ export class JobProducerKind extends RequestKind {
   setJobRate(perS: number, jobsPerRequest: number, workMs: number): void {
     this.rateJobs = { count: jobsPerRequest, workMs };
     this.setRate(perS);
+  }
+
+  jobRate(): JobRate {
+    return { perS: this.ratePerS(), jobsPerRequest: this.rateJobs.count, workMs: this.rateJobs.workMs };
   }
 
   protected request(rate: boolean): string {

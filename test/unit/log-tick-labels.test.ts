@@ -3,7 +3,7 @@
  * decade and the top, and nothing crowding the top. Ticks as chart.js generates them for a log axis.
  */
 import { describe, expect, it } from 'vitest';
-import { logTickLabel } from '../../renderer/charts/time-chart';
+import { logTickLabel } from '../../renderer/charts/log-ticks';
 
 /** chart.js's log ticks: 1…9 of each decade from `min`, then `max` itself. */
 function logTicks(min: number, max: number): number[] {

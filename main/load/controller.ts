@@ -9,7 +9,7 @@
 import type { ClientKind, LoadCommand, LoadReport, ParsedLoadCommand } from '../../common/load';
 import { loadCommandSchema } from '../../common/load-commands';
 import { LoopscopeError } from '../../common/errors';
-import { FD_RESERVE, fdLimitError } from './fd-limit';
+import { fdLimitError, freeFds } from './fd-limit';
 import { CONNECT_TIMEOUT_MS, GENERATOR_PROCESSES, REPORT_INTERVAL_MS } from '../../common/limits';
 import { checkInt } from '../../common/range';
 import { GeneratorProcess } from './generator-process';
@@ -248,7 +248,7 @@ class Controller implements LoadController {
   }
 
   private free(p: GeneratorProcess): number {
-    return Math.max(0, p.fd.limit - FD_RESERVE - p.fd.base - p.fd.demand);
+    return Math.max(0, freeFds(p.fd));
   }
 
   private async spawn(

@@ -81,8 +81,11 @@ export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 export const TIMEOUT_CHECK_MS = 1_000;
 /** `serve --max-sockets`: the open-socket cap; 0 = none of the server's own. */
 export const MAX_SOCKETS = range(0, 10_000_000);
-/** Descriptors kept back from the socket cap for everything that is not a client socket. */
-export const FD_RESERVE = { min: 64, fraction: 0.1 } as const;
+/**
+ * The server's default socket cap leaves this many of its descriptors free for everything that is
+ * not a client socket (the larger of the two): /proc reads, files, workers' pipes, Redis.
+ */
+export const SERVER_FD_RESERVE = { min: 64, fraction: 0.1 } as const;
 
 // ---- The engine's own settings ----
 
@@ -90,6 +93,12 @@ export const FD_RESERVE = { min: 64, fraction: 0.1 } as const;
 export const SAMPLE_INTERVAL_MS = range(250, 60_000, 1_000);
 
 // ---- The load generator ----
+
+/**
+ * Each generator process keeps this many descriptors free under its limit when it counts the
+ * sockets it may still open (main/load/fd-limit.ts): the IPC channel, stdio, DNS, the odd file.
+ */
+export const GENERATOR_FD_RESERVE = 64;
 
 /** Clients of one kind spawned or stopped by one command. */
 export const CLIENT_COUNT = range(0, 100_000);

@@ -4,16 +4,17 @@
  * and the `load` CLI alike.
  *
  * Several processes exist only to get past one process's file-descriptor limit ('auto') or to use
- * more cores (a number). Spawns are split by free descriptors; rates go to the first process.
+ * more cores (a number). Spawns and stops are shared as shares.ts says; rates go to the first process.
  */
 import type { ClientKind, LoadCommand, LoadReport, ParsedLoadCommand } from '../../common/load';
 import { loadCommandSchema } from '../../common/load-commands';
 import { LoopscopeError } from '../../common/errors';
-import { FD_RESERVE, fdLimitError } from './fd-limit';
+import { fdLimitError, freeFds } from './fd-limit';
 import { CONNECT_TIMEOUT_MS, GENERATOR_PROCESSES, REPORT_INTERVAL_MS } from '../../common/limits';
 import { checkInt } from '../../common/range';
 import { GeneratorProcess } from './generator-process';
 import { mergeReports, retiredReport, withoutMeasurement } from './merge-reports';
+import { spawnShares, stopShares } from './shares';
 import { parseTarget } from './target';
 
 export interface LoadGeneratorOptions {
@@ -248,7 +249,7 @@ class Controller implements LoadController {
   }
 
   private free(p: GeneratorProcess): number {
-    return Math.max(0, p.fd.limit - FD_RESERVE - p.fd.base - p.fd.demand);
+    return Math.max(0, freeFds(p.fd));
   }
 
   private async spawn(
@@ -271,31 +272,18 @@ class Controller implements LoadController {
       err.details.processes = live.length;
       throw err;
     }
-    // Fixed process count: share evenly (for CPU). 'auto': fill the first processes (fewest fds).
-    const shares = new Map<GeneratorProcess, number>();
-    let left = count;
-    if (this.processes === 'auto') {
-      for (const p of live) {
-        const n = Math.min(left, this.free(p));
-        if (n > 0) shares.set(p, n);
-        left -= n;
-      }
-    } else {
-      const even = Math.ceil(count / live.length);
-      for (const p of live) {
-        const n = Math.min(left, even, this.free(p));
-        if (n > 0) shares.set(p, n);
-        left -= n;
-      }
-      for (const p of live) {
-        if (left <= 0) break;
-        const extra = Math.min(left, this.free(p) - (shares.get(p) ?? 0));
-        if (extra > 0) shares.set(p, (shares.get(p) ?? 0) + extra);
-        left -= Math.max(0, extra);
-      }
-    }
+    const shares = spawnShares(
+      live.map((p) => this.free(p)),
+      count,
+      this.processes === 'auto' ? 'fill' : 'even',
+    );
     const rampShare = (n: number): number => (cmd.rampPerS === 0 ? 0 : (cmd.rampPerS * n) / count);
-    await Promise.all([...shares].map(([p, n]) => p.command({ ...cmd, count: n, rampPerS: rampShare(n) })));
+    await Promise.all(
+      live.flatMap((p, i) => {
+        const n = shares[i]!;
+        return n > 0 ? [p.command({ ...cmd, count: n, rampPerS: rampShare(n) })] : [];
+      }),
+    );
   }
 
   private async stop(kind: ClientKind, count: number): Promise<void> {
@@ -304,16 +292,11 @@ class Controller implements LoadController {
       const k = p.last?.kinds[kind];
       return k ? k.active + k.pending : 0;
     };
-    const ordered = [...live].sort((a, b) => have(b) - have(a));
-    let left = count;
-    const orders: Array<Promise<void>> = [];
-    for (const p of ordered) {
-      if (left <= 0) break;
-      // Reports may be a quarter second old: ask the fullest process for any remainder.
-      const n = p === ordered[ordered.length - 1] ? left : Math.min(left, have(p));
-      if (n > 0) orders.push(p.command({ type: 'stop', kind, count: n }));
-      left -= n;
-    }
+    const shares = stopShares(live.map(have), count);
+    const orders = live.flatMap((p, i) => {
+      const n = shares[i]!;
+      return n > 0 ? [p.command({ type: 'stop', kind, count: n })] : [];
+    });
     await Promise.all(orders);
   }
 }

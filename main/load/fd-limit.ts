@@ -6,9 +6,12 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { LoopscopeError } from '../../common/errors';
+import { GENERATOR_FD_RESERVE } from '../../common/limits';
 
-/** Descriptors kept free for the IPC channel, stdio, DNS, the odd file and short-lived sockets. */
-export const FD_RESERVE = 64;
+/** Sockets a process may still open: its limit less the reserve, what it holds and what it owes. */
+export function freeFds(fd: { limit: number; base: number; demand: number }): number {
+  return fd.limit - GENERATOR_FD_RESERVE - fd.base - fd.demand;
+}
 
 /** The soft RLIMIT_NOFILE of this process, read fresh each time (prlimit can change it live). */
 export function readFdLimit(): number {

@@ -18,7 +18,7 @@ import { SseKind } from './clients/sse';
 import { WsFeedKind } from './clients/ws-feed';
 import { WsEchoKind } from './clients/ws-echo';
 import { WsPrimeKind } from './clients/ws-prime';
-import { FD_RESERVE, countOpenFds, fdLimitError, readFdLimit } from './fd-limit';
+import { countOpenFds, fdLimitError, freeFds, readFdLimit } from './fd-limit';
 import { HealthMonitor } from './health';
 import type { KindDriver } from './kind-driver';
 import { parseTarget, type Target } from './target';
@@ -105,7 +105,7 @@ export class Generator {
     switch (cmd.type) {
       case 'spawn': {
         const fd = this.fdStatus();
-        const available = fd.limit - FD_RESERVE - fd.base - fd.demand;
+        const available = freeFds(fd);
         if (cmd.count > available) throw fdLimitError(cmd.count, available, fd.limit, cmd.kind);
         this.drivers[cmd.kind].spawn(cmd.count, cmd.rampPerS, cmd.options);
         return;

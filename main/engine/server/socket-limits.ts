@@ -8,10 +8,10 @@
 import { readFileSync } from 'node:fs';
 import type { Server, ServerOptions } from 'node:http';
 import {
-  FD_RESERVE,
   HEADERS_TIMEOUT_MS,
   KEEP_ALIVE_TIMEOUT_MS,
   REQUEST_TIMEOUT_MS,
+  SERVER_FD_RESERVE,
   TIMEOUT_CHECK_MS,
 } from '../../../common/limits';
 import type { EngineCounters } from '../metrics/counters';
@@ -44,7 +44,10 @@ export function descriptorLimit(): number | null {
 
 /** The socket cap that leaves the reserve free under `fdLimit`. */
 export function socketsUnder(fdLimit: number): number {
-  return Math.max(1, fdLimit - Math.max(FD_RESERVE.min, Math.ceil(fdLimit * FD_RESERVE.fraction)));
+  return Math.max(
+    1,
+    fdLimit - Math.max(SERVER_FD_RESERVE.min, Math.ceil(fdLimit * SERVER_FD_RESERVE.fraction)),
+  );
 }
 
 /** node:http's own timeouts, as createServer() options (the check interval can only be set there). */

@@ -25,6 +25,29 @@ const pageErrors: string[] = [];
 const readout = async (testid: string) => readoutNumber(await page.getByTestId(testid).textContent());
 const snapshots = () => snapshotCount(page);
 
+/** One CSV line into its cells: quoted cells may hold commas and doubled quotes (RFC 4180). */
+function csvRow(line: string): string[] {
+  const cells: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quoted && c === '"' && line[i + 1] === '"') {
+      cell += '"';
+      i++;
+    } else if (c === '"') {
+      quoted = !quoted;
+    } else if (c === ',' && !quoted) {
+      cells.push(cell);
+      cell = '';
+    } else {
+      cell += c;
+    }
+  }
+  cells.push(cell);
+  return cells;
+}
+
 /**
  * Starts watching a readout now; stopAfter(n) keeps watching until n more snapshots have arrived
  * and returns the largest value seen over the whole span.
@@ -183,10 +206,15 @@ describe('browser dashboard (Chromium, serve as a child process)', () => {
     ]);
     expect(download.suggestedFilename()).toMatch(/^loopscope-session-.*\.csv$/);
     const file = await download.path();
-    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    const all = readFileSync(file, 'utf8').trim().split('\n');
+    // Metadata first, as '# key: value' comments, then the header and one row per snapshot.
+    const meta = all.filter((l) => l.startsWith('# '));
+    expect(meta.some((l) => /^# exported_at: \d{4}-\d\d-\d\dT/.test(l))).toBe(true);
+    expect(meta.some((l) => /^# server_url: http:\/\/127\.0\.0\.1:\d+/.test(l))).toBe(true);
+    const lines = all.filter((l) => !l.startsWith('#'));
     const header = lines[0]!.split(',');
     expect(header.slice(0, 3)).toEqual(['time_iso', 'time', 'conn_ws_prime']);
-    const rows = lines.slice(1).map((l) => l.split(','));
+    const rows = lines.slice(1).map(csvRow);
     expect(rows.length).toBeGreaterThanOrEqual(3);
     for (const row of rows) expect(row).toHaveLength(header.length);
     const col = (name: string) => header.indexOf(name);

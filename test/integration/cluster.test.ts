@@ -116,7 +116,15 @@ describe('serve --workers 2 (private redis-server)', () => {
     expect(body.queue).toHaveProperty('capacity', 1000);
     const workers = (body as unknown as { workers: Record<string, unknown>[] }).workers;
     for (const w of workers) {
-      expect(Object.keys(w).sort()).toEqual(['connections', 'cpu', 'eventLoop', 'id', 'memory', 'pid']);
+      expect(Object.keys(w).sort()).toEqual([
+        'connections',
+        'cpu',
+        'eventLoop',
+        'id',
+        'memory',
+        'pid',
+        'sockets',
+      ]);
     }
   });
 

@@ -71,6 +71,8 @@ Thresholds (exit code 1 when breached):
   --max-lost N           missing + duplicated + out-of-order + expired feed messages
   --max-p99-rtt-ms N     worst per-kind p99 round trip over the run (after --warmup)
   --max-failures N       connection/request failures of any cause (default ${DEFAULT_MAX_FAILURES})
+  --max-pending N        clients still not connected when the run ends: queued by --ramp, connecting
+                         or reconnecting (default 0: a run that never reached its count is no pass)
 
 Exit codes: 0 ok, 1 threshold breached, 2 usage error, refused (bad flag, target, fd limit) or
 cut short (a generator process died mid-run: results are incomplete).`;
@@ -91,7 +93,7 @@ export interface Plan {
   thresholds: Partial<Record<ThresholdName, number>>;
 }
 
-export type ThresholdName = 'maxWrong' | 'maxLost' | 'maxP99RttMs' | 'maxFailures';
+export type ThresholdName = 'maxWrong' | 'maxLost' | 'maxP99RttMs' | 'maxFailures' | 'maxPending';
 
 export interface ThresholdResult {
   name: string;
@@ -138,6 +140,7 @@ const OPTIONS = {
   'max-lost': { type: 'string' },
   'max-p99-rtt-ms': { type: 'string' },
   'max-failures': { type: 'string' },
+  'max-pending': { type: 'string' },
 } as const;
 
 export function parsePlan(argv: string[]): Plan | 'help' {
@@ -196,8 +199,9 @@ export function parsePlan(argv: string[]): Plan | 'help' {
     ['maxLost', 'max-lost'],
     ['maxP99RttMs', 'max-p99-rtt-ms'],
     ['maxFailures', 'max-failures'],
+    ['maxPending', 'max-pending'],
   ];
-  const defaults: Plan['thresholds'] = { maxFailures: DEFAULT_MAX_FAILURES };
+  const defaults: Plan['thresholds'] = { maxFailures: DEFAULT_MAX_FAILURES, maxPending: 0 };
   for (const [name, flag] of limits) {
     const v = numberFlag(values, flag, THRESHOLD) ?? defaults[name];
     if (v !== undefined) thresholds[name] = v;

@@ -5,6 +5,7 @@
  * judges that; connections, failures and integrity count over the whole run.
  */
 import { CLIENT_KINDS, type KindReport, type LoadReport } from '../../common/load';
+import type { LoadCommand } from '../../common/load-commands';
 import type { Plan, ThresholdName, ThresholdResult } from './load-plan';
 
 /** What the run is doing: loading before the measurement (--warmup), or measuring. */
@@ -34,17 +35,44 @@ export function checkThresholds(report: LoadReport, thresholds: Plan['thresholds
       ...CLIENT_KINDS.map((kind) => (report.kinds[kind].cumulative ?? report.kinds[kind]).rtt.p99Ms),
     ),
     maxFailures: sum(report, failureCount),
+    maxPending: sum(report, (k) => k.pending),
   };
   const flags: Record<ThresholdName, string> = {
     maxWrong: '--max-wrong',
     maxLost: '--max-lost',
     maxP99RttMs: '--max-p99-rtt-ms',
     maxFailures: '--max-failures',
+    maxPending: '--max-pending',
   };
   return (Object.keys(thresholds) as ThresholdName[]).map((name) => {
     const limit = thresholds[name]!;
     return { name: flags[name], limit, value: values[name], ok: values[name] <= limit };
   });
+}
+
+/**
+ * Clients that never connected, and why, in one line (null when every client is up): a ramp too
+ * slow for the run is the usual reason, and the plan says whether it was that.
+ */
+export function pendingNote(
+  r: LoadReport,
+  plan: Pick<Plan, 'commands' | 'durationS' | 'warmupS'>,
+): string | null {
+  const pendingKinds = CLIENT_KINDS.filter((kind) => r.kinds[kind].pending > 0);
+  if (pendingKinds.length === 0) return null;
+  const total = sum(r, (k) => k.pending);
+  const ranS = plan.durationS + plan.warmupS;
+  const why = pendingKinds.map((kind) => {
+    const spawn = plan.commands.find(
+      (c): c is Extract<LoadCommand, { type: 'spawn' }> => c.type === 'spawn' && c.kind === kind,
+    );
+    const pending = r.kinds[kind].pending.toLocaleString('en-US');
+    const rampS = spawn?.rampPerS ? spawn.count / spawn.rampPerS : 0;
+    return rampS > ranS
+      ? `${kind} ${pending} (the ramp had not finished: ${spawn!.count.toLocaleString('en-US')} at ${spawn!.rampPerS}/s takes ${Math.ceil(rampS)} s, the run lasted ${ranS} s)`
+      : `${kind} ${pending} (still connecting or reconnecting when the run ended)`;
+  });
+  return `never connected: ${total.toLocaleString('en-US')} client(s): ${why.join('; ')}`;
 }
 
 function used(k: KindReport): boolean {

@@ -9,7 +9,14 @@ import { EXIT, isLoopscopeError, type LoopscopeError } from '../../common/errors
 import type { LoadReport } from '../../common/load';
 import { startLoadGenerator, type LoadController } from '../load/controller';
 import { parsePlan, USAGE, type Plan } from './load-plan';
-import { checkThresholds, progressLine, STOPPED_IN_WARMUP, summaryTable, type Phase } from './load-summary';
+import {
+  checkThresholds,
+  pendingNote,
+  progressLine,
+  STOPPED_IN_WARMUP,
+  summaryTable,
+  type Phase,
+} from './load-summary';
 
 /**
  * Resolves after `ms` ('elapsed'), or earlier on Ctrl-C (the run then ends normally with its
@@ -147,12 +154,14 @@ export async function run(argv: string[]): Promise<number> {
   }
   const results = checkThresholds(final, plan.thresholds);
   const breached = results.filter((t) => !t.ok);
+  const neverConnected = pendingNote(final, plan);
   if (plan.json) {
     const doc = {
       target: plan.target,
       durationS: plan.durationS,
       warmupS: plan.warmupS,
       ...(stoppedInWarmup ? { note: STOPPED_IN_WARMUP } : {}),
+      ...(neverConnected ? { neverConnected } : {}),
       report: final,
       thresholds: results,
       ok: breached.length === 0,
@@ -161,6 +170,7 @@ export async function run(argv: string[]): Promise<number> {
   } else {
     process.stdout.write(`${summaryTable(final, { warmupS: plan.warmupS, stoppedInWarmup })}\n`);
   }
+  if (neverConnected) process.stderr.write(`load: ${neverConnected}\n`);
   for (const t of breached)
     process.stderr.write(`load: threshold breached: ${t.name} ${t.limit}, measured ${t.value}\n`);
   return breached.length === 0 ? 0 : EXIT.failed;

@@ -58,7 +58,12 @@ describe('load CLI', () => {
     expect(doc.ok).toBe(true);
     expect(doc.report.kinds['ws-prime'].active).toBe(20);
     expect(doc.report.kinds['ws-feed'].received).toBeGreaterThan(0);
-    expect(doc.thresholds.map((t) => t.name)).toEqual(['--max-wrong', '--max-lost', '--max-failures']);
+    expect(doc.thresholds.map((t) => t.name)).toEqual([
+      '--max-wrong',
+      '--max-lost',
+      '--max-failures',
+      '--max-pending',
+    ]);
   });
 
   test('a breached threshold exits 1 and names the threshold; the table is printed', async () => {
@@ -148,6 +153,29 @@ describe('load CLI', () => {
     expect(doc.ok).toBe(false);
     expect(doc.report.kinds['ws-prime'].failures).toEqual({ ECONNREFUSED: 10 });
     expect(allowed.code).toBe(0);
+    expect((JSON.parse(allowed.stdout) as JsonDoc).ok).toBe(true);
+  });
+
+  test('clients still pending at the end fail the run and are explained, unless --max-pending allows them', async () => {
+    // 400 clients at 50/s need 8 s; the run lasts 2 s, so about 300 are still queued by the ramp.
+    const slowRamp = ['--target', engine.url, '--ws', '400', '--ramp', '50', '--duration', '2', '--json'];
+    const [strict, allowed] = await Promise.all([
+      runLoadCli(slowRamp),
+      runLoadCli([...slowRamp, '--max-pending', '400']),
+    ]);
+    expect(strict.code, strict.stderr).toBe(1);
+    const doc = JSON.parse(strict.stdout) as JsonDoc & { neverConnected?: string };
+    const pending = doc.report.kinds['ws-prime'].pending;
+    expect(pending).toBeGreaterThan(100);
+    expect(doc.report.kinds['ws-prime'].active + pending).toBe(400);
+    expect(doc.ok).toBe(false);
+    expect(doc.thresholds).toContainEqual({ name: '--max-pending', limit: 0, value: pending, ok: false });
+    expect(doc.neverConnected).toMatch(
+      /the ramp had not finished: 400 at 50\/s takes 8 s, the run lasted 2 s/,
+    );
+    expect(strict.stderr).toContain(`never connected: ${pending} client(s): ws-prime ${pending}`);
+    expect(strict.stderr).toContain(`threshold breached: --max-pending 0, measured ${pending}`);
+    expect(allowed.code, allowed.stderr).toBe(0);
     expect((JSON.parse(allowed.stdout) as JsonDoc).ok).toBe(true);
   });
 

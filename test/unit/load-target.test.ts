@@ -67,8 +67,8 @@ describe('load CLI arguments', () => {
       { type: 'spawn', kind: 'ws-feed', count: 2, rampPerS: 100 },
       { type: 'publishRate', perS: 5 },
     ]);
-    // Failures fail the run unless allowed; the target has no default.
-    expect(plan.thresholds).toEqual({ maxLost: 0, maxFailures: 0 });
+    // Failures, and clients never connected, fail the run unless allowed; the target has no default.
+    expect(plan.thresholds).toEqual({ maxLost: 0, maxFailures: 0, maxPending: 0 });
     expect(parsePlan(['--target', 'http://127.0.0.1:1', '--max-failures', '3'])).toMatchObject({
       thresholds: { maxFailures: 3 },
     });

@@ -1,6 +1,6 @@
 /**
  * The bench's baseline: the thinnest node:http + ws server that answers the protocol subset the
- * scenarios use (PROTOCOL.md §1, §4, §5 and a minimal /stats). It is "the stack's limit": whatever
+ * scenarios use (docs/protocol.md §1, §4, §5 and a minimal /stats). It is "the stack's limit": whatever
  * Loopscope's engine costs on top of this is the price of its structure and its metrics.
  *
  * Run: `node --import tsx bench/baseline-server.ts [--port N]`; prints `listening http://127.0.0.1:PORT`.

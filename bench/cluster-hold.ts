@@ -1,6 +1,6 @@
 /**
  * `npx tsx bench/cluster-hold.ts [--total N] [--hold-s S] [--processes P]`: hold 30,000 idle
- * WebSockets on `serve --workers 2` (PROTOCOL.md §10), each worker holding its half, with 0
+ * WebSockets on `serve --workers 2` (docs/protocol.md §10), each worker holding its half, with 0
  * failures; the server's KB per connection is the RSS growth of serve's whole process tree
  * (primary, both workers, the warm spare, the private redis-server) over the connections.
  *

@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/cluster.ts`: one server process against `serve --workers 2` (PROTOCOL.md §10), side
+ * `npx tsx bench/cluster.ts`: one server process against `serve --workers 2` (docs/protocol.md §10), side
  * by side in one run — hello (keep-alive GET /, 50 connections) and prime (50 WebSockets × 16 in
  * flight) — with the server's CPU per reply summed over every process it runs (primary, workers,
  * the spare and its private redis-server). The closed-loop client is Loopscope's load generator

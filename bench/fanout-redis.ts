@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/fanout-redis.ts [FOLLOWERS]`: fan-out through Redis (PROTOCOL.md §10). FOLLOWERS
+ * `npx tsx bench/fanout-redis.ts [FOLLOWERS]`: fan-out through Redis (docs/protocol.md §10). FOLLOWERS
  * (default 5,000) /ws/feed followers, 10 publishes one at a time, delivery latency measured by the
  * load generator's followers from the publish time in each payload:
  *  - in memory: one `serve`, every follower on it;

@@ -22,7 +22,7 @@ export interface AppInfo {
   /** 'electron' inside the desktop app, 'browser' for the dashboard served by `serve`. */
   shell: 'electron' | 'browser';
   sampleIntervalMs: number;
-  /** PROTOCOL.md §10: server processes behind the demo server's port (1: the app's own process). */
+  /** docs/protocol.md §10: server processes behind the demo server's port (1: the app's own process). */
   serverWorkers: number;
   /** The Workers control's top: this machine's cores. */
   maxServerWorkers: number;
@@ -34,7 +34,7 @@ export const COMMAND_NAMES = [
   'setServerPort',
   /**
    * Restart the demo server as `count` processes on the same port (1 … cores), sharing a private
-   * redis-server when count > 1 (PROTOCOL.md §10).
+   * redis-server when count > 1 (docs/protocol.md §10).
    */
   'setServerWorkers',
   /** SIGKILL one server process (with 2 or more); the primary replaces it. */
@@ -46,9 +46,9 @@ export const COMMAND_NAMES = [
   'setWorkers',
   'runBcrypt',
   'setSampleInterval',
-  /** PROTOCOL.md §9: what counts as a stall of the demo server's loop. */
+  /** docs/protocol.md §9: what counts as a stall of the demo server's loop. */
   'setStallThreshold',
-  /** The Node processes of this user the app can watch (PROTOCOL.md §11), and what it watches now. */
+  /** The Node processes of this user the app can watch (docs/protocol.md §11), and what it watches now. */
   'listProcesses',
   /** Attaches to one pid of that list: SIGUSR1 opens its inspector if it is not open. */
   'watchProcess',
@@ -87,7 +87,7 @@ export interface ApiEvents {
    */
   stall: Stall;
   /**
-   * The watched process's attach stream (PROTOCOL.md §11): `attached`, a `sample` about once a
+   * The watched process's attach stream (docs/protocol.md §11): `attached`, a `sample` about once a
    * second, each `stall` as it ends (`process` is "pid P"), `detached` last (also when it exited).
    */
   watch: WatchEvent;

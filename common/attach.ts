@@ -1,5 +1,5 @@
 /**
- * The attach stream (PROTOCOL.md §11): what `attach --json` writes, one object per line, while it
+ * The attach stream (docs/protocol.md §11): what `attach --json` writes, one object per line, while it
  * watches a Node process Loopscope does not host. The app's "Watch a process" panel reads the same
  * events. Zod-free, so the renderer can import it.
  */

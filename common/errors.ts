@@ -25,7 +25,7 @@ interface ErrorEntry {
 }
 
 export const ERRORS = {
-  // ---- Wire protocol (PROTOCOL.md): the codes other programs see ----
+  // ---- Wire protocol (docs/protocol.md): the codes other programs see ----
   bad_request: { status: 400, exit: EXIT.notRun },
   bad_cursor: { status: 400, exit: EXIT.notRun },
   bad_integer: { status: 400, exit: EXIT.notRun },
@@ -38,7 +38,7 @@ export const ERRORS = {
   upstream_failed: { status: 502, exit: EXIT.failed },
   /** The server (or the app) is closing: nothing new is taken. */
   shutting_down: { status: 503, exit: EXIT.failed },
-  /** PROTOCOL.md §10: the shared state (Redis) is unreachable; publishes and jobs wait for it. */
+  /** docs/protocol.md §10: the shared state (Redis) is unreachable; publishes and jobs wait for it. */
   state_unavailable: { status: 503, exit: EXIT.failed },
   /** `serve --workers N` without --redis and no redis-server on PATH. */
   no_redis_server: { status: 500, exit: EXIT.notRun },
@@ -78,7 +78,7 @@ export const ERRORS = {
   generator_start_failed: { status: 500, exit: EXIT.notRun },
   generator_exited: { status: 500, exit: EXIT.notRun },
 
-  // ---- attach (PROTOCOL.md §11) ----
+  // ---- attach (docs/protocol.md §11) ----
   no_such_process: { status: 404, exit: EXIT.notRun },
   /** Only processes of the same user: the inspector is code execution. */
   not_same_user: { status: 403, exit: EXIT.notRun },
@@ -110,7 +110,7 @@ export const NOTICE_CODES = [
   'generator_restarted',
   'generator_warning',
   'fd_limit',
-  /** The demo server restarted with another number of processes, or could not (PROTOCOL.md §10). */
+  /** The demo server restarted with another number of processes, or could not (docs/protocol.md §10). */
   'server_workers',
   /** The watched process exited, or its inspector went away: the dashboard is back on the demo server. */
   'watch_ended',

@@ -4,7 +4,7 @@
  * them — so a limit changes here and nowhere else. Zod-free on purpose: the renderer and the
  * preload import it without bundling a validator.
  *
- * Protocol limits (PROTOCOL.md) are marked so; changing one of those changes the wire contract.
+ * Protocol limits (docs/protocol.md) are marked so; changing one of those changes the wire contract.
  */
 
 /** An inclusive integer range, with the value used when the caller gives none. */
@@ -22,7 +22,7 @@ function range(min: number, max: number, defaultValue?: number): IntRange {
 const KIB = 1024;
 const MIB = 1024 * KIB;
 
-// ---- The demo server (PROTOCOL.md §1–9) ----
+// ---- The demo server (docs/protocol.md §1–9) ----
 
 /** Protocol: a request body over this is refused with 413. */
 export const BODY_LIMIT_BYTES = 64 * KIB;
@@ -125,7 +125,7 @@ export const LOAD_WARMUP_S = range(0, 3_600, 0);
 /** `load --processes`: generator processes. */
 export const GENERATOR_PROCESSES = range(1, 16);
 
-// ---- attach: watching a Node process Loopscope does not host (PROTOCOL.md §11) ----
+// ---- attach: watching a Node process Loopscope does not host (docs/protocol.md §11) ----
 
 /** A Linux pid (the kernel's pid_max ceiling): `attach --pid` and the app's watchProcess. */
 export const PID = range(1, 4_194_304);

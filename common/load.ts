@@ -84,7 +84,7 @@ export interface KindReport {
   cumulative?: { rtt: LatencySummary; delivery: LatencySummary; connect?: LatencySummary };
 }
 
-/** The generator's own stalls (PROTOCOL.md §9 watched in the generator process), since it started. */
+/** The generator's own stalls (docs/protocol.md §9 watched in the generator process), since it started. */
 export interface GeneratorStalls {
   count: number;
   totalMs: number;

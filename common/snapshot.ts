@@ -75,7 +75,7 @@ export interface BcryptWindowStats {
   poolRuns: number;
 }
 
-/** One server process's own figures, when several serve behind one port (PROTOCOL.md §10). */
+/** One server process's own figures, when several serve behind one port (docs/protocol.md §10). */
 export interface ProcessFigures {
   /** The worker id (kept for the process's life; a replacement gets a new one). */
   id: number;
@@ -102,10 +102,10 @@ export interface EngineSnapshot {
   bcrypt: BcryptWindowStats;
   memory: { rssBytes: number; heapUsedBytes: number };
   cpu: { percent: number };
-  /** PROTOCOL.md §9 totals plus the stalls new since the previous snapshot (capped); absent where no one watches. */
+  /** docs/protocol.md §9 totals plus the stalls new since the previous snapshot (capped); absent where no one watches. */
   stalls?: StallWindow;
   /**
-   * PROTOCOL.md §10: one entry per server process, by id, when several run (the figures above are
+   * docs/protocol.md §10: one entry per server process, by id, when several run (the figures above are
    * then summed over them, event-loop ones from the worst); absent for a single process.
    */
   processes?: ProcessFigures[];

@@ -1,5 +1,5 @@
 /**
- * The one "stall" shape (PROTOCOL.md §9): what the hosted server lists at /stalls, what the
+ * The one "stall" shape (docs/protocol.md §9): what the hosted server lists at /stalls, what the
  * load generator counts, and what snapshots carry to the dashboard. Plus the few pure helpers
  * every reader needs to show a stall the same way (`function file:line`).
  */

@@ -99,7 +99,7 @@ export interface ArtilleryWsJob {
   /** Round trips each virtual user makes at most (it is stopped after the measurement anyway). */
   rounds: number;
   /**
-   * Questions with their exact answers (PROTOCOL.md §4): each virtual user draws one at random and
+   * Questions with their exact answers (docs/protocol.md §4): each virtual user draws one at random and
    * asks it every round, so the server's work per message has the same mix as for Loopscope's
    * clients, which draw from the same kind of pool per message.
    */

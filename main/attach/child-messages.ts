@@ -1,7 +1,7 @@
 /**
  * What the app and its attach process (main/attach/child.ts) say to each other over the fork's
  * IPC channel. The app sends a pid and a threshold, never text to evaluate; the child sends the
- * attach stream (PROTOCOL.md §11) and, when attach could not start, why.
+ * attach stream (docs/protocol.md §11) and, when attach could not start, why.
  */
 import type { AttachEvent } from '../../common/attach';
 import type { ErrorShape } from '../../common/errors';

@@ -1,5 +1,5 @@
 /**
- * Watches one Node process through its inspector (PROTOCOL.md §11): installs the sampler of
+ * Watches one Node process through its inspector (docs/protocol.md §11): installs the sampler of
  * installed.ts, probes the loop, catches stalls, and on detach removes everything it installed
  * and closes the inspector port it opened.
  *

@@ -1,6 +1,6 @@
 /**
  * `npm run attach -- --pid P | --inspect 127.0.0.1:PORT [--json] [--duration S] [--stall-ms N]`:
- * watches a Node process Loopscope does not host (PROTOCOL.md §11). With --json, the attach
+ * watches a Node process Loopscope does not host (docs/protocol.md §11). With --json, the attach
  * stream on stdout, one object per line; without, a live one-line view on a terminal, a line per
  * stall, and at the end the top blockers by function.
  *

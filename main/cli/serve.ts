@@ -52,9 +52,9 @@ export interface ServeFlags {
   logStalls: boolean;
   /** false with --no-stalls: what the explorer costs is measured against this. */
   stalls: boolean;
-  /** PROTOCOL.md §10: server processes behind the port; null = this one process. */
+  /** docs/protocol.md §10: server processes behind the port; null = this one process. */
   workers: number | null;
-  /** PROTOCOL.md §10: the shared state's Redis; undefined = memory (or a private one with workers). */
+  /** docs/protocol.md §10: the shared state's Redis; undefined = memory (or a private one with workers). */
   redis: string | undefined;
 }
 

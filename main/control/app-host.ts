@@ -39,7 +39,7 @@ export interface AppHostOptions {
   reportForwardMs?: number;
   /** When the demo server's port is taken at start, take a free one and say so instead of failing. */
   fallbackToFreePort?: boolean;
-  /** PROTOCOL.md §10: server processes behind the demo server's port (default 1: this process). */
+  /** docs/protocol.md §10: server processes behind the demo server's port (default 1: this process). */
   serverWorkers?: number;
 }
 

@@ -20,7 +20,7 @@ export interface BrowserMode {
 
 export async function startBrowserMode(options: {
   engineOptions: EngineOptions;
-  /** PROTOCOL.md §10: server processes behind the demo server's port (default 1). */
+  /** docs/protocol.md §10: server processes behind the demo server's port (default 1). */
   serverWorkers?: number;
   port?: number;
   /** When the port is taken, take a free one (like the demo server at start) instead of running without. */

@@ -1,5 +1,5 @@
 /**
- * createEngine(): the demo server of PROTOCOL.md v1 with its feed, job queue, bcrypt pool and
+ * createEngine(): the demo server of docs/protocol.md v1 with its feed, job queue, bcrypt pool and
  * metrics sampler, in plain Node. The Electron shell, the `serve` command, the benchmarks and the
  * tests all start the engine through this one function.
  */
@@ -46,14 +46,14 @@ export interface EngineOptions extends SocketLimitOptions {
   /** Messages the feed retains; the protocol's 10,000 unless a test needs a small window. */
   feedCapacity?: number;
   /**
-   * PROTOCOL.md §10: share the feed and the job queue through this Redis (redis://host:port or a
+   * docs/protocol.md §10: share the feed and the job queue through this Redis (redis://host:port or a
    * unix socket path) with every other process given the same; absent = this process's memory.
    */
   redis?: string;
   /** Key prefix in that Redis (default `loopscope:`): servers with the same Redis and prefix are one. */
   redisPrefix?: string;
   /**
-   * The stall explorer (PROTOCOL.md §9): a watchdog thread and an in-process inspector session.
+   * The stall explorer (docs/protocol.md §9): a watchdog thread and an in-process inspector session.
    * Default on with the default threshold; false runs without it (/stalls then lists nothing).
    */
   stalls?: { thresholdMs?: number } | false;
@@ -95,7 +95,7 @@ export interface Engine {
   readonly bcrypt: EngineBcrypt;
   /** This server's stalls and the stall threshold. */
   readonly stalls: StallLog;
-  /** This process's own /stats body (PROTOCOL.md §8, §9), before any §10 view. */
+  /** This process's own /stats body (docs/protocol.md §8, §9), before any §10 view. */
   ownStats(): Record<string, unknown>;
   /** This process's own /metrics text, before any §10 view. */
   ownMetrics(): Promise<string>;

@@ -1,5 +1,5 @@
 /**
- * The one in-memory feed of PROTOCOL.md §5: a ring of the newest messages and one set of
+ * The one in-memory feed of docs/protocol.md §5: a ring of the newest messages and one set of
  * subscribers. Long polls, WebSocket pushes and SSE streams are all subscribers; a publish wakes
  * each of them once, and each reads what it is owed straight from the ring.
  *

@@ -1,5 +1,5 @@
 /**
- * The bounded work queue of PROTOCOL.md §6, after tornado.queues: producers put jobs (waiting for
+ * The bounded work queue of docs/protocol.md §6, after tornado.queues: producers put jobs (waiting for
  * room, or taking only what fits), a resizable set of workers takes them. Each job waits `workMs`
  * of non-blocking "I/O" and is done.
  *

@@ -1,5 +1,5 @@
 /**
- * Exact primality for the /ws/prime socket (PROTOCOL.md §4): parse a client's text frame into a
+ * Exact primality for the /ws/prime socket (docs/protocol.md §4): parse a client's text frame into a
  * canonical integer, then run deterministic Miller–Rabin with the first thirteen primes as bases
  * (fewer where fewer are proven enough), which has no false positives below 3.3×10^24 — every
  * number of at most 24 digits.

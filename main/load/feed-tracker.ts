@@ -10,7 +10,7 @@ import type { KindStats } from './stats';
 export const PAYLOAD_PREFIX = '{"t":';
 
 /**
- * PROTOCOL.md §10: a follower whose connection drops (a server process died) reconnects and resumes
+ * docs/protocol.md §10: a follower whose connection drops (a server process died) reconnects and resumes
  * from its cursor, so a replaced process loses it nothing. It gives up, and counts the drop, after
  * this many drops with no message in between.
  */

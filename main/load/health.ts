@@ -19,7 +19,7 @@ export interface HealthSample {
 }
 
 /**
- * The generator's own stalls, counted from the gaps between the health timer's ticks: PROTOCOL.md
+ * The generator's own stalls, counted from the gaps between the health timer's ticks: docs/protocol.md
  * §9's definition (no callback ran for longer than the threshold) without its watchdog thread,
  * debugger and always-on profiler. Those cost the generator CPU on every message and, on a loaded
  * machine, turned each scheduling delay into a paused, re-profiled loop (bench/RESULTS.md, 05:00).

@@ -14,7 +14,7 @@ export interface PrimeQuestion {
   canonical: string;
   prime: boolean;
   /**
-   * The answer as PROTOCOL.md §4 prints it, `{"n":"<canonical>","prime":<bool>}`: a reply equal to
+   * The answer as docs/protocol.md §4 prints it, `{"n":"<canonical>","prime":<bool>}`: a reply equal to
    * it is right without parsing; any other reply is parsed and judged field by field.
    */
   answer: string;

@@ -3,7 +3,7 @@ import type { Stall } from '../../common/stalls';
 
 export interface WatchdogData {
   buffer: SharedArrayBuffer;
-  /** PROTOCOL.md §9 `process`: "server", "generator", ... */
+  /** docs/protocol.md §9 `process`: "server", "generator", ... */
   processName: string;
 }
 

@@ -15,7 +15,7 @@ import { StallLog } from './stall-log';
 export interface StallWatchOptions {
   /** Where the stalls go; its threshold is the one watched. Default: a new log. */
   log?: StallLog;
-  /** PROTOCOL.md §9 `process`. */
+  /** docs/protocol.md §9 `process`. */
   processName: string;
 }
 

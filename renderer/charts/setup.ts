@@ -49,7 +49,7 @@ export const COLORS = {
   published: '#f72585',
 } as const;
 
-/** One hue per server process slot (PROTOCOL.md §10), told apart from each other first. */
+/** One hue per server process slot (docs/protocol.md §10), told apart from each other first. */
 export const PROCESS_COLORS = [
   '#4cc9f0',
   '#ff6b6b',

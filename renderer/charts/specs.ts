@@ -110,7 +110,7 @@ export const CHART_SPECS: ChartSpec[] = [
       { column: 'delivery_sse_p50_ms', label: 'SSE p50', color: COLORS.sse, dashed: true },
     ],
   },
-  // PROTOCOL.md §10: shown only while several server processes run; labels follow the processes.
+  // docs/protocol.md §10: shown only while several server processes run; labels follow the processes.
   {
     id: 'process-loop',
     title: 'Event-loop delay per process (p99)',

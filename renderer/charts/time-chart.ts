@@ -43,7 +43,7 @@ export interface ChartSpec<C extends string = SampleColumn> {
   markColumn?: C;
   /** Marks each stall of the loop where it began (setStallTimes). */
   stallMarks?: boolean;
-  /** One series per server process slot (PROTOCOL.md §10): labelled and shown by setSeriesLabels. */
+  /** One series per server process slot (docs/protocol.md §10): labelled and shown by setSeriesLabels. */
   perProcess?: boolean;
   /** Whose figures these are: 'clients' (the load generator's reports) or 'server' (default, snapshots). */
   source?: 'server' | 'clients';

@@ -26,7 +26,7 @@ export class ChartCards {
   readonly charts: TimeChart[] = [];
   private readonly hints = new Map<TimeChart, HTMLElement>();
   private readonly delivery = new Map<string, { value: HTMLElement; worst: HTMLElement }>();
-  /** The per-process cards (PROTOCOL.md §10), shown only while several server processes run. */
+  /** The per-process cards (docs/protocol.md §10), shown only while several server processes run. */
   private readonly perProcess: { card: HTMLElement; chart: TimeChart }[] = [];
   private readonly processTiles = h('div', { class: 'side-by-side', testid: 'process-tiles' });
   /**

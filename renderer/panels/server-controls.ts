@@ -14,7 +14,7 @@ export class ServerControls {
     ariaLabel: 'Demo server port (0 picks a free one)',
   });
   private readonly interval = h('select', { testid: 'sample-interval' });
-  /** PROTOCOL.md §10: server processes behind the port, 1 … this machine's cores. */
+  /** docs/protocol.md §10: server processes behind the port, 1 … this machine's cores. */
   private readonly workers = h('select', { testid: 'server-workers', 'aria-label': 'Server processes' });
   private readonly killWorker = h(
     'button',

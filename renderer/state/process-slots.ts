@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §10 on the charts: one line per server process, in a fixed number of slots so a
+ * docs/protocol.md §10 on the charts: one line per server process, in a fixed number of slots so a
  * sample row keeps its fixed width. A process keeps its slot for life; a replacement (a new worker
  * id) takes the first free slot, so the line that stops and the one that starts are told apart by
  * their labels (worker id and pid).

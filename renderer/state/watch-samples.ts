@@ -1,5 +1,5 @@
 /**
- * The watched process's samples (PROTOCOL.md §11 `sample`), one flat row each: what the watch
+ * The watched process's samples (docs/protocol.md §11 `sample`), one flat row each: what the watch
  * charts draw. Fixed columns, handles folded into the few types worth a line; a ring of bounded
  * size, cleared when another process is watched.
  */

@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §10 in the dashboard, end to end: `serve` as a real child process (one process at
+ * docs/protocol.md §10 in the dashboard, end to end: `serve` as a real child process (one process at
  * first), Debian's Chromium on its dashboard. The Workers control restarts the demo server as two
  * processes (a private redis-server between them); the page then draws one loop-delay line and one
  * connections line per process and shows each one's connections; bcrypt on the loop stalls one

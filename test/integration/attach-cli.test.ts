@@ -1,5 +1,5 @@
 /**
- * `attach` (PROTOCOL.md §11) as a real child process against a real Node server of the test's own
+ * `attach` (docs/protocol.md §11) as a real child process against a real Node server of the test's own
  * (test/fixtures/attach-target: ESM importing a CommonJS module, started without --inspect). The
  * server blocks its loop in known functions on request; attach must name them with file:line, see
  * the loop delay, detach, and leave the server serving with no inspector port open.

@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §10 on /metrics: `serve --workers 2` (real processes, a private redis-server) answers
+ * docs/protocol.md §10 on /metrics: `serve --workers 2` (real processes, a private redis-server) answers
  * every scrape with every process's metrics, each sample labelled `worker="N"`, whichever process
  * the scrape lands on; the text passes `promtool check metrics`; the per-process figures are each
  * process's own (the sockets a test opens are counted once, on the process that holds them); a

@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §10 against real processes and a real redis-server: `serve --workers 2` (one feed,
+ * docs/protocol.md §10 against real processes and a real redis-server: `serve --workers 2` (one feed,
  * one queue, whichever process a connection lands on; a SIGKILLed worker replaced and its
  * followers losing nothing), and two `serve --redis URL` instances sharing one Redis.
  */

@@ -1,5 +1,5 @@
 /**
- * /ws/echo, a Loopscope extension of the demo server (docs/protocol.md §4b, not PROTOCOL.md): every
+ * /ws/echo, a Loopscope extension of the demo server (docs/protocol.md §4b, not docs/protocol.md): every
  * frame back as sent, text and binary, in order; its sockets count as open and busy; the `load`
  * CLI's WebSocket echo kind aimed at it gets every answer right, with no failure.
  */

@@ -1,5 +1,5 @@
 /**
- * The stall explorer over a real `serve` process (PROTOCOL.md §9): a fixture preloaded into it
+ * The stall explorer over a real `serve` process (docs/protocol.md §9): a fixture preloaded into it
  * blocks the loop in a known function on SIGUSR2, bcrypt blocks it in native code, and every
  * check reads what the server itself reports over HTTP.
  */

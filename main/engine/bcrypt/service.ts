@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §7: the same bcrypt hash either synchronously on the event loop (everyone else
+ * docs/protocol.md §7: the same bcrypt hash either synchronously on the event loop (everyone else
  * stalls) or on a Piscina pool of worker threads (the loop stays free). Loop runs are recorded so
  * the snapshot can show how long the loop was held.
  */

@@ -1,5 +1,5 @@
 /**
- * /stats over several server processes (PROTOCOL.md §10): the same shape summed over processes,
+ * /stats over several server processes (docs/protocol.md §10): the same shape summed over processes,
  * event-loop figures from the worst process, plus one `workers` entry per process.
  */
 import type { ConnectionCounts, EventLoopStats, SocketStats } from '../../../common/snapshot';

@@ -1,5 +1,5 @@
 /**
- * The demo server as several processes behind one port (PROTOCOL.md §10), seen from the process
+ * The demo server as several processes behind one port (docs/protocol.md §10), seen from the process
  * that started them as one Engine: the app host drives it exactly as it drives a single engine.
  * Snapshots are the workers' own, combined once per interval; stalls arrive from whichever worker
  * stalled (named by its `process`); job and bcrypt commands go over HTTP like any client's, so a

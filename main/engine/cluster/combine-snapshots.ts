@@ -1,5 +1,5 @@
 /**
- * The dashboard's snapshot over several server processes (PROTOCOL.md §10): what /stats does for
+ * The dashboard's snapshot over several server processes (docs/protocol.md §10): what /stats does for
  * its body (aggregate.ts), for the EngineSnapshot shape. Counts and rates are summed, event-loop
  * figures come from the worst process, the shared queue and feed from the freshest report, and
  * each process keeps its own line in `processes`.

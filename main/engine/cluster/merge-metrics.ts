@@ -1,5 +1,5 @@
 /**
- * /metrics over several server processes (PROTOCOL.md §10): every process's own exposition, each
+ * /metrics over several server processes (docs/protocol.md §10): every process's own exposition, each
  * sample labelled `worker="N"`, merged family by family so each family has one HELP and one TYPE
  * (what `promtool check metrics` and Prometheus require). Per process rather than summed (prom-client's
  * AggregatorRegistry sums): the point of the demo is which process's loop is late.

@@ -1,5 +1,5 @@
 /**
- * `serve --workers N` (PROTOCOL.md §10, Tornado's fork_processes): the primary forks N server
+ * `serve --workers N` (docs/protocol.md §10, Tornado's fork_processes): the primary forks N server
  * processes that share one port (node:cluster), gives them one Redis (a private redis-server when
  * none is named), replaces a process that dies, and relays each process's /stats to the others so
  * that any of them can answer for all.

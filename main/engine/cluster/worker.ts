@@ -1,6 +1,6 @@
 /**
  * One of the server processes behind `serve --workers N` or the app's Workers control
- * (PROTOCOL.md §10): an engine on the shared port and the shared Redis. It reports its own figures,
+ * (docs/protocol.md §10): an engine on the shared port and the shared Redis. It reports its own figures,
  * snapshots and stalls to the primary, which sums them for /stats and the dashboard, and follows
  * the primary's sample interval and stall threshold.
  */

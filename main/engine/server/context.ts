@@ -17,12 +17,12 @@ export interface ServerContext {
   readonly counters: EngineCounters;
   readonly feed: Feed;
   readonly queue: QueueState;
-  /** The feed's and queue's state (PROTOCOL.md §10): this process's memory, or Redis. */
+  /** The feed's and queue's state (docs/protocol.md §10): this process's memory, or Redis. */
   readonly state: SharedState;
   readonly bcrypt: BcryptService;
   readonly sampler: Sampler;
   readonly prometheus: PrometheusExport;
-  /** PROTOCOL.md §9: this process's stalls and the threshold. */
+  /** docs/protocol.md §9: this process's stalls and the threshold. */
   readonly stalls: StallLog;
   readonly longPolls: LongPolls;
   /** Open /feed/events streams: the keep-alive heartbeat and shutdown walk this one set. */

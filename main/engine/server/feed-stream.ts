@@ -1,5 +1,5 @@
 /**
- * Pushes the feed to one streaming client, /ws/feed or /feed/events (PROTOCOL.md §5b, §5c): first
+ * Pushes the feed to one streaming client, /ws/feed or /feed/events (docs/protocol.md §5b, §5c): first
  * the backlog after its cursor, then live, each message exactly once and in order.
  *
  * Frames come straight from the ring, so the backlog is streamed with flow control (stop at a

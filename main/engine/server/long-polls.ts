@@ -1,5 +1,5 @@
 /**
- * Held /feed/poll requests (PROTOCOL.md §5a, Tornado's chat demo). Each held poll is a feed
+ * Held /feed/poll requests (docs/protocol.md §5a, Tornado's chat demo). Each held poll is a feed
  * subscriber; a publish answers every held poll at once. Timeouts use one coarse timer wheel
  * (one interval for all polls, never a timer per request), and a client that hangs up is
  * forgotten immediately.

@@ -1,6 +1,6 @@
 /**
  * A refused WebSocket upgrade, answered on the raw socket with the same JSON error body a plain
- * request gets (PROTOCOL.md's general rules), then hung up. Shared by the demo server and the
+ * request gets (docs/protocol.md's rules that hold everywhere), then hung up. Shared by the demo server and the
  * dashboard's bridge.
  */
 import { STATUS_CODES } from 'node:http';

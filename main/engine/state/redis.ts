@@ -1,5 +1,5 @@
 /**
- * State shared through one Redis (PROTOCOL.md §10): every process and every `serve --redis URL`
+ * State shared through one Redis (docs/protocol.md §10): every process and every `serve --redis URL`
  * given the same Redis is one feed and one job queue.
  *
  * Feed: one Stream. A Lua script takes the next number (INCR) and adds the message under the

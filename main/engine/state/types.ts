@@ -1,5 +1,5 @@
 /**
- * The feed's and the job queue's state, behind one interface (PROTOCOL.md §5, §6, §10). The server
+ * The feed's and the job queue's state, behind one interface (docs/protocol.md §5, §6, §10). The server
  * talks to this, never to Redis: memory.ts is one process (today's behaviour), redis.ts is several
  * processes or machines sharing one Redis.
  *

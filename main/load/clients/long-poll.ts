@@ -3,7 +3,7 @@
  * protocol's guarantee assumes. On 410 cursor_expired it counts the lost messages and resumes from
  * the oldest retained one. A client is one keep-alive connection (http-connection.ts), "open" once
  * it is connected; it re-polls at once, so the server never sees it idle. A connection that drops
- * (its server process died, PROTOCOL.md §10) is opened again and polls with the same cursor; the
+ * (its server process died, docs/protocol.md §10) is opened again and polls with the same cursor; the
  * drop counts only after MAX_RESUMES_IN_A_ROW in a row bring nothing.
  *
  * Polls are written through a TurnSlicedQueue, not from the reply handler: a publish answers every

@@ -1,7 +1,7 @@
 /**
  * sse: follows GET /feed/events from "now" as a browser's EventSource would, parsing the
  * text/event-stream format itself (id:, data: lines, blank line ends an event, ":" comments).
- * A dropped stream is reopened with Last-Event-ID, as EventSource does (PROTOCOL.md §10); it counts
+ * A dropped stream is reopened with Last-Event-ID, as EventSource does (docs/protocol.md §10); it counts
  * (stream_ended) only after MAX_RESUMES_IN_A_ROW reopenings bring nothing, so losses stay visible.
  */
 import http from 'node:http';

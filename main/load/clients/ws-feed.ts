@@ -1,7 +1,7 @@
 /**
  * ws-feed: follows the feed over /ws/feed from "now" and checks every frame's sequence number
  * (see FeedTracker). Frames that are not {"seq": number, "data": string} count as bad_frame.
- * A dropped socket is reconnected at the follower's cursor (PROTOCOL.md §10); a drop counts as a
+ * A dropped socket is reconnected at the follower's cursor (docs/protocol.md §10); a drop counts as a
  * failure only after MAX_RESUMES_IN_A_ROW attempts bring nothing.
  */
 import type { KindOptions } from '../../../common/load';

@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §3: fan out K real HTTP requests to this server's own /slow, concurrently (E ≈ N)
+ * docs/protocol.md §3: fan out K real HTTP requests to this server's own /slow, concurrently (E ≈ N)
  * or one after another (E ≈ K×N), like Tornado's AsyncHTTPClient in an async handler.
  */
 import { setMaxListeners } from 'node:events';

@@ -1,4 +1,4 @@
-/** PROTOCOL.md §7: CPU-bound work on the loop (everyone stalls) or on a worker pool (nobody does). */
+/** docs/protocol.md §7: CPU-bound work on the loop (everyone stalls) or on a worker pool (nobody does). */
 import { BCRYPT_COST } from '../../../../common/limits';
 import type { Route, ServerContext } from '../context';
 import type { Exchange } from '../exchange';

@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §5: publish to the feed, and receive it by long polling (§5a) or server-sent
+ * docs/protocol.md §5: publish to the feed, and receive it by long polling (§5a) or server-sent
  * events (§5c). The WebSocket push (§5b) lives in sockets/feed.ts.
  */
 import { TextDecoder } from 'node:util';

@@ -1,4 +1,4 @@
-/** PROTOCOL.md §1: Tornado's first example. */
+/** docs/protocol.md §1: Tornado's first example. */
 import type { Route } from '../context';
 
 export const helloRoutes: Route[] = [

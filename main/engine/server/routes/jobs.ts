@@ -1,4 +1,4 @@
-/** PROTOCOL.md §6: the bounded work queue (tornado.queues producer and consumers). */
+/** docs/protocol.md §6: the bounded work queue (tornado.queues producer and consumers). */
 import type { Route, ServerContext } from '../context';
 import { badRequest, type Exchange } from '../exchange';
 import { JOB_COUNT, JOB_WORK_MS, QUEUE_WORKERS } from '../../../../common/limits';

@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §8: the engine snapshot as JSON (/stats) and as Prometheus text (/metrics); §9 adds
+ * docs/protocol.md §8: the engine snapshot as JSON (/stats) and as Prometheus text (/metrics); §9 adds
  * the stall totals to /stats.
  */
 import type { Route } from '../context';

@@ -1,4 +1,4 @@
-/** PROTOCOL.md §2: a slow upstream that waits without blocking anyone else. */
+/** docs/protocol.md §2: a slow upstream that waits without blocking anyone else. */
 import type { Route } from '../context';
 import type { Exchange } from '../exchange';
 import { SLOW_MS } from '../../../../common/limits';

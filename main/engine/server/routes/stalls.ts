@@ -1,4 +1,4 @@
-/** PROTOCOL.md §9: what blocked the loop (GET /stalls) and what counts as a stall (PUT threshold). */
+/** docs/protocol.md §9: what blocked the loop (GET /stalls) and what counts as a stall (PUT threshold). */
 import { checkStallThreshold } from '../../../stalls/stall-log';
 import type { Route } from '../context';
 

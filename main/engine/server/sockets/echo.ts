@@ -1,5 +1,5 @@
 /**
- * ws://HOST:PORT/ws/echo: a Loopscope extension, not part of PROTOCOL.md (docs/protocol.md says
+ * ws://HOST:PORT/ws/echo: a Loopscope extension, not part of docs/protocol.md (docs/protocol.md says
  * so). Every frame comes back as it was sent, text as text and binary as binary, in order, so the
  * load generator's generic WebSocket echo kind has something to aim at on the demo server itself.
  * A client that sends faster than it reads is paused at the TCP level, as on /ws/prime.

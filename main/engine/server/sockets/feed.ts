@@ -1,5 +1,5 @@
 /**
- * ws://HOST:PORT/ws/feed?cursor=C (PROTOCOL.md §5b): the feed pushed as text frames, backlog
+ * ws://HOST:PORT/ws/feed?cursor=C (docs/protocol.md §5b): the feed pushed as text frames, backlog
  * first, then live. Every subscriber is sent the same pre-serialised frame buffer.
  */
 import { WebSocket } from 'ws';

@@ -1,5 +1,5 @@
 /**
- * ws://HOST:PORT/ws/prime (PROTOCOL.md §4): one answer per text frame, in order. Answers are
+ * ws://HOST:PORT/ws/prime (docs/protocol.md §4): one answer per text frame, in order. Answers are
  * computed synchronously as each frame arrives, which is what keeps them in order. A client that
  * sends faster than it reads is paused at the TCP level rather than buffered without bound.
  *

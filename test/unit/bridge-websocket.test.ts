@@ -218,7 +218,17 @@ describe('bridge: the typed API', () => {
     );
     const snapshot = first.data as EngineSnapshot;
     expect(snapshot.connections).toHaveProperty('wsPrime');
-    expect(snapshot.eventLoop.p99Ms).toBeGreaterThanOrEqual(0);
+    // A real window of the loop, not a placeholder: ordered percentiles, and a next one later on.
+    const loop = snapshot.eventLoop;
+    expect(loop.p50Ms).toBeLessThanOrEqual(loop.p99Ms);
+    expect(loop.p99Ms).toBeLessThanOrEqual(loop.maxMs);
+    const second = await client.next(
+      (f): f is Extract<ServerFrame, { type: 'event' }> =>
+        f.type === 'event' && f.event === 'snapshot' && (f.data as EngineSnapshot).time > snapshot.time,
+    );
+    expect((second.data as EngineSnapshot).time - snapshot.time).toBeGreaterThanOrEqual(
+      snapshot.intervalMs / 2,
+    );
   });
 
   it('refuses bad payloads and unknown commands with their codes', async () => {

@@ -1,0 +1,92 @@
+/**
+ * The dashboard's rows (renderer/state/samples.ts): a real engine snapshot joined with a load
+ * report, and the store's latest/worst over a window, as the tiles read them.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLIENT_KINDS, type KindReport, type LoadReport } from '../../common/load';
+import type { EngineSnapshot } from '../../common/snapshot';
+import { createEngine, type Engine } from '../../main/engine/engine';
+import { SampleStore, toRow } from '../../renderer/state/samples';
+import { kindReport } from '../fixtures/kind-report';
+
+let engine: Engine;
+let snapshot: EngineSnapshot;
+
+beforeAll(async () => {
+  engine = await createEngine({ port: 0, sampleIntervalMs: 250, stalls: false });
+  snapshot = await new Promise<EngineSnapshot>((resolve) => {
+    const off = engine.metrics.subscribe((s) => {
+      off();
+      resolve(s);
+    });
+  });
+});
+
+afterAll(() => engine?.close());
+
+const lat = (count: number, p50Ms: number, p99Ms: number) => ({ count, p50Ms, p99Ms, maxMs: p99Ms });
+
+function report(over: Partial<Record<(typeof CLIENT_KINDS)[number], Partial<KindReport>>>): LoadReport {
+  return {
+    time: Date.now(),
+    intervalMs: 250,
+    target: engine.url,
+    kinds: Object.fromEntries(CLIENT_KINDS.map((k) => [k, kindReport(k, over[k])])) as LoadReport['kinds'],
+    generator: { eventLoopP99Ms: 4, cpuPercent: 12, processes: 1 } as LoadReport['generator'],
+  };
+}
+
+describe('toRow', () => {
+  it("joins the server's figures with the clients': rtt p50 weighted by count, p99 the worst kind", () => {
+    const r = report({
+      'ws-prime': {
+        active: 30,
+        rtt: lat(300, 2, 9),
+        integrity: { wrong: 1, missing: 0, duplicated: 0, outOfOrder: 0, expiredLost: 0 },
+      },
+      http: { active: 10, rtt: lat(100, 6, 40) },
+      sse: { active: 5, delivery: lat(50, 3, 7) },
+    });
+    const row = toRow(snapshot, r);
+    const c = snapshot.connections;
+    expect(row.conn_total).toBe(c.wsPrime + c.wsFeed + c.sse + c.longPoll + c.http);
+    expect(row.loop_p99_ms).toBe(snapshot.eventLoop.p99Ms);
+    expect(row.server_rss_mb).toBeCloseTo(snapshot.memory.rssBytes / 2 ** 20, 6);
+    expect(row.clients_active).toBe(45);
+    expect(row.rtt_p50_ms).toBe((300 * 2 + 100 * 6) / 400);
+    expect(row.rtt_p99_ms).toBe(40);
+    expect(row.delivery_sse_p99_ms).toBe(7);
+    // No delivery measured for a kind: no figure, not a zero that would draw as a calm line.
+    expect(row.delivery_ws_feed_p99_ms).toBeNaN();
+    expect(row.integrity_wrong).toBe(1);
+    expect(row.generator_cpu_percent).toBe(12);
+  });
+
+  it('has no client figures at all without a load report', () => {
+    const row = toRow(snapshot, null);
+    expect(row.clients_active).toBeNaN();
+    expect(row.rtt_p99_ms).toBeNaN();
+    expect(row.generator_loop_p99_ms).toBeNaN();
+    expect(row.conn_ws_prime).toBe(snapshot.connections.wsPrime);
+  });
+});
+
+describe('SampleStore', () => {
+  it('gives the newest value, and the worst within the window, skipping rows with no figure', () => {
+    const store = new SampleStore();
+    expect(store.latest('rtt_p99_ms')).toBeNaN();
+    const at = (dt: number, p99: number | null) =>
+      store.add(
+        { ...snapshot, time: snapshot.time + dt },
+        p99 === null ? null : report({ 'ws-prime': { rtt: lat(10, 1, p99) } }),
+      );
+    at(0, 500); // outside a 10 s window ending at +20 s
+    at(12_000, 30);
+    at(15_000, null);
+    at(20_000, 8);
+    expect(store.latest('rtt_p99_ms')).toBe(8);
+    expect(store.worst('rtt_p99_ms', 10_000)).toBe(30);
+    expect(store.worst('rtt_p99_ms', 60_000)).toBe(500);
+    expect(store.ring.size).toBe(4);
+  });
+});

@@ -19,7 +19,7 @@ import { helloRoutes } from './routes/hello';
 import { jobRoutes } from './routes/jobs';
 import { observabilityRoutes } from './routes/observability';
 import { slowRoutes } from './routes/slow';
-import { capSockets, timeoutOptions, type SocketLimitOptions } from './socket-limits';
+import { capSockets, keepAliveHeader, timeoutOptions, type SocketLimitOptions } from './socket-limits';
 import { stallRoutes } from './routes/stalls';
 import { serveFeed } from './sockets/feed';
 import { Heartbeat } from './sockets/heartbeat';
@@ -71,11 +71,13 @@ export class DemoServer {
   private readonly table = buildTable(ROUTES);
   private readonly heartbeat: Heartbeat;
   private readonly closeGraceMs: number;
+  private readonly keepAlive: string;
   private closing: Promise<void> | null = null;
 
   constructor(ctx: ServerContext, options: HttpServerOptions = {}) {
     this.ctx = ctx;
     this.closeGraceMs = options.closeGraceMs ?? 5_000;
+    this.keepAlive = keepAliveHeader(options);
     this.server = createServer(timeoutOptions(options), (req, res) => this.onRequest(req, res));
     capSockets(this.server, ctx.counters, options);
     // A frame over WS_FRAME_BYTES closes the socket with 1009 (ws enforces it while reading).
@@ -141,6 +143,7 @@ export class DemoServer {
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    res.setHeader('keep-alive', this.keepAlive);
     let url: URL;
     try {
       url = parseRequestTarget(req.url);

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import type { Server, ServerOptions } from 'node:http';
 import {
   HEADERS_TIMEOUT_MS,
+  KEEP_ALIVE_GRACE_MS,
   KEEP_ALIVE_TIMEOUT_MS,
   REQUEST_TIMEOUT_MS,
   SERVER_FD_RESERVE,
@@ -52,12 +53,22 @@ export function socketsUnder(fdLimit: number): number {
 
 /** node:http's own timeouts, as createServer() options (the check interval can only be set there). */
 export function timeoutOptions(options: SocketLimitOptions = {}): ServerOptions {
+  const keepAlive = options.keepAliveTimeoutMs ?? KEEP_ALIVE_TIMEOUT_MS;
   return {
     headersTimeout: options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS,
     requestTimeout: options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
-    keepAliveTimeout: options.keepAliveTimeoutMs ?? KEEP_ALIVE_TIMEOUT_MS,
+    // 0 keeps node's meaning: no keep-alive timeout at all.
+    keepAliveTimeout: keepAlive === 0 ? 0 : keepAlive + KEEP_ALIVE_GRACE_MS,
     connectionsCheckingInterval: options.timeoutCheckMs ?? TIMEOUT_CHECK_MS,
   };
+}
+
+/**
+ * The `Keep-Alive` header every response carries: the timeout without the grace, in whole seconds
+ * as node would write it. Node writes its own from the enforced timeout, which is the race.
+ */
+export function keepAliveHeader(options: SocketLimitOptions = {}): string {
+  return `timeout=${Math.floor((options.keepAliveTimeoutMs ?? KEEP_ALIVE_TIMEOUT_MS) / 1000)}`;
 }
 
 /** Caps the open sockets of `server`; refusals go to `counters.refusedAccepts` and one stderr line. */

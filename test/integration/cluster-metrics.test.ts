@@ -39,12 +39,7 @@ function perWorker(text: string, name: string, labelFilter = ''): Map<number, nu
 
 beforeAll(async () => {
   child = serve(['--port', '0', '--workers', '2']);
-  await until(
-    () => /listening on (http:\S+)/.test(child.stdout()),
-    `the listening line (${child.stderr()})`,
-    85_000,
-  );
-  base = await baseUrl(child);
+  base = await baseUrl(child, 85_000);
   // The port answers once one worker listens; the second may still be starting.
   await until(async () => (await workers()).length === 2, 'both workers in /stats', 60_000);
 }, 150_000);

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { closeCode, openSse, openWs, request, stats, until, wsUrl } from './engine-client';
-import { serve as serveChild } from './serve-child';
+import { baseUrl, serve as serveChild } from './serve-child';
 
 const serve = (...args: string[]) => serveChild(args);
 
@@ -72,8 +72,7 @@ describe('npm run serve', () => {
   it('--no-sampler: no periodic windows, /stats samples on request (what the overhead bench compares)', async () => {
     const child = serve('--port', '0', '--no-sampler');
     try {
-      await until(() => /listening on (http:\S+)/.test(child.stdout()), 'the listening line', 20_000);
-      const base = /listening on (http:\S+)/.exec(child.stdout())![1]!;
+      const base = await baseUrl(child);
       // Past the first 1 s window, so a sampler left running would report ~1000 ms windows.
       await new Promise((r) => setTimeout(r, 1300));
       await stats(base);

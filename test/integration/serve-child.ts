@@ -37,10 +37,22 @@ export function serve(args: string[], opts: { fdLimit?: number } = {}): Child {
   return { proc, stdout: () => out, stderr: () => err, exit };
 }
 
-/** Waits for the listening line and returns the base URL it names. */
-export async function baseUrl(child: Child): Promise<string> {
-  await until(() => /listening on (http:\S+)/.test(child.stdout()), 'the listening line', 20_000);
-  return /listening on (http:\S+)/.exec(child.stdout())![1]!;
+/** The base URL in `serve`'s "… listening on http://HOST:PORT" line, once printed. */
+export function listeningUrl(stdout: string): string | null {
+  return /listening on (http:\S+)/.exec(stdout)?.[1] ?? null;
+}
+
+/** Waits for the listening line and returns the base URL it names; a failed start says why. */
+export async function baseUrl(child: Child, timeoutMs = 20_000): Promise<string> {
+  await until(
+    () => listeningUrl(child.stdout()) !== null || child.proc.exitCode !== null,
+    'the listening line',
+    timeoutMs,
+  );
+  const url = listeningUrl(child.stdout());
+  if (url === null)
+    throw new Error(`serve exited ${child.proc.exitCode} before listening:\n${child.stderr()}`);
+  return url;
 }
 
 /**

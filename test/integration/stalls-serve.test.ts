@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { culpritFrame, frameText, type Stall } from '../../common/stalls';
 import { post, request, until } from './engine-client';
+import { listeningUrl } from './serve-child';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURE = join(root, 'test/fixtures/stall-blocker.ts');
@@ -53,12 +54,8 @@ async function serve(...args: string[]): Promise<Serve> {
   proc.stdout!.on('data', (c) => (out += c));
   proc.stderr!.on('data', (c) => (err += c));
   const exit = once(proc, 'exit').then(([code]) => code as number | null);
-  await until(
-    () => /listening on (http:\S+)/.test(out) || proc.exitCode !== null,
-    'the listening line',
-    20_000,
-  );
-  const base = /listening on (http:\S+)/.exec(out)?.[1];
+  await until(() => listeningUrl(out) !== null || proc.exitCode !== null, 'the listening line', 20_000);
+  const base = listeningUrl(out);
   if (!base) throw new Error(`serve did not start:\n${out}\n${err}`);
   return {
     proc,

@@ -71,7 +71,7 @@ export class DemoServer {
   private readonly table = buildTable(ROUTES);
   private readonly heartbeat: Heartbeat;
   private readonly closeGraceMs: number;
-  private readonly keepAlive: string;
+  private readonly keepAlive: string | null;
   private closing: Promise<void> | null = null;
 
   constructor(ctx: ServerContext, options: HttpServerOptions = {}) {
@@ -143,7 +143,7 @@ export class DemoServer {
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
-    res.setHeader('keep-alive', this.keepAlive);
+    if (this.keepAlive) res.setHeader('keep-alive', this.keepAlive);
     let url: URL;
     try {
       url = parseRequestTarget(req.url);

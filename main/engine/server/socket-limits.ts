@@ -67,8 +67,9 @@ export function timeoutOptions(options: SocketLimitOptions = {}): ServerOptions 
  * The `Keep-Alive` header every response carries: the timeout without the grace, in whole seconds
  * as node would write it. Node writes its own from the enforced timeout, which is the race.
  */
-export function keepAliveHeader(options: SocketLimitOptions = {}): string {
-  return `timeout=${Math.floor((options.keepAliveTimeoutMs ?? KEEP_ALIVE_TIMEOUT_MS) / 1000)}`;
+export function keepAliveHeader(options: SocketLimitOptions = {}): string | null {
+  const ms = options.keepAliveTimeoutMs ?? KEEP_ALIVE_TIMEOUT_MS;
+  return ms === 0 ? null : `timeout=${Math.floor(ms / 1000)}`; // 0: no timeout, nothing to say
 }
 
 /** Caps the open sockets of `server`; refusals go to `counters.refusedAccepts` and one stderr line. */

@@ -68,9 +68,9 @@ export function pendingNote(
     );
     const pending = r.kinds[kind].pending.toLocaleString('en-US');
     const rampS = spawn?.rampPerS ? spawn.count / spawn.rampPerS : 0;
-    return rampS > ranS
-      ? `${kind} ${pending} (the ramp had not finished: ${spawn!.count.toLocaleString('en-US')} at ${spawn!.rampPerS}/s takes ${Math.ceil(rampS)} s, the run lasted ${ranS} s)`
-      : `${kind} ${pending} (still connecting or reconnecting when the run ended)`;
+    if (!spawn || rampS <= ranS)
+      return `${kind} ${pending} (still connecting or reconnecting when the run ended)`;
+    return `${kind} ${pending} (the ramp had not finished: ${spawn.count.toLocaleString('en-US')} at ${spawn.rampPerS}/s takes ${Math.ceil(rampS)} s, the run lasted ${ranS} s)`;
   });
   return `never connected: ${total.toLocaleString('en-US')} client(s): ${why.join('; ')}`;
 }

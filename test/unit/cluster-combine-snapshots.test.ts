@@ -6,18 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineSnapshot } from '../../common/snapshot';
 import { combineSnapshots, type ProcessSnapshot } from '../../main/engine/cluster/combine-snapshots';
 import { createEngine, type Engine } from '../../main/engine/engine';
+import { nextSnapshot } from '../fixtures/next-snapshot';
 
 let engine: Engine;
 let real: EngineSnapshot;
 
 beforeAll(async () => {
   engine = await createEngine({ port: 0, sampleIntervalMs: 250, stalls: false });
-  real = await new Promise<EngineSnapshot>((resolve) => {
-    const off = engine.metrics.subscribe((s) => {
-      off();
-      resolve(s);
-    });
-  });
+  real = await nextSnapshot(engine);
 });
 
 afterAll(() => engine?.close());

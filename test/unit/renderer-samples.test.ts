@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_KINDS, type KindReport, type LoadReport } from '../../common/load';
 import type { EngineSnapshot } from '../../common/snapshot';
 import { createEngine, type Engine } from '../../main/engine/engine';
+import { nextSnapshot } from '../fixtures/next-snapshot';
 import { SampleStore, toRow } from '../../renderer/state/samples';
 import { kindReport } from '../fixtures/kind-report';
 
@@ -14,12 +15,7 @@ let snapshot: EngineSnapshot;
 
 beforeAll(async () => {
   engine = await createEngine({ port: 0, sampleIntervalMs: 250, stalls: false });
-  snapshot = await new Promise<EngineSnapshot>((resolve) => {
-    const off = engine.metrics.subscribe((s) => {
-      off();
-      resolve(s);
-    });
-  });
+  snapshot = await nextSnapshot(engine);
 });
 
 afterAll(() => engine?.close());

@@ -30,6 +30,11 @@ export interface AttachAttached {
   openedInspector: boolean;
   nodeVersion: string;
   stallThresholdMs: number;
+  /**
+   * Who catches the stalls: `attach` itself (it pauses and profiles the target), or `target` —
+   * the target runs Loopscope's own stall explorer, and attach passes on what it finds.
+   */
+  stallsFrom: 'attach' | 'target';
   time: number;
 }
 

@@ -90,6 +90,8 @@ export const ERRORS = {
   inspector_unavailable: { status: 503, exit: EXIT.failed },
   /** The inspector answered but refused what attach needs (a CDP error). */
   attach_failed: { status: 500, exit: EXIT.failed },
+  /** Another attach (pid named) already watches this process: one watcher per process. */
+  target_watched: { status: 409, exit: EXIT.notRun },
   /** One attach at a time in the app. */
   already_attached: { status: 409, exit: EXIT.notRun },
   /** The app watches only a pid its own list offers: never itself, its load generator or its workers. */

@@ -145,8 +145,14 @@ export const DEFAULT_INSPECTOR_PORT = 9229;
  * listening ports are asked for /json/list when looking for its inspector.
  */
 export const RANDOM_INSPECTOR_PORTS_ASKED = 8;
-/** How long attach waits for a signalled process to open its inspector. */
+/**
+ * How long attach waits for a signalled process to open its inspector before it says it is still
+ * waiting; then how long it waits in all. Node opens the port from its event loop, so a process
+ * blocked at attach time (a long native call) opens it only once the call returns: attach waits
+ * for that rather than leave, because a port opening after attach left would stay open.
+ */
 export const INSPECTOR_OPEN_TIMEOUT_MS = 5_000;
+export const INSPECTOR_LATE_OPEN_MS = 30_000;
 /** A CDP command the target does not answer in this long fails (not the probe: it waits on the loop). */
 export const CDP_COMMAND_TIMEOUT_MS = 10_000;
 /** A sample of the watched process about this often (§11: about once a second). */

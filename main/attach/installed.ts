@@ -14,18 +14,48 @@
  *   probe on its way here;
  * - `read()`: the window since the previous read (delay, utilization, heap, handles by type).
  *
+ * The registry names its owner (the attach process's pid): a second attach finds it and is told
+ * who watches (watcher.ts refuses, or takes over from an owner that is gone). When the target runs
+ * Loopscope's own stall explorer (main/stalls/published.ts), the sampler holds it and passes its
+ * stalls on (`stalls(afterId)`): attach then pauses and profiles nothing itself.
+ *
  * Builtins come from `process.getBuiltinModule` (ESM targets have no `require` in the global
  * scope), else from the console's `require` (evaluated with includeCommandLineAPI).
  */
+
+import { PUBLISHED_KEY } from '../stalls/published';
 
 export const REGISTRY_KEY = 'loopscope.attach';
 /** Names attach's own scripts in the target's stacks, so a pause that lands in them names nothing. */
 const TAG = '\n//# sourceURL=loopscope-attach://installed.js\n';
 
-/** Installs the sampler; returns the target's Node version. Idempotent. */
-export const INSTALL = `(() => {
+export interface InstallResult {
+  /** The target's Node version. */
+  version: string;
+  /** The target runs Loopscope's stall explorer, and the sampler holds it. */
+  explorer: boolean;
+  /** Another attach's sampler is installed: its owner pid and since when (epoch ms). */
+  busy: { owner: number; since: number } | null;
+}
+
+/**
+ * Installs the sampler for attach process `owner`, watching stalls from `stallMs`; replaces the
+ * sampler of `takeOverFrom` (an owner found gone), and refuses (`busy`) any other's. The three
+ * numbers are checked integers, the only values ever put into this text.
+ */
+export function installScript(owner: number, stallMs: number, takeOverFrom: number | null): string {
+  for (const n of [owner, stallMs, takeOverFrom ?? 0])
+    if (!Number.isSafeInteger(n) || n < 0) throw new Error(`installScript: not a count: ${n}`);
+  return `(() => {
   const KEY = Symbol.for(${JSON.stringify(REGISTRY_KEY)});
-  if (globalThis[KEY]) return process.version;
+  const OWNER = ${owner};
+  const existing = globalThis[KEY];
+  if (existing) {
+    if ((existing.owner || 0) !== ${takeOverFrom ?? -1}) {
+      return { version: process.version, explorer: false, busy: { owner: existing.owner || 0, since: existing.since || 0 } };
+    }
+    existing.remove();
+  }
   const load = typeof process.getBuiltinModule === 'function'
     ? (id) => process.getBuiltinModule(id)
     : (id) => require(id);
@@ -47,7 +77,12 @@ export const INSTALL = `(() => {
   timer.unref();
   let elu = performance.eventLoopUtilization();
   let probes = 0;
+  const published = globalThis[Symbol.for(${JSON.stringify(PUBLISHED_KEY)})];
+  const explorer = published && published.version === 1 ? published : null;
+  if (explorer) explorer.hold(${stallMs});
   globalThis[KEY] = {
+    owner: OWNER,
+    since: Date.now(),
     probe() {
       probes++;
       return new Promise((resolve) => setImmediate(() => {
@@ -55,7 +90,11 @@ export const INSTALL = `(() => {
         resolve([hr(), lastTickUs]);
       }));
     },
+    stalls(afterId) {
+      return explorer ? explorer.next(afterId) : Promise.resolve([]);
+    },
     read() {
+      if (explorer) explorer.hold(${stallMs});
       tick(false);
       const ms = (ns) => Math.round(ns / 1e4) / 100;
       const next = performance.eventLoopUtilization();
@@ -79,15 +118,29 @@ export const INSTALL = `(() => {
     remove() {
       clearInterval(timer);
       h.reset();
+      if (explorer) {
+        explorer.release();
+        explorer.cancel();
+      }
       delete globalThis[KEY];
     },
   };
-  return process.version;
+  return { version: process.version, explorer: !!explorer, busy: null };
 })()${TAG}`;
+}
 
 export const PROBE = `globalThis[Symbol.for(${JSON.stringify(REGISTRY_KEY)})].probe()${TAG}`;
 export const READ = `globalThis[Symbol.for(${JSON.stringify(REGISTRY_KEY)})].read()${TAG}`;
-export const REMOVE = `(() => { const s = globalThis[Symbol.for(${JSON.stringify(REGISTRY_KEY)})]; if (s) s.remove(); return !!s; })()${TAG}`;
+/** The explorer's stalls after `afterId` (a checked integer): awaited until there is one. */
+export function stallsScript(afterId: number): string {
+  if (!Number.isSafeInteger(afterId) || afterId < 0) throw new Error(`stallsScript: not an id: ${afterId}`);
+  return `globalThis[Symbol.for(${JSON.stringify(REGISTRY_KEY)})].stalls(${afterId})${TAG}`;
+}
+/** Removes the sampler of `owner` (a checked integer), and only its: another attach's stays. */
+export function removeScript(owner: number): string {
+  if (!Number.isSafeInteger(owner) || owner < 0) throw new Error(`removeScript: not a pid: ${owner}`);
+  return `(() => { const s = globalThis[Symbol.for(${JSON.stringify(REGISTRY_KEY)})]; if (!s || s.owner !== ${owner}) return false; s.remove(); return true; })()${TAG}`;
+}
 
 /**
  * Closes the inspector attach opened. Deferred to the next turn of the loop: inspector.close()

@@ -12,7 +12,11 @@ import { get } from 'node:http';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { basename } from 'node:path';
 import { LoopscopeError } from '../../common/errors';
-import { INSPECTOR_OPEN_TIMEOUT_MS, RANDOM_INSPECTOR_PORTS_ASKED } from '../../common/limits';
+import {
+  INSPECTOR_LATE_OPEN_MS,
+  INSPECTOR_OPEN_TIMEOUT_MS,
+  RANDOM_INSPECTOR_PORTS_ASKED,
+} from '../../common/limits';
 import { inspectorPortsFrom, type InspectorPorts } from './inspector-ports';
 
 export interface NodeProcess {
@@ -222,28 +226,62 @@ export function holderOf(port: number): number | null {
   return null;
 }
 
+export interface OpenInspectorHooks {
+  /** Called just before SIGUSR1 is sent: from then on, an inspector that opens is ours to close. */
+  beforeSignal?(): void;
+  /** Called once when the inspector has not opened after INSPECTOR_OPEN_TIMEOUT_MS. */
+  onSlow?(text: string): void;
+}
+
+/** A node inspector answering on a port this process began listening on since `before`. */
+async function freshInspector(
+  pid: number,
+  before: Set<number>,
+  expected: number,
+): Promise<InspectorTarget | null> {
+  // Only ports this process began listening on since the signal, the one its options name
+  // first. Another new one is asked too: a port set at runtime (process.debugPort) cannot be
+  // read from outside, and this is the process the user chose, just asked to open it.
+  const fresh = listeningPorts(pid).filter((p) => !before.has(p));
+  for (const port of fresh.sort((a, b) => Number(b === expected) - Number(a === expected))) {
+    const target = await inspectorAt(port, 300);
+    if (target) return target;
+  }
+  return null;
+}
+
 /**
  * The process's inspector: the one already open, or one opened by SIGUSR1 (then `opened` is true
  * and detach closes it). Polls the process's own listening ports with a deadline.
  */
-export async function openInspector(pid: number): Promise<{ target: InspectorTarget; opened: boolean }> {
+export async function openInspector(
+  pid: number,
+  hooks: OpenInspectorHooks = {},
+): Promise<{ target: InspectorTarget; opened: boolean }> {
   checkProcess(pid);
   const existing = await findInspector(pid);
   if (existing) return { target: existing, opened: false };
   const expected = inspectorPortsOf(pid).port;
   const before = new Set(listeningPorts(pid));
+  hooks.beforeSignal?.();
   process.kill(pid, 'SIGUSR1');
-  const deadline = Date.now() + INSPECTOR_OPEN_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    // Only ports this process began listening on since the signal, the one its options name
-    // first. Another new one is asked too: a port set at runtime (process.debugPort) cannot be
-    // read from outside, and this is the process the user chose, just asked to open it.
-    const fresh = listeningPorts(pid).filter((p) => !before.has(p));
-    for (const port of fresh.sort((a, b) => Number(b === expected) - Number(a === expected))) {
-      const target = await inspectorAt(port, 300);
-      if (target) return { target, opened: true };
-    }
+  const started = Date.now();
+  let slow = false;
+  for (;;) {
+    const target = await freshInspector(pid, before, expected);
+    if (target) return { target, opened: true };
     if (uidOf(pid) === null) throw new LoopscopeError('no_such_process', `pid ${pid} exited`);
+    if (Date.now() - started >= INSPECTOR_LATE_OPEN_MS) break;
+    if (!slow && Date.now() - started >= INSPECTOR_OPEN_TIMEOUT_MS) {
+      // Its port is taken: the inspector will never open (node said so on its stderr).
+      const holder = expected === 0 ? null : holderOf(expected);
+      if (holder !== null && holder !== pid) break;
+      slow = true;
+      hooks.onSlow?.(
+        `pid ${pid} has not opened its inspector after ${INSPECTOR_OPEN_TIMEOUT_MS / 1000} s: its event ` +
+          `loop is probably blocked; waiting up to ${INSPECTOR_LATE_OPEN_MS / 1000} s in all`,
+      );
+    }
     await new Promise((r) => setTimeout(r, 20));
   }
   // Nothing new opened: its inspector may already be open on a port chosen in code
@@ -256,11 +294,13 @@ export async function openInspector(pid: number): Promise<{ target: InspectorTar
     if (target) return { target, opened: false };
   }
   const holder = expected === 0 ? null : holderOf(expected);
+  const waited = Date.now() - started;
   throw new LoopscopeError(
     'inspector_unavailable',
     holder !== null && holder !== pid
       ? `pid ${pid} did not open its inspector: port ${expected} is taken by pid ${holder}`
-      : `pid ${pid} did not open its inspector within ${INSPECTOR_OPEN_TIMEOUT_MS} ms`,
+      : `pid ${pid} did not open its inspector within ${Math.round(waited / 1000)} s; if it opens ` +
+          'later, the next attach to it closes it',
     { port: expected },
   );
 }

@@ -37,9 +37,19 @@ import { PROFILE_INTERVAL_US } from '../stalls/limits';
 import { analyseWindow, mapHot, pausedStack, stallFrames, type PausedStack } from '../stalls/profile';
 import { ScriptCatalog } from '../stalls/scripts';
 import { stallVerdict } from '../stalls/verdict';
+import type { PublishedStall } from '../stalls/published';
 import { CdpClient } from './cdp';
-import { CLOSE_INSPECTOR, INSTALL, PROBE, READ, REMOVE } from './installed';
+import {
+  CLOSE_INSPECTOR,
+  installScript,
+  PROBE,
+  READ,
+  removeScript,
+  stallsScript,
+  type InstallResult,
+} from './installed';
 import { checkProcess, holderOf, inspectorAt, openInspector, type InspectorTarget } from './processes';
+import { isLiveAttach, WatchLock } from './watch-lock';
 
 /** How often this process looks at the probe in flight (ms). */
 const WATCH_MS = 5;
@@ -67,6 +77,8 @@ export interface AttachOptions {
   inspect?: { host: string; port: number };
   stallMs: number;
   onEvent(event: AttachEvent): void;
+  /** Things a person waiting should know (the target is slow to open its inspector). */
+  onNotice?(text: string): void;
 }
 
 interface OpenStall {
@@ -93,9 +105,8 @@ function valueOf<T>(reply: RemoteValue<T>, what: string): T {
   return reply.result.value;
 }
 
-async function resolveTarget(
-  opts: AttachOptions,
-): Promise<{ pid: number; target: InspectorTarget; opened: boolean }> {
+/** The pid behind the options: given, or the holder of the inspector port given. */
+function targetPid(opts: AttachOptions): number {
   if (opts.inspect) {
     const { host, port } = opts.inspect;
     if (!LOOPBACK_HOSTS.has(host))
@@ -103,15 +114,33 @@ async function resolveTarget(
     const pid = holderOf(port);
     if (pid === null)
       throw new LoopscopeError('inspector_unavailable', `no process of this user listens on port ${port}`);
-    checkProcess(pid);
-    const target = await inspectorAt(port);
-    if (!target)
-      throw new LoopscopeError('inspector_unavailable', `no node inspector answers on ${host}:${port}`);
-    return { pid, target, opened: false };
+    return pid;
   }
   if (opts.pid === undefined) throw new LoopscopeError('usage', 'attach needs a pid or an inspector address');
-  const { target, opened } = await openInspector(opts.pid);
-  return { pid: opts.pid, target, opened };
+  return opts.pid;
+}
+
+async function resolveTarget(
+  opts: AttachOptions,
+  pid: number,
+  lock: WatchLock,
+): Promise<{ target: InspectorTarget; opened: boolean }> {
+  if (opts.inspect) {
+    checkProcess(pid);
+    const target = await inspectorAt(opts.inspect.port);
+    if (!target)
+      throw new LoopscopeError(
+        'inspector_unavailable',
+        `no node inspector answers on ${opts.inspect.host}:${opts.inspect.port}`,
+      );
+    return { target, opened: lock.inheritedSignal };
+  }
+  const { target, opened } = await openInspector(pid, {
+    beforeSignal: () => lock.markSignalled(),
+    onSlow: opts.onNotice,
+  });
+  // An inspector an earlier attach opened and could not close (it was killed) is ours to close.
+  return { target, opened: opened || lock.inheritedSignal };
 }
 
 export class Attachment {
@@ -120,7 +149,14 @@ export class Attachment {
   private readonly cdp: CdpClient;
   private readonly target: InspectorTarget;
   private readonly opened: boolean;
+  private readonly lock: WatchLock;
   private readonly opts: AttachOptions;
+  /** The sampler is in the target: detach must remove it. */
+  private installed = false;
+  /** The target runs Loopscope's stall explorer: attach reads its stalls (published.ts). */
+  private reader = false;
+  /** `attached` was reported: `detached` must follow. Not when attach was refused or failed first. */
+  private announced = false;
   private readonly catalog = new ScriptCatalog();
   private resolveDone!: (d: AttachDetached) => void;
   private detaching: Promise<AttachDetached> | null = null;
@@ -148,26 +184,43 @@ export class Attachment {
     cdp: CdpClient,
     target: InspectorTarget,
     opened: boolean,
+    lock: WatchLock,
     opts: AttachOptions,
   ) {
     this.pid = pid;
     this.cdp = cdp;
     this.target = target;
     this.opened = opened;
+    this.lock = lock;
     this.opts = opts;
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
   }
 
   static async start(opts: AttachOptions): Promise<Attachment> {
-    const { pid, target, opened } = await resolveTarget(opts);
+    const pid = targetPid(opts);
+    checkProcess(pid);
+    // Before anything is done to the target: one attach per process (watch-lock.ts).
+    const lock = WatchLock.acquire(pid);
+    let resolved: { target: InspectorTarget; opened: boolean };
+    try {
+      resolved = await resolveTarget(opts, pid, lock);
+    } catch (err) {
+      // Signalled and still not open: it may open later; the record stays for the next attach.
+      if (lock.signalled) lock.leave();
+      else lock.release();
+      throw err;
+    }
+    const { target, opened } = resolved;
     let cdp: CdpClient;
     try {
       cdp = await CdpClient.connect(target.webSocketDebuggerUrl);
     } catch (err) {
       if (opened) await closeOpenedPort(target).catch(() => undefined);
+      if (opened && (await inspectorAt(target.port, 300)) !== null) lock.leave();
+      else lock.release();
       throw err;
     }
-    const a = new Attachment(pid, cdp, target, opened, opts);
+    const a = new Attachment(pid, cdp, target, opened, lock, opts);
     try {
       await a.install();
     } catch (err) {
@@ -177,12 +230,37 @@ export class Attachment {
     return a;
   }
 
+  /** Installs the sampler; refuses when a live attach's is there, takes over from a dead one's. */
+  private async claim(): Promise<InstallResult> {
+    const evaluate = async (takeOverFrom: number | null): Promise<InstallResult> =>
+      valueOf(
+        await this.cdp.send<RemoteValue<InstallResult>>('Runtime.evaluate', {
+          expression: installScript(process.pid, this.opts.stallMs, takeOverFrom),
+          includeCommandLineAPI: true,
+          returnByValue: true,
+        }),
+        'installing the sampler',
+      );
+    let result = await evaluate(null);
+    if (result.busy) {
+      const { owner, since } = result.busy;
+      if (owner > 0 && isLiveAttach(owner))
+        throw new LoopscopeError(
+          'target_watched',
+          `pid ${this.pid} is already watched by attach pid ${owner} (since ${new Date(since).toISOString()}): ` +
+            'one attach per process; detach that one first',
+        );
+      // Its attach is gone (killed before it could detach): replace what it left.
+      result = await evaluate(owner);
+      if (result.busy)
+        throw new LoopscopeError('target_watched', `pid ${this.pid} is being attached to by another attach`);
+    }
+    this.installed = true;
+    return result;
+  }
+
   private async install(): Promise<void> {
     const cdp = this.cdp;
-    cdp.on('Debugger.scriptParsed', (p: Debugger.ScriptParsedEventDataType) =>
-      this.catalog.add(p.scriptId, p.url, p.sourceMapURL),
-    );
-    cdp.on('Debugger.paused', (p: Debugger.PausedEventDataType) => this.onPaused(p));
     // The target finished and waits for its debugger to go: let it exit.
     cdp.on('NodeRuntime.waitingForDisconnect', () => void this.detach('target_exited'));
     void cdp.closed.then(() => {
@@ -190,22 +268,22 @@ export class Attachment {
     });
 
     await cdp.send('NodeRuntime.notifyWhenWaitingForDisconnect', { enabled: true }).catch(() => undefined);
-    const version = valueOf(
-      await cdp.send<RemoteValue<string>>('Runtime.evaluate', {
-        expression: INSTALL,
-        includeCommandLineAPI: true,
-        returnByValue: true,
-      }),
-      'installing the sampler',
-    );
-    await cdp.send('Debugger.enable');
-    // Pauses are off except while attach asks for one (see armPause): a `debugger` statement in
-    // the target never stops it, and a pause can never land inside attach's own evaluations.
-    await cdp.send('Debugger.setSkipAllPauses', { skip: true });
-    await cdp.send('Profiler.enable');
-    await cdp.send('Profiler.setSamplingInterval', { interval: PROFILE_INTERVAL_US });
-    await cdp.send('Profiler.start');
-    this.profiling = true;
+    const { version, explorer } = await this.claim();
+    this.reader = explorer;
+    if (!explorer) {
+      cdp.on('Debugger.scriptParsed', (p: Debugger.ScriptParsedEventDataType) =>
+        this.catalog.add(p.scriptId, p.url, p.sourceMapURL),
+      );
+      cdp.on('Debugger.paused', (p: Debugger.PausedEventDataType) => this.onPaused(p));
+      await cdp.send('Debugger.enable');
+      // Pauses are off except while attach asks for one (see armPause): a `debugger` statement in
+      // the target never stops it, and a pause can never land inside attach's own evaluations.
+      await cdp.send('Debugger.setSkipAllPauses', { skip: true });
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.setSamplingInterval', { interval: PROFILE_INTERVAL_US });
+      await cdp.send('Profiler.start');
+      this.profiling = true;
+    }
     this.profileStartedUs = nowUs();
     this.lastBeatUs = nowUs();
     const attached: AttachAttached = {
@@ -215,12 +293,48 @@ export class Attachment {
       openedInspector: this.opened,
       nodeVersion: version,
       stallThresholdMs: this.opts.stallMs,
+      stallsFrom: explorer ? 'target' : 'attach',
       time: Date.now(),
     };
+    this.announced = true;
     this.opts.onEvent(attached);
-    this.probing = this.probeLoop();
-    this.watchTimer = setInterval(() => this.watch(), WATCH_MS);
+    if (explorer) {
+      // The target's own explorer watches its loop: attach only passes its stalls on.
+      this.probing = this.readStalls();
+    } else {
+      this.probing = this.probeLoop();
+      this.watchTimer = setInterval(() => this.watch(), WATCH_MS);
+    }
     this.sampleTimer = setInterval(() => void this.sample(), ATTACH_SAMPLE_MS);
+  }
+
+  /**
+   * Reader mode: one awaited evaluation at a time, answered when the target's explorer has a
+   * stall (or at detach, which cancels it). Nothing is paused or profiled from here.
+   */
+  private async readStalls(): Promise<void> {
+    let afterId = 0;
+    while (!this.stopping) {
+      let batch: PublishedStall[];
+      try {
+        batch = valueOf(
+          await this.cdp.send<RemoteValue<PublishedStall[]>>(
+            'Runtime.evaluate',
+            { expression: stallsScript(afterId), awaitPromise: true, returnByValue: true },
+            null,
+          ),
+          "reading the target's stalls",
+        );
+      } catch {
+        return; // closing, or the target went away: detach is already under way
+      }
+      for (const { id, stall } of batch) {
+        afterId = Math.max(afterId, id);
+        if (this.stopping || stall.durationMs < this.opts.stallMs) continue;
+        this.stallCount++;
+        this.opts.onEvent({ type: 'stall', ...stall, id: this.stallCount, process: `pid ${this.pid}` });
+      }
+    }
   }
 
   private processGone(): boolean {
@@ -445,6 +559,10 @@ export class Attachment {
       if (!gone) {
         const cmd = (method: string, params: object = {}): Promise<unknown> =>
           this.cdp.send(method, params, DETACH_COMMAND_MS).catch(() => undefined);
+        this.disarmPause();
+        // Removing the sampler also answers a pending read of the explorer's stalls.
+        if (this.installed)
+          await cmd('Runtime.evaluate', { expression: removeScript(process.pid), returnByValue: true });
         // No awaited probe may be pending when the inspector closes: V8 would answer it on a
         // session already freed (nodejs/node#18761, a segfault in the target). The probe answers
         // within one turn of the loop; a target stalled past the wait keeps its inspector open.
@@ -452,11 +570,13 @@ export class Attachment {
           Promise.all([this.probing, this.chain]).then(() => true),
           delay(DETACH_COMMAND_MS).then(() => false),
         ]);
-        this.disarmPause();
-        await cmd('Runtime.evaluate', { expression: REMOVE, returnByValue: true });
-        await cmd('Profiler.stop');
-        await cmd('Profiler.disable');
-        await cmd('Debugger.disable');
+        if (!this.reader && this.installed) {
+          // A pause asked for and not served yet must not outlive this client.
+          await cmd('Debugger.resume');
+          await cmd('Profiler.stop');
+          await cmd('Profiler.disable');
+          await cmd('Debugger.disable');
+        }
         if (this.opened && probed) {
           await cmd('Runtime.evaluate', {
             expression: CLOSE_INSPECTOR,
@@ -470,6 +590,9 @@ export class Attachment {
       }
       await this.cdp.close();
       if (this.opened) inspectorClosed = gone ? true : await portClosed(this.target.port);
+      // An inspector we opened and could not close stays on record for the next attach.
+      if (inspectorClosed === false) this.lock.leave();
+      else this.lock.release();
       const detached: AttachDetached = {
         type: 'detached',
         pid: this.pid,
@@ -478,7 +601,7 @@ export class Attachment {
         stalls: this.stallCount,
         time: Date.now(),
       };
-      this.opts.onEvent(detached);
+      if (this.announced) this.opts.onEvent(detached);
       this.resolveDone(detached);
       return detached;
     })();

@@ -114,7 +114,8 @@ export async function run(argv: string[]): Promise<number> {
         pid = e.pid;
         console.log(
           `attached to pid ${e.pid} (node ${e.nodeVersion}) through ${e.inspector}` +
-            `${e.openedInspector ? ' (opened by attach; closed on detach)' : ''}; stalls over ${e.stallThresholdMs} ms`,
+            `${e.openedInspector ? ' (opened by attach; closed on detach)' : ''}; stalls over ${e.stallThresholdMs} ms` +
+            `${e.stallsFrom === 'target' ? ", caught by the process's own stall explorer" : ''}`,
         );
         break;
       case 'sample':
@@ -143,7 +144,12 @@ export async function run(argv: string[]): Promise<number> {
 
   let attachment: Attachment;
   try {
-    attachment = await Attachment.start({ ...flags.target, stallMs: flags.stallMs, onEvent });
+    attachment = await Attachment.start({
+      ...flags.target,
+      stallMs: flags.stallMs,
+      onEvent,
+      onNotice: (text) => console.error(`attach: ${text}`),
+    });
   } catch (err) {
     const e = err instanceof LoopscopeError ? err : new LoopscopeError('attach_failed', String(err));
     console.error(`attach: ${e.message} (${e.code})`);

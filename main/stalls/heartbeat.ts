@@ -1,7 +1,8 @@
 /**
  * The memory the event loop and its watchdog share: the loop writes the time of its latest
  * heartbeat, the watchdog (another thread, so it keeps running while the loop is blocked) reads
- * it. The threshold lives here too, so a change takes effect at the watchdog's next look.
+ * it. The threshold lives here too, so a change takes effect at the watchdog's next look, and so
+ * does whether the watchdog may pause the loop.
  */
 
 /** Now on the monotonic clock V8's CPU profiler uses, in µs. */
@@ -34,5 +35,14 @@ export class SharedHeartbeat {
 
   set thresholdMs(ms: number) {
     Atomics.store(this.ints, 0, ms);
+  }
+
+  /** A reader of the published explorer (attach) holds the watchdog's pauses (published.ts). */
+  get pausesHeld(): boolean {
+    return Atomics.load(this.ints, 1) === 1;
+  }
+
+  set pausesHeld(held: boolean) {
+    Atomics.store(this.ints, 1, held ? 1 : 0);
   }
 }

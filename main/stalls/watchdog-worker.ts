@@ -148,7 +148,9 @@ function watch(): void {
   }
   if ((now - beatUs) / 1000 > heartbeat.thresholdMs) {
     open = { startUs: beatUs, detectedUs: now, pauseAskedUs: now, pause: null };
-    post('Debugger.pause').catch(() => undefined);
+    // Held while attach reads this explorer (published.ts): a pause served inside one of its
+    // evaluations would hang the loop for good. The profile names the stall alone meanwhile.
+    if (!heartbeat.pausesHeld) post('Debugger.pause').catch(() => undefined);
     return;
   }
   // Only while the loop looks free: a stop queued behind a stall would split its samples.

@@ -10,6 +10,7 @@ import { entryPoint } from '../engine/entry-points';
 import { SharedHeartbeat } from './heartbeat';
 import { HEARTBEAT_MS, WATCHDOG_CLOSE_MS } from './limits';
 import type { FromWatchdog, ToWatchdog, WatchdogData } from './messages';
+import { ExplorerPublication } from './published';
 import { StallLog } from './stall-log';
 
 export interface StallWatchOptions {
@@ -46,6 +47,10 @@ interface SharedWatch {
   exited: Promise<void>;
   beat: NodeJS.Timeout;
   logs: Set<StallLog>;
+  /** What attach reads instead of pausing and profiling this process itself (published.ts). */
+  publication: ExplorerPublication;
+  /** The threshold attach asked for while it holds the explorer, else null. */
+  readerThresholdMs: number | null;
 }
 
 let current: Promise<SharedWatch> | null = null;
@@ -53,7 +58,20 @@ let current: Promise<SharedWatch> | null = null;
 async function startShared(processName: string): Promise<SharedWatch> {
   const heartbeat = new SharedHeartbeat();
   heartbeat.beat();
-  const beat = setInterval(() => heartbeat.beat(), HEARTBEAT_MS);
+  let shared: SharedWatch | null = null;
+  const publication = new ExplorerPublication({
+    onHold(thresholdMs) {
+      heartbeat.pausesHeld = thresholdMs !== null;
+      if (shared) {
+        shared.readerThresholdMs = thresholdMs;
+        watchLowest(shared);
+      }
+    },
+  });
+  const beat = setInterval(() => {
+    heartbeat.beat();
+    publication.beat();
+  }, HEARTBEAT_MS);
   // Watching must never be what keeps the process alive.
   beat.unref();
   const logs = new Set<StallLog>();
@@ -65,6 +83,7 @@ async function startShared(processName: string): Promise<SharedWatch> {
       else if (msg.type === 'stall') {
         // Watched at the lowest threshold of all; each log keeps what passes its own.
         for (const log of logs) if (msg.stall.durationMs >= log.thresholdMs) log.add(msg.stall);
+        publication.add(msg.stall);
       } else console.error(`loopscope: stall watchdog: ${msg.message}`);
     });
     worker.once('error', reject);
@@ -76,22 +95,26 @@ async function startShared(processName: string): Promise<SharedWatch> {
     await ready;
   } catch (err) {
     clearInterval(beat);
+    publication.unpublish();
     await worker.terminate();
     throw err;
   }
   worker.unref();
-  const shared: SharedWatch = { heartbeat, worker, exited, beat, logs };
+  shared = { heartbeat, worker, exited, beat, logs, publication, readerThresholdMs: null };
+  const started = shared;
   void exited.then(() => {
     // A thread that died on its own (an error inside it) watches nothing any more: stop beating
     // for it, and let the next start make a new one instead of joining a dead one.
     clearInterval(beat);
-    if (current !== null) void current.then((s) => s === shared && (current = null)).catch(() => undefined);
+    publication.unpublish();
+    if (current !== null) void current.then((s) => s === started && (current = null)).catch(() => undefined);
   });
-  return shared;
+  return started;
 }
 
 async function stopShared(shared: SharedWatch): Promise<void> {
   clearInterval(shared.beat);
+  shared.publication.unpublish();
   shared.worker.postMessage({ type: 'close' } satisfies ToWatchdog);
   const timer = setTimeout(() => void shared.worker.terminate(), WATCHDOG_CLOSE_MS);
   await shared.exited;
@@ -99,8 +122,10 @@ async function stopShared(shared: SharedWatch): Promise<void> {
 }
 
 function watchLowest(shared: SharedWatch): void {
-  if (shared.logs.size === 0) return;
-  shared.heartbeat.thresholdMs = Math.min(...[...shared.logs].map((l) => l.thresholdMs));
+  const wanted = [...shared.logs].map((l) => l.thresholdMs);
+  if (shared.readerThresholdMs !== null) wanted.push(shared.readerThresholdMs);
+  if (wanted.length === 0) return;
+  shared.heartbeat.thresholdMs = Math.min(...wanted);
 }
 
 /** Resolves once the watchdog is connected and the profiler runs, so the first stall is caught. */

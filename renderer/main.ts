@@ -319,7 +319,8 @@ function start(): void {
     const clientsLive = freshness.state(performance.now(), sampleIntervalMs()).clients;
     store.add(snapshot, sinceSnapshot.take() ?? (clientsLive ? latestReport : null));
     charts.showProcesses(store.processes.labels(), snapshot.processes ?? []);
-    if (stalls.update(snapshot.stalls)) charts.setStallTimes(stalls.times());
+    const serverStartedAt = snapshot.time - snapshot.uptimeS * 1000;
+    if (stalls.update(snapshot.stalls, serverStartedAt)) charts.setStallTimes(stalls.times());
     chartsDirty = true;
     readoutsDirty = true;
     schedule();

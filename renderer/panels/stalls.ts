@@ -61,9 +61,17 @@ export class StallsPanel {
   private readonly thresholdText: HTMLSpanElement;
   private thresholdTouched = false;
   private selected: Stall | null = null;
-  /** Whether stall windows (snapshots) give the totals; without them the panel counts its own. */
-  private windowed = false;
+  /**
+   * Summary, list and top blockers are one set: the stalls this page received from one server
+   * since `since`. The list shows the newest STALL_LIST_MAX of them; the totals count them all.
+   */
   private readonly totals = { count: 0, totalMs: 0, maxMs: 0 };
+  private since = Date.now();
+  /** Epoch ms the demo server started (from its snapshots): a new one means a restarted server. */
+  private serverStart: number | null = null;
+  /** The server's own count since it started, when it knows of more than this page saw. */
+  private serverTotals: { count: number; startedAt: number } | null = null;
+  private thresholdMs: number | null = null;
 
   constructor(
     private readonly ctx: PanelContext,
@@ -183,61 +191,91 @@ export class StallsPanel {
     return this.stalls.map((s) => s.startedAt);
   }
 
-  /** Forgets every stall: another process is watched now. */
-  clear(): void {
+  /** Forgets every stall: another process is watched now, or the server restarted (`since`). */
+  clear(since = Date.now()): void {
     this.stalls.length = 0;
     this.blockers.clear();
     this.totals.count = 0;
     this.totals.totalMs = 0;
     this.totals.maxMs = 0;
+    this.serverTotals = null;
+    this.since = since;
     this.selected = null;
     this.detail.textContent = '';
     this.copy.disabled = true;
     this.render();
+    this.showSummary();
   }
 
   /** A threshold the panel shows but cannot change (a watched process's, set at attach). */
   showThreshold(ms: number): void {
     this.thresholdText.textContent = `threshold ${fmt(ms)} ms`;
-    if (!this.windowed) this.summary.textContent = `no stalls over ${fmt(ms)} ms yet`;
+    this.thresholdMs = ms;
+    this.showSummary();
   }
 
   /** Takes one stall pushed as it was listed; true when it was new. */
   add(stall: Stall): boolean {
-    if (this.known(stall)) return false;
-    this.stalls.push(stall);
-    this.count(stall);
-    if (!this.windowed) {
+    if (!this.take([stall])) return false;
+    this.showSummary();
+    return true;
+  }
+
+  /**
+   * Takes a snapshot's stall window and when its server started (epoch ms); true when the stalls
+   * held changed. Another start time is another server (a restart, another port or number of
+   * processes): what the panel held was the old one's, so it starts over.
+   */
+  update(window: StallWindow | undefined, serverStartedAt?: number): boolean {
+    if (!window) return false;
+    let restarted = false;
+    if (serverStartedAt !== undefined) {
+      // Both figures are in ms and the clocks are one machine's: 2 s is far beyond any jitter.
+      restarted = this.serverStart !== null && Math.abs(serverStartedAt - this.serverStart) > 2_000;
+      if (restarted) this.clear(serverStartedAt);
+      this.serverStart = serverStartedAt;
+    }
+    if (!this.thresholdTouched && document.activeElement !== this.threshold.input) {
+      this.threshold.input.value = String(window.thresholdMs);
+    }
+    this.thresholdMs = window.thresholdMs;
+    const fresh = this.take(window.recent);
+    this.serverTotals =
+      this.serverStart !== null && window.count > this.totals.count
+        ? { count: window.count, startedAt: this.serverStart }
+        : null;
+    this.showSummary();
+    // A restart emptied the panel: the chart's stall marks must go too.
+    return fresh || restarted;
+  }
+
+  private take(stalls: readonly Stall[]): boolean {
+    const fresh = stalls.filter((s) => !this.known(s));
+    if (fresh.length === 0) return false;
+    for (const stall of fresh) {
+      this.stalls.push(stall);
+      this.count(stall);
       this.totals.count++;
       this.totals.totalMs += stall.durationMs;
       this.totals.maxMs = Math.max(this.totals.maxMs, stall.durationMs);
-      this.summary.textContent = this.totalsText(this.totals);
     }
     this.stalls.splice(0, Math.max(0, this.stalls.length - STALL_LIST_MAX));
     this.render();
     return true;
   }
 
-  /** Takes a snapshot's stall window; true when it brought new stalls. */
-  update(window: StallWindow | undefined): boolean {
-    if (!window) return false;
-    this.windowed = true;
-    if (!this.thresholdTouched && document.activeElement !== this.threshold.input) {
-      this.threshold.input.value = String(window.thresholdMs);
-    }
-    setText(
-      this.summary,
-      window.count === 0 ? `no stalls over ${window.thresholdMs} ms yet` : this.totalsText(window),
-    );
-    const fresh = window.recent.filter((s) => !this.known(s));
-    if (fresh.length === 0) return false;
-    for (const stall of fresh) {
-      this.stalls.push(stall);
-      this.count(stall);
-    }
-    this.stalls.splice(0, Math.max(0, this.stalls.length - STALL_LIST_MAX));
-    this.render();
-    return true;
+  private showSummary(): void {
+    const since = `since ${clock(this.since)}`;
+    const t = this.totals;
+    let text =
+      t.count === 0
+        ? `no stalls${this.thresholdMs === null ? '' : ` over ${fmt(this.thresholdMs)} ms`} ${since}`
+        : `${this.totalsText(t)}, ${since}`;
+    if (t.count > STALL_LIST_MAX) text += ` (the newest ${STALL_LIST_MAX} listed)`;
+    const server = this.serverTotals;
+    if (server)
+      text += `; the server counts ${fmt(server.count)} since it started at ${clock(server.startedAt)}`;
+    setText(this.summary, text);
   }
 
   /**
@@ -251,6 +289,7 @@ export class StallsPanel {
   }
 
   private totalsText(t: { count: number; totalMs: number; maxMs: number }): string {
+    // "3 stalls, 1,630 ms in all, worst 700 ms": what the list below holds and the blockers add up.
     return `${plural(t.count, 'stall')}, ${fmt(t.totalMs, 0)} ms in all, worst ${fmt(t.maxMs, 0)} ms`;
   }
 

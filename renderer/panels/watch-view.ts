@@ -43,7 +43,8 @@ export class WatchView {
       this.title,
       this.detail,
       h('div', { class: 'spacer' }),
-      this.detachButton,
+      // Disabled as one with every control that needs the app, while it is gone (main.ts).
+      h('fieldset', { class: 'needs-app inline' }, this.detachButton),
     );
     for (const spec of WATCH_CHART_SPECS) {
       const canvas = h('canvas', { 'aria-label': spec.title, role: 'img' });

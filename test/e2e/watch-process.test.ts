@@ -143,4 +143,36 @@ describe('Watch a process (Chromium, serve and the target as child processes)', 
     );
     expect(await row.getByRole('button', { name: `Attach to pid ${pid}` }).isEnabled()).toBe(true);
   }, 90_000);
+
+  it('while the app is gone, Detach is disabled like every control that needs it; the target is left clean', async () => {
+    const pid = target!.pid!;
+    const row = page.locator(`[data-testid="watch-row"][data-pid="${pid}"]`);
+    await page.getByTestId('watch-refresh').click();
+    await waitFor(
+      'the target in the list',
+      () => row.count(),
+      (n) => n === 1,
+      20_000,
+    );
+    await row.getByRole('button', { name: `Attach to pid ${pid}` }).click();
+    await waitFor(
+      'the watching banner',
+      () => page.getByTestId('watch-banner').isVisible(),
+      (v) => v,
+      20_000,
+    );
+    expect(await page.getByTestId('watch-detach').isDisabled()).toBe(false);
+
+    // The app goes away (serve stops, detaching on its way out).
+    expect(await serve!.stop()).toBe(0);
+    serve = null;
+    await waitFor(
+      'the page to see the app gone',
+      () => page.getByTestId('watch-detach').isDisabled(),
+      (d) => d,
+      20_000,
+    );
+    expect((await request(`${targetBase}/`)).text).toBe('ok\n');
+    for (const port of listeningPorts(pid)) expect(await inspectorAt(port)).toBeNull();
+  }, 60_000);
 });

@@ -1,12 +1,13 @@
 /**
  * `node --import tsx bench/attach-cycles.ts [--cycles N] [--seconds S] [--settle S] [--serve-args "…"]
- * [--attach-stall-ms N]`:
+ * [--attach-stall-ms N] [--control]`:
  * issue 24's figures. `serve --stall-ms 20` under `load --http 30 --ws 20` and bcrypt on its loop
  * (test/fixtures/attach-stress.ts), attached to and detached from N times by `attach --json
  * --duration S`. Per cycle: attach's exit, whether /stats answered, whether an inspector was left
  * open, the target's RSS. At the end, after the load stops and the target settles: its RSS
  * against the RSS after the first cycle, so the growth counted is what attach left behind, not
- * the load's own buffers.
+ * the load's own buffers. `--control` runs the same cycles without attaching: the target's own
+ * drift under that load, to read the attach figures against.
  */
 import { parseArgs } from 'node:util';
 import { loadavg } from 'node:os';
@@ -19,6 +20,7 @@ const { values } = parseArgs({
     settle: { type: 'string' },
     'serve-args': { type: 'string' },
     'attach-stall-ms': { type: 'string' },
+    control: { type: 'boolean' },
   },
 });
 const CYCLES = Number(values.cycles ?? 100);
@@ -37,6 +39,7 @@ const started = Date.now();
 const results = await attachCycles(run, {
   cycles: CYCLES,
   seconds: () => SECONDS,
+  control: values.control === true,
   attachArgs: () => (values['attach-stall-ms'] ? ['--stall-ms', values['attach-stall-ms']] : []),
   onCycle(r) {
     if (r.cycle === 1) firstRss = r.rssMb;

@@ -36,6 +36,11 @@ export interface LatencySummary {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /**
+   * Between generator processes only, never in a merged report: the histogram's non-empty buckets
+   * (main/load/latency-histogram.ts), so several processes' percentiles merge exactly.
+   */
+  buckets?: number[];
 }
 
 export interface IntegrityCounters {
@@ -104,6 +109,12 @@ export interface GeneratorHealth {
   warning: string | null;
   /** Absent from reports of older generators; counted from the health timer unless explained. */
   stalls?: GeneratorStalls;
+  /**
+   * With several generator processes: how their latency percentiles were merged. `exact` from
+   * their histograms (a run's final report), `upperBound` the largest of theirs (live reports).
+   * Absent with one process, whose percentiles are its own.
+   */
+  latencyMerge?: 'exact' | 'upperBound';
 }
 
 export interface LoadReport {

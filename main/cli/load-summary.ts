@@ -173,6 +173,9 @@ export function summaryTable(
     table([header, ...rows]) +
     measured +
     `\ngenerator: ${g.processes} process(es), event-loop p99 ${ms(g.eventLoopP99Ms)} ms, cpu ${g.cpuPercent.toFixed(0)}%` +
+    (g.latencyMerge === 'upperBound'
+      ? "\nlatency percentiles: the largest of the processes' (an upper bound; their histograms did not all arrive)"
+      : '') +
     (g.stalls
       ? `\ngenerator stalls: ${g.stalls.count}` +
         (g.stalls.count > 0

@@ -19,6 +19,12 @@ import {
 } from './load-summary';
 
 /**
+ * How long the summary waits for the report after the run. With several generator processes it
+ * carries their histograms, which a loaded machine may take a few report intervals to send.
+ */
+const FINAL_REPORT_WAIT_MS = 5_000;
+
+/**
  * Resolves after `ms` ('elapsed'), or earlier on Ctrl-C (the run then ends normally with its
  * summary) or when `cut` aborts (a generator died: waiting out the duration would only delay the
  * failure), both 'stopped'.
@@ -35,20 +41,6 @@ function runFor(ms: number, cut: AbortSignal): Promise<'elapsed' | 'stopped'> {
     const timer = setTimeout(() => done('elapsed'), ms);
     process.once('SIGINT', stopped);
     cut.addEventListener('abort', stopped);
-  });
-}
-
-function nextReport(lg: LoadController, timeoutMs: number): Promise<LoadReport | null> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      off();
-      resolve(lg.latest());
-    }, timeoutMs);
-    const off = lg.onReport((r) => {
-      clearTimeout(timer);
-      off();
-      resolve(r);
-    });
   });
 }
 
@@ -130,7 +122,8 @@ export async function run(argv: string[]): Promise<number> {
     if (phase === 'measuring') await runFor(plan.durationS * 1000, cut.signal);
     stoppedInWarmup = phase === 'warm-up';
     // The report right after the run, before clients are stopped, is the one summarised.
-    if (!died) final = await nextReport(lg, plan.intervalMs * 4);
+    // With several generator processes its percentiles are merged from their histograms.
+    if (!died) final = await lg.finalReport(Math.max(plan.intervalMs * 4, FINAL_REPORT_WAIT_MS));
     off();
     if (live) process.stdout.write('\n');
   } catch (err) {

@@ -87,6 +87,10 @@ async function handle(raw: unknown): Promise<void> {
     await shutdown(0);
     return;
   }
+  if (msg.type === 'buckets') {
+    generator?.shareBucketsOnce();
+    return;
+  }
   if (!generator) {
     send({
       type: 'reply',

@@ -6,7 +6,12 @@
  * Several processes exist only to get past one process's file-descriptor limit ('auto') or to use
  * more cores (a number). Spawns and stops are shared as shares.ts says; rates go to the first process.
  */
-import type { ClientKind, LoadCommand, LoadReport, ParsedLoadCommand } from '../../common/load';
+import {
+  type ClientKind,
+  type LoadCommand,
+  type LoadReport,
+  type ParsedLoadCommand,
+} from '../../common/load';
 import { loadCommandSchema } from '../../common/load-commands';
 import { LoopscopeError } from '../../common/errors';
 import { fdLimitError, freeFds } from './fd-limit';
@@ -43,6 +48,11 @@ export interface LoadController {
    */
   onGeneratorExit(listener: (err: LoopscopeError) => void): () => void;
   latest(): LoadReport | null;
+  /**
+   * The next report, with its latency percentiles merged exactly across the generator processes
+   * (each sends its histograms for it); the latest report if none comes within `timeoutMs`.
+   */
+  finalReport(timeoutMs: number): Promise<LoadReport | null>;
   /** The generator processes' pids (the bench reads their CPU from /proc). */
   pids(): number[];
   close(): Promise<void>;
@@ -150,6 +160,33 @@ class Controller implements LoadController {
 
   latest(): LoadReport | null {
     return this.latestReport;
+  }
+
+  async finalReport(timeoutMs: number): Promise<LoadReport | null> {
+    const live = this.live();
+    if (live.length < 2) return this.nextReport(timeoutMs);
+    // Each process's next report with its histograms; they arrive at different moments, and a
+    // later one without buckets may replace it as that process's latest, so they are kept here.
+    const timeout = new Promise<null>((r) => setTimeout(() => r(null), timeoutMs).unref());
+    const all = Promise.all(live.map((p) => p.reportWithBuckets())).catch(() => null);
+    const reports = await Promise.race([all, timeout]);
+    if (!reports) return this.latestReport;
+    const merged = mergeReports([...reports, ...this.retired], this.deathNotice);
+    return { ...merged, generator: { ...merged.generator, processes: live.length } };
+  }
+
+  private nextReport(timeoutMs: number): Promise<LoadReport | null> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        off();
+        resolve(this.latestReport);
+      }, timeoutMs);
+      const off = this.onReport((r) => {
+        clearTimeout(timer);
+        off();
+        resolve(r);
+      });
+    });
   }
 
   close(): Promise<void> {

@@ -8,6 +8,7 @@ import { entryPoint } from '../engine/entry-points';
 import { LoopscopeError } from '../../common/errors';
 import type { FdStatus } from './generator';
 import { fromChildSchema, type FromChild, type ToChild } from './messages';
+import { carriesBuckets } from './merge-reports';
 
 const START_TIMEOUT_MS = 20_000;
 const EXIT_TIMEOUT_MS = 5_000;
@@ -90,6 +91,16 @@ export class GeneratorProcess {
     });
   }
 
+  /** Its next report that carries the buckets of its cumulative latencies (merge-reports.ts). */
+  reportWithBuckets(): Promise<LoadReport> {
+    if (this.exited)
+      return Promise.reject(new LoopscopeError('generator_exited', 'the load generator process has exited'));
+    this.send({ type: 'buckets' });
+    return new Promise((resolve) => this.bucketWaiters.push(resolve));
+  }
+
+  private bucketWaiters: Array<(r: LoadReport) => void> = [];
+
   async shutdown(): Promise<void> {
     if (this.exited) return;
     this.send({ type: 'shutdown' });
@@ -167,6 +178,11 @@ export class GeneratorProcess {
       case 'report':
         this.fd = msg.fd;
         this.last = msg.report;
+        if (this.bucketWaiters.length > 0 && carriesBuckets(msg.report)) {
+          const waiters = this.bucketWaiters;
+          this.bucketWaiters = [];
+          for (const w of waiters) w(msg.report);
+        }
         this.options.onReport(msg.report);
         return;
     }

@@ -172,14 +172,23 @@ export class Generator {
     this.health.close();
   }
 
+  /** The next report's cumulative latencies carry their buckets (merge-reports.ts). */
+  shareBucketsOnce(): void {
+    this.shareBuckets = true;
+  }
+
+  private shareBuckets = false;
+
   private report(): void {
+    const withBuckets = this.shareBuckets;
+    this.shareBuckets = false;
     const now = performance.now();
     const elapsed = now - this.lastReport;
     this.lastReport = now;
     const kinds = {} as Record<ClientKind, KindReport>;
     for (const kind of CLIENT_KINDS) {
       const d = this.drivers[kind];
-      kinds[kind] = d.stats.snapshot(d.active(), d.pending(), elapsed);
+      kinds[kind] = d.stats.snapshot(d.active(), d.pending(), elapsed, withBuckets);
     }
     const health = this.health.sample();
     this.options.onReport(

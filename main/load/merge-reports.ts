@@ -1,7 +1,9 @@
 /**
  * Merges the reports of several generator processes into one. Counts, totals and rates are summed.
- * Percentiles cannot be merged from summaries, so p50, p99 and max are the MAX over processes: an
- * upper bound, exact with one process (the default), conservative with more.
+ * Latency percentiles are merged from the processes' histograms when their reports carry buckets
+ * (the final report of a run asks for them: LoadController.finalReport), exactly; otherwise — the
+ * live reports, four a second — each percentile is the largest of the processes', an upper bound
+ * (exact with one process, the default). The merged report carries no buckets.
  */
 import {
   CLIENT_KINDS,
@@ -11,49 +13,59 @@ import {
   type LoadReport,
 } from '../../common/load';
 import { healthWarning } from './health';
+import { mergeLatencies } from './latency-histogram';
 
-function mergeLatency(a: LatencySummary, b: LatencySummary): LatencySummary {
-  return {
-    count: a.count + b.count,
-    p50Ms: Math.max(a.p50Ms, b.p50Ms),
-    p99Ms: Math.max(a.p99Ms, b.p99Ms),
-    maxMs: Math.max(a.maxMs, b.maxMs),
-  };
+function sumFailures(parts: readonly KindReport[]): Record<string, number> {
+  const failures: Record<string, number> = {};
+  for (const p of parts)
+    for (const [cause, n] of Object.entries(p.failures)) failures[cause] = (failures[cause] ?? 0) + n;
+  return failures;
 }
 
-function mergeKind(a: KindReport, b: KindReport): KindReport {
-  const failures = { ...a.failures };
-  for (const [cause, n] of Object.entries(b.failures)) failures[cause] = (failures[cause] ?? 0) + n;
+const sum = (parts: readonly KindReport[], f: (k: KindReport) => number): number =>
+  parts.reduce((n, k) => n + f(k), 0);
+
+/** The latencies `pick` gives in every part, merged; null when some part has none. */
+function mergeAll(
+  parts: readonly KindReport[],
+  pick: (k: KindReport) => LatencySummary | undefined,
+): LatencySummary | null {
+  const all = parts.map(pick);
+  return all.every((l): l is LatencySummary => l !== undefined) ? mergeLatencies(all) : null;
+}
+
+function mergeKind(parts: readonly KindReport[]): KindReport {
+  const first = parts[0]!;
   const merged: KindReport = {
-    kind: a.kind,
-    active: a.active + b.active,
-    pending: a.pending + b.pending,
-    opened: a.opened + b.opened,
-    closed: a.closed + b.closed,
-    failures,
-    sent: a.sent + b.sent,
-    received: a.received + b.received,
-    sentPerS: a.sentPerS + b.sentPerS,
-    receivedPerS: a.receivedPerS + b.receivedPerS,
-    rtt: mergeLatency(a.rtt, b.rtt),
-    delivery: mergeLatency(a.delivery, b.delivery),
+    kind: first.kind,
+    active: sum(parts, (k) => k.active),
+    pending: sum(parts, (k) => k.pending),
+    opened: sum(parts, (k) => k.opened),
+    closed: sum(parts, (k) => k.closed),
+    failures: sumFailures(parts),
+    sent: sum(parts, (k) => k.sent),
+    received: sum(parts, (k) => k.received),
+    sentPerS: sum(parts, (k) => k.sentPerS),
+    receivedPerS: sum(parts, (k) => k.receivedPerS),
+    rtt: mergeLatencies(parts.map((k) => k.rtt)),
+    delivery: mergeLatencies(parts.map((k) => k.delivery)),
     integrity: {
-      wrong: a.integrity.wrong + b.integrity.wrong,
-      missing: a.integrity.missing + b.integrity.missing,
-      duplicated: a.integrity.duplicated + b.integrity.duplicated,
-      outOfOrder: a.integrity.outOfOrder + b.integrity.outOfOrder,
-      expiredLost: a.integrity.expiredLost + b.integrity.expiredLost,
+      wrong: sum(parts, (k) => k.integrity.wrong),
+      missing: sum(parts, (k) => k.integrity.missing),
+      duplicated: sum(parts, (k) => k.integrity.duplicated),
+      outOfOrder: sum(parts, (k) => k.integrity.outOfOrder),
+      expiredLost: sum(parts, (k) => k.integrity.expiredLost),
     },
   };
-  if (a.connect && b.connect) merged.connect = mergeLatency(a.connect, b.connect);
-  if (a.cumulative && b.cumulative) {
+  const connect = mergeAll(parts, (k) => k.connect);
+  if (connect) merged.connect = connect;
+  if (parts.every((k) => k.cumulative)) {
     merged.cumulative = {
-      rtt: mergeLatency(a.cumulative.rtt, b.cumulative.rtt),
-      delivery: mergeLatency(a.cumulative.delivery, b.cumulative.delivery),
+      rtt: mergeLatencies(parts.map((k) => k.cumulative!.rtt)),
+      delivery: mergeLatencies(parts.map((k) => k.cumulative!.delivery)),
     };
-    if (a.cumulative.connect && b.cumulative.connect) {
-      merged.cumulative.connect = mergeLatency(a.cumulative.connect, b.cumulative.connect);
-    }
+    const all = mergeAll(parts, (k) => k.cumulative!.connect);
+    if (all) merged.cumulative.connect = all;
   }
   return merged;
 }
@@ -62,12 +74,12 @@ function mergeKind(a: KindReport, b: KindReport): KindReport {
 export function mergeReports(reports: readonly LoadReport[], extraWarning: string | null = null): LoadReport {
   const [first, ...rest] = reports;
   if (!first) throw new Error('mergeReports needs at least one report');
-  const kinds = { ...first.kinds } as Record<ClientKind, KindReport>;
+  const kinds = {} as Record<ClientKind, KindReport>;
+  for (const kind of CLIENT_KINDS) kinds[kind] = mergeKind(reports.map((r) => r.kinds[kind]));
   let loop = first.generator.eventLoopP99Ms;
   let cpu = first.generator.cpuPercent;
   let stalls = first.generator.stalls;
   for (const r of rest) {
-    for (const kind of CLIENT_KINDS) kinds[kind] = mergeKind(kinds[kind], r.kinds[kind]);
     loop = Math.max(loop, r.generator.eventLoopP99Ms);
     cpu = Math.max(cpu, r.generator.cpuPercent);
     const s = r.generator.stalls;
@@ -83,6 +95,7 @@ export function mergeReports(reports: readonly LoadReport[], extraWarning: strin
     }
   }
   const warnings = [healthWarning(loop, cpu), extraWarning].filter((w): w is string => w !== null);
+  const latencyMerge = reports.length < 2 ? null : reports.every(carriesBuckets) ? 'exact' : 'upperBound';
   return {
     time: Math.max(...reports.map((r) => r.time)),
     intervalMs: first.intervalMs,
@@ -95,8 +108,18 @@ export function mergeReports(reports: readonly LoadReport[], extraWarning: strin
       cpuPercent: cpu,
       warning: warnings.length > 0 ? warnings.join('; ') : null,
       ...(stalls ? { stalls } : {}),
+      ...(latencyMerge ? { latencyMerge } : {}),
     },
   };
+}
+
+/** Every non-empty cumulative latency of the report carries its histogram's buckets. */
+export function carriesBuckets(r: LoadReport): boolean {
+  return CLIENT_KINDS.every((kind) => {
+    const c = r.kinds[kind].cumulative;
+    if (!c) return true;
+    return [c.rtt, c.delivery, c.connect].every((l) => !l || l.count === 0 || l.buckets !== undefined);
+  });
 }
 
 const NO_LATENCY: LatencySummary = { count: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 };

@@ -9,7 +9,14 @@ import { CLIENT_KINDS, type KindReport, type LoadReport } from '../../common/loa
 import { loadCommandSchema } from '../../common/load-commands';
 
 const latency = z
-  .object({ count: z.number(), p50Ms: z.number(), p99Ms: z.number(), maxMs: z.number() })
+  .object({
+    count: z.number(),
+    p50Ms: z.number(),
+    p99Ms: z.number(),
+    maxMs: z.number(),
+    // [index, count, …] of a histogram with the layout of main/load/latency-histogram.ts.
+    buckets: z.array(z.number().int().nonnegative()).max(2_000_000).optional(),
+  })
   .strict();
 
 const kindReport = z
@@ -92,6 +99,8 @@ export const toChildSchema = z.discriminatedUnion('type', [
     .strict(),
   z.object({ type: z.literal('command'), id: z.number().int(), command: loadCommandSchema }).strict(),
   z.object({ type: z.literal('shutdown') }).strict(),
+  /** The next report carries the cumulative latencies' buckets, for an exact merge (the final one). */
+  z.object({ type: z.literal('buckets') }).strict(),
 ]);
 export type ToChild = z.input<typeof toChildSchema>;
 

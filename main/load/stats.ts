@@ -1,28 +1,13 @@
 /**
- * Per-kind counters and HDR latency histograms inside one generator process. Clients add to these;
+ * Per-kind counters and HDR latency histograms (latency-histogram.ts) inside one generator process. Clients add to these;
  * once per report interval snapshot() turns them into one fixed-size KindReport, whatever the
  * number of clients.
  */
-import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import type { ClientKind, IntegrityCounters, KindReport, LatencySummary } from '../../common/load';
+import { LatencyHistogram } from './latency-histogram';
 
 /** Distinct failure causes kept per kind; the rest fold into "other" so the report stays bounded. */
 const MAX_CAUSES = 24;
-
-function histogram(): RecordableHistogram {
-  // Microseconds from 1 µs to 1 hour, 3 significant figures.
-  return createHistogram({ lowest: 1, highest: 3_600_000_000, figures: 3 });
-}
-
-function recordMs(h: RecordableHistogram, ms: number): void {
-  h.record(Math.min(3_600_000_000, Math.max(1, Math.round(ms * 1000))));
-}
-
-export function summarize(h: RecordableHistogram): LatencySummary {
-  const count = h.count;
-  if (count === 0) return { count: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 };
-  return { count, p50Ms: h.percentile(50) / 1000, p99Ms: h.percentile(99) / 1000, maxMs: h.max / 1000 };
-}
 
 export const EMPTY_LATENCY: LatencySummary = { count: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 };
 
@@ -39,12 +24,12 @@ export class KindStats {
     expiredLost: 0,
   };
   private readonly failures = new Map<string, number>();
-  private readonly rtt = histogram();
-  private readonly rttAll = histogram();
-  private readonly delivery = histogram();
-  private readonly deliveryAll = histogram();
-  private readonly connect = histogram();
-  private readonly connectAll = histogram();
+  private readonly rtt = new LatencyHistogram();
+  private readonly rttAll = new LatencyHistogram();
+  private readonly delivery = new LatencyHistogram();
+  private readonly deliveryAll = new LatencyHistogram();
+  private readonly connect = new LatencyHistogram();
+  private readonly connectAll = new LatencyHistogram();
   private lastSent = 0;
   private lastReceived = 0;
   /**
@@ -67,20 +52,20 @@ export class KindStats {
   }
 
   recordRtt(ms: number): void {
-    recordMs(this.rtt, ms);
-    if (this.measuringSince === 0 || performance.now() - ms >= this.measuringSince) recordMs(this.rttAll, ms);
+    this.rtt.recordMs(ms);
+    if (this.measuringSince === 0 || performance.now() - ms >= this.measuringSince) this.rttAll.recordMs(ms);
   }
 
   /** Time from starting to connect to the connection being up (TCP, plus the upgrade for ws). */
   recordConnect(ms: number): void {
-    recordMs(this.connect, ms);
-    recordMs(this.connectAll, ms);
+    this.connect.recordMs(ms);
+    this.connectAll.recordMs(ms);
   }
 
   recordDelivery(ms: number): void {
-    recordMs(this.delivery, ms);
+    this.delivery.recordMs(ms);
     if (this.measuringSince === 0 || performance.now() - ms >= this.measuringSince)
-      recordMs(this.deliveryAll, ms);
+      this.deliveryAll.recordMs(ms);
   }
 
   /**
@@ -100,8 +85,11 @@ export class KindStats {
     this.measuringSince = performance.now();
   }
 
-  /** The interval's report; resets the per-interval histograms and rates. */
-  snapshot(active: number, pending: number, elapsedMs: number): KindReport {
+  /**
+   * The interval's report; resets the per-interval histograms and rates. `withBuckets`: the
+   * cumulative latencies carry their buckets, for an exact merge across processes.
+   */
+  snapshot(active: number, pending: number, elapsedMs: number, withBuckets = false): KindReport {
     const seconds = Math.max(elapsedMs, 1) / 1000;
     const report: KindReport = {
       kind: this.kind,
@@ -114,17 +102,17 @@ export class KindStats {
       received: this.received,
       sentPerS: (this.sent - this.lastSent) / seconds,
       receivedPerS: (this.received - this.lastReceived) / seconds,
-      rtt: summarize(this.rtt),
-      delivery: summarize(this.delivery),
-      connect: summarize(this.connect),
+      rtt: this.rtt.summary(),
+      delivery: this.delivery.summary(),
+      connect: this.connect.summary(),
       integrity: { ...this.integrity },
       cumulative: {
-        rtt: summarize(this.rttAll),
-        delivery: summarize(this.deliveryAll),
-        connect: summarize(this.connectAll),
+        rtt: this.rttAll.summary(withBuckets),
+        delivery: this.deliveryAll.summary(withBuckets),
+        connect: this.connectAll.summary(withBuckets),
       },
     };
-    // Resetting clears the whole bucket array, 24 of them a report: only the ones in use need it.
+    // Resetting clears the whole bucket array: only the ones in use need it.
     if (report.rtt.count > 0) this.rtt.reset();
     if (report.delivery.count > 0) this.delivery.reset();
     if (report.connect!.count > 0) this.connect.reset();

@@ -238,4 +238,29 @@ describe('load CLI', () => {
     expect(ws.failures).toEqual({});
     expect(ws.active).toBeGreaterThan(0);
   });
+
+  test("--processes 2: the final percentiles are merged from both processes' histograms, exactly", async () => {
+    const res = await runLoadCli([
+      '--target',
+      engine.url,
+      '--http',
+      '20',
+      '--http-interval',
+      '0',
+      '--processes',
+      '2',
+      '--duration',
+      '2',
+      '--json',
+    ]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).not.toContain('buckets');
+    const doc = JSON.parse(res.stdout) as JsonDoc;
+    expect(doc.report.generator.processes).toBe(2);
+    expect(doc.report.generator.latencyMerge).toBe('exact');
+    const rtt = doc.report.kinds.http.cumulative!.rtt;
+    expect(rtt.count).toBeGreaterThan(100);
+    expect(rtt.p50Ms).toBeLessThanOrEqual(rtt.p99Ms);
+    expect(rtt.p99Ms).toBeLessThanOrEqual(rtt.maxMs);
+  });
 });

@@ -155,6 +155,8 @@ export class Attachment {
   private installed = false;
   /** The target runs Loopscope's stall explorer: attach reads its stalls (published.ts). */
   private reader = false;
+  /** Another live attach watches the target: leave everything of the target as it is. */
+  private refused = false;
   /** `attached` was reported: `detached` must follow. Not when attach was refused or failed first. */
   private announced = false;
   private readonly catalog = new ScriptCatalog();
@@ -244,12 +246,15 @@ export class Attachment {
     let result = await evaluate(null);
     if (result.busy) {
       const { owner, since } = result.busy;
-      if (owner > 0 && isLiveAttach(owner))
+      if (owner > 0 && isLiveAttach(owner)) {
+        // The inspector is that attach's to use and close, whoever opened it.
+        this.refused = true;
         throw new LoopscopeError(
           'target_watched',
           `pid ${this.pid} is already watched by attach pid ${owner} (since ${new Date(since).toISOString()}): ` +
             'one attach per process; detach that one first',
         );
+      }
       // Its attach is gone (killed before it could detach): replace what it left.
       result = await evaluate(owner);
       if (result.busy)
@@ -577,7 +582,7 @@ export class Attachment {
           await cmd('Profiler.disable');
           await cmd('Debugger.disable');
         }
-        if (this.opened && probed) {
+        if (this.opened && probed && !this.refused) {
           await cmd('Runtime.evaluate', {
             expression: CLOSE_INSPECTOR,
             includeCommandLineAPI: true,
@@ -589,7 +594,7 @@ export class Attachment {
         }
       }
       await this.cdp.close();
-      if (this.opened) inspectorClosed = gone ? true : await portClosed(this.target.port);
+      if (this.opened && !this.refused) inspectorClosed = gone ? true : await portClosed(this.target.port);
       // An inspector we opened and could not close stays on record for the next attach.
       if (inspectorClosed === false) this.lock.leave();
       else this.lock.release();

@@ -32,7 +32,8 @@ export interface InspectorTarget {
   webSocketDebuggerUrl: string;
 }
 
-function readText(path: string): string | null {
+/** A file's text, or null when it is gone or unreadable (a /proc entry of an exited process). */
+export function readText(path: string): string | null {
   try {
     return readFileSync(path, 'utf8');
   } catch {

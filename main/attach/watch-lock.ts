@@ -14,18 +14,11 @@
  * - Detach removes the lock, unless the inspector it opened could not be closed: then the record
  *   stays for the next attach to act on.
  */
-import {
-  lstatSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LoopscopeError } from '../../common/errors';
+import { readText } from './processes';
 
 interface LockRecord {
   /** The attach process holding the lock. */
@@ -34,14 +27,6 @@ interface LockRecord {
   since: number;
   /** It sent SIGUSR1: the inspector, if open, is Loopscope's to close. */
   signalled: boolean;
-}
-
-function readText(path: string): string | null {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return null;
-  }
 }
 
 /** The process's start time in clock ticks since boot (/proc/P/stat field 22), or null. */

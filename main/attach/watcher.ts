@@ -126,7 +126,6 @@ async function resolveTarget(
   lock: WatchLock,
 ): Promise<{ target: InspectorTarget; opened: boolean }> {
   if (opts.inspect) {
-    checkProcess(pid);
     const target = await inspectorAt(opts.inspect.port);
     if (!target)
       throw new LoopscopeError(

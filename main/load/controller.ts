@@ -6,12 +6,7 @@
  * Several processes exist only to get past one process's file-descriptor limit ('auto') or to use
  * more cores (a number). Spawns and stops are shared as shares.ts says; rates go to the first process.
  */
-import {
-  type ClientKind,
-  type LoadCommand,
-  type LoadReport,
-  type ParsedLoadCommand,
-} from '../../common/load';
+import type { ClientKind, LoadCommand, LoadReport, ParsedLoadCommand } from '../../common/load';
 import { loadCommandSchema } from '../../common/load-commands';
 import { LoopscopeError } from '../../common/errors';
 import { fdLimitError, freeFds } from './fd-limit';

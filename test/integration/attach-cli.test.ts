@@ -6,27 +6,19 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AttachEvent, AttachStall } from '../../common/attach';
+import type { AttachStall } from '../../common/attach';
 import { culpritFrame } from '../../common/stalls';
 import { inspectorAt, listeningPorts } from '../../main/attach/processes';
 import { request, until } from './engine-client';
+import { startAttach as startAttachCli, type LiveAttach } from '../fixtures/attach-stress';
 import { BLOCKERS, lineOf, SERVER } from '../fixtures/attach-target/paths';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
 
 interface Target {
   proc: ChildProcess;
   pid: number;
   base: string;
-  exit: Promise<number | null>;
-}
-
-interface Attach {
-  proc: ChildProcess;
-  events: AttachEvent[];
-  stderr: () => string;
   exit: Promise<number | null>;
 }
 
@@ -48,31 +40,15 @@ async function startTarget(): Promise<Target> {
   return { proc, pid: proc.pid!, base: `http://127.0.0.1:${port}`, exit };
 }
 
-function startAttach(...args: string[]): Attach {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'main/cli/index.ts', 'attach', ...args], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(proc);
-  const events: AttachEvent[] = [];
-  let buf = '';
-  let err = '';
-  proc.stdout!.on('data', (c: Buffer) => {
-    buf += c.toString();
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      events.push(JSON.parse(buf.slice(0, nl)) as AttachEvent);
-      buf = buf.slice(nl + 1);
-    }
-  });
-  proc.stderr!.on('data', (c) => (err += c));
-  const exit = once(proc, 'exit').then(([code]) => code as number | null);
-  return { proc, events, stderr: () => err, exit };
+function startAttach(...args: string[]): LiveAttach {
+  const a = startAttachCli(args);
+  children.push(a.proc);
+  return a;
 }
 
-const stalls = (a: Attach): AttachStall[] => a.events.filter((e): e is AttachStall => e.type === 'stall');
+const stalls = (a: LiveAttach): AttachStall[] => a.events.filter((e): e is AttachStall => e.type === 'stall');
 
-async function stallNamed(a: Attach, name: string): Promise<AttachStall> {
+async function stallNamed(a: LiveAttach, name: string): Promise<AttachStall> {
   await until(
     () => stalls(a).some((s) => culpritFrame(s)?.functionName === name),
     `a stall named ${name} (got ${JSON.stringify(stalls(a).map((s) => culpritFrame(s)))}; ${a.stderr()})`,

@@ -5,22 +5,21 @@
  * attach signals it (B), two attaches on one pid (D).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AttachEvent, AttachStall } from '../../common/attach';
+import type { AttachStall } from '../../common/attach';
 import { culpritFrame } from '../../common/stalls';
 import {
   attachCycles,
   attachOnce,
   inspectorOpen,
+  startAttach as startAttachCli,
   startStress,
+  type LiveAttach,
   type StressRun,
 } from '../fixtures/attach-stress';
 import { SERVER } from '../fixtures/attach-target/paths';
 import { until } from './engine-client';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const children: ChildProcess[] = [];
 let stress: StressRun | null = null;
 
@@ -49,34 +48,10 @@ async function startTarget(): Promise<Target> {
   return { pid: proc.pid!, base: `http://127.0.0.1:${/listening (\d+)/.exec(out)![1]}`, proc };
 }
 
-interface LiveAttach {
-  proc: ChildProcess;
-  events: AttachEvent[];
-  stderr: () => string;
-  exit: Promise<number | null>;
-}
-
 function startAttach(pid: number, ...args: string[]): LiveAttach {
-  const proc = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'main/cli/index.ts', 'attach', '--pid', String(pid), '--json', ...args],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  children.push(proc);
-  const events: AttachEvent[] = [];
-  let buf = '';
-  let err = '';
-  proc.stdout!.on('data', (c: Buffer) => {
-    buf += c.toString();
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      events.push(JSON.parse(buf.slice(0, nl)) as AttachEvent);
-      buf = buf.slice(nl + 1);
-    }
-  });
-  proc.stderr!.on('data', (c) => (err += c));
-  const exit = once(proc, 'close').then(([code]) => code as number | null);
-  return { proc, events, stderr: () => err, exit };
+  const a = startAttachCli(['--pid', String(pid), '--json', ...args]);
+  children.push(a.proc);
+  return a;
 }
 
 const attached = (a: LiveAttach) => () => a.events.length > 0 || a.proc.exitCode !== null;

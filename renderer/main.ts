@@ -318,7 +318,7 @@ function start(): void {
     // quiet or dead holds nothing any more, so its rows are empty rather than copies of the last.
     const clientsLive = freshness.state(performance.now(), sampleIntervalMs()).clients;
     store.add(snapshot, sinceSnapshot.take() ?? (clientsLive ? latestReport : null));
-    charts.showProcesses(store.processes.labels(), snapshot.processes ?? []);
+    charts.showProcesses(store.processes.tenures(), snapshot.processes ?? []);
     const serverStartedAt = snapshot.time - snapshot.uptimeS * 1000;
     if (stalls.update(snapshot.stalls, serverStartedAt)) charts.setStallTimes(stalls.times());
     chartsDirty = true;

@@ -8,6 +8,7 @@ import type { SampleRing } from '../state/ring-buffer';
 import type { SampleColumn } from '../state/samples';
 import { bcryptMarkers, type BcryptRun } from './bcrypt-markers';
 import { logTickLabel } from './log-ticks';
+import { tenureLabel, type Tenure } from '../state/process-slots';
 import { setupCharts, THEME } from './setup';
 import { timeMarkers } from './time-markers';
 
@@ -43,7 +44,10 @@ export interface ChartSpec<C extends string = SampleColumn> {
   markColumn?: C;
   /** Marks each stall of the loop where it began (setStallTimes). */
   stallMarks?: boolean;
-  /** One series per server process slot (docs/protocol.md §10): labelled and shown by setSeriesLabels. */
+  /**
+   * One series per server process slot (docs/protocol.md §10), given as templates: the chart draws
+   * one line per process from setTenures, over the rows of its own time in its slot.
+   */
   perProcess?: boolean;
   /** Whose figures these are: 'clients' (the load generator's reports) or 'server' (default, snapshots). */
   source?: 'server' | 'clients';
@@ -55,7 +59,7 @@ type Point = { x: number; y: number };
 const MIN_SPAN_MS = 10_000;
 
 /**
- * The rows [from, size) of one series as points. Up to `maxPoints` rows are drawn as they are; more
+ * The rows [from, until) of one series as points (until: the ring's size unless given). Up to `maxPoints` rows are drawn as they are; more
  * are cut into buckets of consecutive rows, each drawn as its minimum and its maximum in time order
  * (chart.js's min-max decimation, done here so the arrays are never built at full length): a spike
  * of one sample survives, and a bucket with no value stays a gap.
@@ -65,22 +69,23 @@ export function seriesPoints<C extends string>(
   s: SeriesSpec<C>,
   from: number,
   maxPoints: number,
+  until = ring.size,
 ): Point[] {
   const factor = s.scale ?? 1;
-  const rows = ring.size - from;
+  const rows = until - from;
   const value = (i: number): number => {
     const v = ring.at(s.column, i);
     return Number.isFinite(v) ? v * factor : Number.NaN;
   };
   if (rows <= maxPoints) {
     const points: Point[] = new Array(rows);
-    for (let i = from; i < ring.size; i++) points[i - from] = { x: ring.at('time', i), y: value(i) };
+    for (let i = from; i < until; i++) points[i - from] = { x: ring.at('time', i), y: value(i) };
     return points;
   }
   const per = Math.ceil(rows / Math.floor(maxPoints / 2));
   const points: Point[] = [];
-  for (let start = from; start < ring.size; start += per) {
-    const stop = Math.min(start + per, ring.size);
+  for (let start = from; start < until; start += per) {
+    const stop = Math.min(start + per, until);
     let lo = -1;
     let hi = -1;
     for (let i = start; i < stop; i++) {
@@ -121,6 +126,37 @@ const opaqueBackground: Plugin<'line'> = {
   },
 };
 
+function lineDataset<C extends string>(
+  spec: ChartSpec<C>,
+  s: SeriesSpec<C>,
+  label: string,
+  color: string,
+): ChartDataset<'line', Point[]> {
+  return {
+    label,
+    data: [],
+    borderColor: color,
+    backgroundColor: s.fill ? `${color}33` : color,
+    borderWidth: 1.6,
+    borderDash: s.dashed ? [5, 4] : [],
+    pointRadius: 0,
+    pointHoverRadius: 3,
+    fill: s.fill ? (spec.stacked ? 'stack' : 'origin') : false,
+    yAxisID: s.axis ?? 'y',
+    // Straight segments: curves cost a Bézier per point on every redraw.
+    tension: 0,
+    spanGaps: false,
+  };
+}
+
+/** What a process line spans, for the end-to-end tests (the canvas itself is pixels). */
+interface DrawnLine {
+  label: string;
+  /** Times of its first and last drawn value; null when the window holds none of it. */
+  first: number | null;
+  last: number | null;
+}
+
 export class TimeChart<C extends string = SampleColumn> {
   readonly chart: Chart<'line', Point[]>;
   private markerTimes: number[] = [];
@@ -132,6 +168,9 @@ export class TimeChart<C extends string = SampleColumn> {
    */
   private nextBcryptRuns: readonly BcryptRun[] = [];
   private nextStallTimes: readonly number[] = [];
+  private tenures: readonly Tenure[] = [];
+  /** A process line's dataset lives as long as its line: chart.js keeps its legend toggle on it. */
+  private readonly tenureDatasets = new Map<Tenure, ChartDataset<'line', Point[]>>();
 
   constructor(
     readonly spec: ChartSpec<C>,
@@ -150,21 +189,7 @@ export class TimeChart<C extends string = SampleColumn> {
       const style = { id: 'stallMarkers', label: 'stall', color: THEME.stall, labelY: 20 };
       plugins.push(timeMarkers(style, () => this.stallTimes));
     }
-    const datasets: ChartDataset<'line', Point[]>[] = spec.series.map((s) => ({
-      label: s.label,
-      data: [],
-      borderColor: s.color,
-      backgroundColor: s.fill ? `${s.color}33` : s.color,
-      borderWidth: 1.6,
-      borderDash: s.dashed ? [5, 4] : [],
-      pointRadius: 0,
-      pointHoverRadius: 3,
-      fill: s.fill ? (spec.stacked ? 'stack' : 'origin') : false,
-      yAxisID: s.axis ?? 'y',
-      // Straight segments: curves cost a Bézier per point on every redraw.
-      tension: 0,
-      spanGaps: false,
-    }));
+    const datasets = spec.perProcess ? [] : spec.series.map((s) => lineDataset(spec, s, s.label, s.color));
     this.chart = new Chart<'line', Point[]>(canvas, {
       type: 'line',
       data: { datasets },
@@ -210,10 +235,6 @@ export class TimeChart<C extends string = SampleColumn> {
               boxWidth: 10,
               boxHeight: 2,
               padding: 10,
-              // Empty process slots are hidden series, not ones the user switched off: not listed.
-              ...(spec.perProcess
-                ? { filter: (item, data) => data.datasets[item.datasetIndex ?? 0]?.hidden !== true }
-                : {}),
             },
           },
           tooltip: {
@@ -243,11 +264,13 @@ export class TimeChart<C extends string = SampleColumn> {
     // window begins there rather than drawing empty minutes, but spans MIN_SPAN_MS at least.
     const start = Math.min(Math.max(end - windowMs, ring.at('time', 0)), end - MIN_SPAN_MS);
     const from = ring.lowerBound('time', start);
+    if (this.spec.perProcess) this.drawTenures(ring, start, end, from);
     const datasets = this.chart.data.datasets;
-    this.spec.series.forEach((s, d) => {
-      const dataset = datasets[d];
-      if (dataset) dataset.data = seriesPoints(ring, s, from, CHART_MAX_POINTS);
-    });
+    if (!this.spec.perProcess)
+      this.spec.series.forEach((s, d) => {
+        const dataset = datasets[d];
+        if (dataset) dataset.data = seriesPoints(ring, s, from, CHART_MAX_POINTS);
+      });
     if (this.spec.markColumn) {
       this.bcryptRuns = this.nextBcryptRuns;
       this.markerTimes = [];
@@ -268,18 +291,42 @@ export class TimeChart<C extends string = SampleColumn> {
     return datasets.some((d) => d.data.some((p) => Number.isFinite(p.y) && p.y !== 0));
   }
 
-  /** Relabels the series (null hides one: an empty process slot); returns the number shown. */
-  setSeriesLabels(labels: readonly (string | null)[]): number {
-    let shown = 0;
-    this.chart.data.datasets.forEach((dataset, i) => {
-      const label = labels[i] ?? null;
-      dataset.hidden = label === null;
-      if (label !== null) {
-        dataset.label = label;
-        shown++;
+  /** The server processes' lines, drawn from the next update (perProcess charts only). */
+  setTenures(tenures: readonly Tenure[]): void {
+    this.tenures = tenures;
+  }
+
+  /**
+   * One dataset per process with a row in the window, over its own rows only: a replacement starts
+   * where it started, and a dead worker's line ends where it ended, under its own name. A process's
+   * colour follows its worker id, so a replacement in the same slot is told apart.
+   */
+  private drawTenures(ring: SampleRing<C | 'time'>, start: number, end: number, from: number): void {
+    const drawn: DrawnLine[] = [];
+    const datasets: ChartDataset<'line', Point[]>[] = [];
+    for (const t of this.tenures) {
+      if (t.from > end || (t.to !== null && t.to <= start)) continue;
+      const s = this.spec.series[t.slot];
+      if (!s) continue;
+      const first = Math.max(from, ring.lowerBound('time', t.from));
+      const until = t.to === null ? ring.size : ring.lowerBound('time', t.to);
+      if (until <= first) continue;
+      let dataset = this.tenureDatasets.get(t);
+      if (!dataset) {
+        const color = this.spec.series[t.id % this.spec.series.length]!.color;
+        dataset = lineDataset(this.spec, s, tenureLabel(t), color);
+        this.tenureDatasets.set(t, dataset);
       }
-    });
-    return shown;
+      dataset.label = tenureLabel(t);
+      dataset.data = seriesPoints(ring, s, first, CHART_MAX_POINTS, until);
+      if (t.to !== null) dataset.borderDash = [2, 3];
+      datasets.push(dataset);
+      const values = dataset.data.filter((p) => Number.isFinite(p.y));
+      drawn.push({ label: tenureLabel(t), first: values[0]?.x ?? null, last: values.at(-1)?.x ?? null });
+    }
+    for (const t of this.tenureDatasets.keys()) if (!this.tenures.includes(t)) this.tenureDatasets.delete(t);
+    this.chart.data.datasets = datasets;
+    this.chart.canvas.dataset.processLines = JSON.stringify(drawn);
   }
 
   /** The bcrypt runs this page started (bounded by the caller). */

@@ -8,7 +8,7 @@ import { CHART_SPECS } from '../charts/specs';
 import { TimeChart } from '../charts/time-chart';
 import { fmt, h, setText, setTitle } from '../dom';
 import type { ProcessFigures } from '../../common/snapshot';
-import type { SlotLabel } from '../state/process-slots';
+import type { Tenure } from '../state/process-slots';
 import type { SampleColumn, SampleStore } from '../state/samples';
 import { downloadDataUrl, stamp } from './export';
 import { windowLabel } from './readouts';
@@ -97,15 +97,16 @@ export class ChartCards {
   }
 
   /**
-   * One line per server process on the per-process charts, labelled by worker id and pid, and one
-   * tile per process (its loop p99 and connections now); the cards hide with a single process.
+   * One line per server process on the per-process charts, labelled by worker id and pid (a dead
+   * worker's line stays, dotted, to where it ended), and one tile per process (its loop p99 and connections now); the cards hide with a single process.
    */
-  showProcesses(slots: readonly (SlotLabel | null)[], figures: readonly ProcessFigures[]): void {
+  showProcesses(tenures: readonly Tenure[], figures: readonly ProcessFigures[]): void {
     const several = figures.length > 1;
+    const running = tenures.filter((t) => t.to === null).length;
     for (const { card, chart } of this.perProcess) {
       card.hidden = !several;
-      const shown = chart.setSeriesLabels(slots.map((s) => s?.label ?? null));
-      card.dataset.lines = String(several ? shown : 0);
+      chart.setTenures(tenures);
+      card.dataset.lines = String(several ? running : 0);
     }
     if (!several) {
       this.processTiles.replaceChildren();

@@ -153,7 +153,7 @@ export class SampleStore {
     const row = toRow(snapshot, report);
     // A single process has no per-process lines: its figures are the engine-wide ones.
     if ((snapshot.processes?.length ?? 0) > 1 || this.processes.current().length > 0)
-      this.processes.fill(row, snapshot.processes);
+      this.processes.fill(row, snapshot.processes, row.time);
     this.ring.push(row);
   }
 

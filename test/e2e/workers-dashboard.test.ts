@@ -151,6 +151,7 @@ describe('Workers control and Kill a worker (Chromium, serve as a child process)
     await waitFor('20 followers', active, (n) => n === 20, 30_000);
 
     const before = await tiles();
+    const killedAt = Date.now();
     await page.getByTestId('kill-worker').click();
     // Which one died is read from the pids, not from which tile left: on a loaded machine a slow
     // worker's tile can drop out of one view while the killed one's is still shown.
@@ -170,6 +171,28 @@ describe('Workers control and Kill a worker (Chromium, serve as a child process)
     const fresh = after.find((a) => a.id > newest)!;
     expect(fresh.id).toBeGreaterThan(Math.max(...before.map((b) => b.id)));
     expect(await page.getByTestId('chart-process-loop').getAttribute('data-lines')).toBe('2');
+    // Each line is one process's, from its start to its end (issue 21 item 4): the replacement's
+    // begins after the kill, and the killed worker's stays, ending before it, under its own name.
+    const dead = killed[0]!;
+    const lines = await waitFor(
+      "the replacement's line and the killed worker's",
+      async () => {
+        const text = await page
+          .getByTestId('chart-process-loop')
+          .locator('canvas')
+          .getAttribute('data-process-lines');
+        return JSON.parse(text ?? '[]') as { label: string; first: number | null; last: number | null }[];
+      },
+      (l) =>
+        l.some((x) => x.label === `worker ${fresh.id} · pid ${fresh.pid}` && x.first !== null) &&
+        l.some((x) => x.label === `worker ${dead.id} · pid ${dead.pid} (exited)`),
+      15_000,
+    );
+    const freshLine = lines.find((x) => x.label.startsWith(`worker ${fresh.id} `))!;
+    const deadLine = lines.find((x) => x.label.startsWith(`worker ${dead.id} `))!;
+    expect(freshLine.first!).toBeGreaterThanOrEqual(killedAt);
+    expect(deadLine.last!).toBeLessThan(freshLine.first!);
+    expect(lines.filter((x) => x.label.startsWith(`worker ${fresh.id} `))).toHaveLength(1);
     // The server still answers on its port.
     expect((await fetch(serve!.serverUrl)).status).toBe(200);
     // The killed process's followers reconnected and resumed from their cursor: nothing missing,

@@ -86,3 +86,48 @@ describe('SampleStore', () => {
     expect(store.ring.size).toBe(4);
   });
 });
+
+describe('SampleStore: one line per server process (docs/protocol.md §10)', () => {
+  const proc = (id: number, p99Ms: number) => ({
+    id,
+    pid: 40_000 + id,
+    connections: snapshot.connections,
+    openSockets: 0,
+    eventLoop: { ...snapshot.eventLoop, p99Ms },
+    cpu: { percent: 1 },
+    rssBytes: snapshot.memory.rssBytes,
+  });
+
+  it("a replacement gets its own line from its first row: the dead worker's rows stay under its name", () => {
+    const store = new SampleStore();
+    const at = (dt: number, procs: ReturnType<typeof proc>[]) =>
+      store.add({ ...snapshot, time: snapshot.time + dt, processes: procs });
+    at(0, [proc(1, 11), proc(2, 22)]);
+    at(1000, [proc(1, 12), proc(2, 23)]);
+    at(2000, [proc(2, 24)]); // worker 1 killed
+    at(3000, [proc(2, 25), proc(3, 33)]); // its replacement, in the slot worker 1 left
+    const tenures = store.processes.tenures();
+    expect(
+      tenures.map((t) => [t.id, t.from - snapshot.time, t.to === null ? null : t.to - snapshot.time]),
+    ).toEqual([
+      [1, 0, 2000],
+      [2, 0, null],
+      [3, 3000, null],
+    ]);
+    const one = tenures.find((t) => t.id === 1)!;
+    const three = tenures.find((t) => t.id === 3)!;
+    // Same slot column, two processes: which rows belong to whom is the tenure's time range.
+    expect(three.slot).toBe(one.slot);
+    const column = `proc${one.slot}_loop_p99_ms` as const;
+    const rows = Array.from({ length: store.ring.size }, (_, i) => [
+      store.ring.at('time', i) - snapshot.time,
+      store.ring.at(column, i),
+    ]);
+    expect(rows).toEqual([
+      [0, 11],
+      [1000, 12],
+      [2000, Number.NaN],
+      [3000, 33],
+    ]);
+  });
+});

@@ -101,7 +101,7 @@ describe('SampleStore: one line per server process (docs/protocol.md §10)', () 
   it("a replacement gets its own line from its first row: the dead worker's rows stay under its name", () => {
     const store = new SampleStore();
     const at = (dt: number, procs: ReturnType<typeof proc>[]) =>
-      store.add({ ...snapshot, time: snapshot.time + dt, processes: procs });
+      store.add({ ...snapshot, time: snapshot.time + dt, processes: procs }, null);
     at(0, [proc(1, 11), proc(2, 22)]);
     at(1000, [proc(1, 12), proc(2, 23)]);
     at(2000, [proc(2, 24)]); // worker 1 killed

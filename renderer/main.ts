@@ -226,6 +226,9 @@ function start(): void {
   function startWatching(state: WatchState): void {
     watchView.show(state);
     watchList.setWatching(state);
+    readouts.setCaption(
+      `The demo server and its simulated clients (not pid ${state.pid}: its figures are above)`,
+    );
     for (const card of demoCards) card.hidden = true;
     chartsDirty = true;
     chartsDrawnAt = -Infinity;
@@ -234,6 +237,7 @@ function start(): void {
   function stopWatching(): void {
     if (!watchView.watching) return;
     watchView.hide();
+    readouts.setCaption(null);
     for (const card of demoCards) card.hidden = false;
     watchList.setWatching(null);
     void watchList.refresh();
@@ -249,6 +253,7 @@ function start(): void {
     notices.root,
     pausedBanner,
     watchView.banner,
+    watchView.tiles,
     readouts.root,
     h(
       'div',

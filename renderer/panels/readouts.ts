@@ -13,7 +13,7 @@ import { fmt, h, plural, setText, setTitle } from '../dom';
 import type { SampleColumn, SampleStore } from '../state/samples';
 import { activeSpawned } from './load-controls';
 
-interface Tile {
+export interface Tile {
   root: HTMLElement;
   value: HTMLElement;
   worst: HTMLElement;
@@ -23,7 +23,13 @@ interface Tile {
 /** Where a tile's figure comes from: greyed when that source goes quiet (see state/freshness.ts). */
 type Source = 'server' | 'clients';
 
-function tile(testid: string, label: string, unit: string, hint: string, source: Source = 'server'): Tile {
+export function tile(
+  testid: string,
+  label: string,
+  unit: string,
+  hint: string,
+  source: Source = 'server',
+): Tile {
   const value = h('span', { class: 'kpi-value', testid }, '—');
   const worst = h('span', { class: 'kpi-worst', testid: `${testid}-worst` }, '');
   const detail = h('div', { class: 'kpi-detail', testid: `${testid}-detail` }, '');
@@ -86,14 +92,24 @@ export class Readouts {
     'clients',
   );
 
+  /** Whose figures these are: said outright while another process's fill the charts below. */
+  private readonly caption = h('div', { class: 'kpis-caption', testid: 'kpis-caption', hidden: true }, '');
+
   constructor() {
     this.root = h(
       'section',
-      { class: 'kpis', testid: 'kpis', 'aria-label': 'Key readouts' },
+      { class: 'kpis', testid: 'kpis', 'aria-label': 'Key readouts: the demo server and its clients' },
+      this.caption,
       ...[this.conn, this.p99, this.util, this.queue, this.msgs, this.rtt, this.integrity, this.gen].map(
         (t) => t.root,
       ),
     );
+  }
+
+  /** A line over the tiles (null: none), e.g. while a watched process fills the charts. */
+  setCaption(text: string | null): void {
+    this.caption.hidden = text === null;
+    setText(this.caption, text ?? '');
   }
 
   update(s: EngineSnapshot | null, r: LoadReport | null, store: SampleStore, windowMs: number): void {

@@ -7,14 +7,36 @@ import type { AttachSample, WatchState } from '../../common/attach';
 import type { Stall } from '../../common/stalls';
 import { WATCH_CHART_SPECS } from '../charts/watch-specs';
 import { TimeChart } from '../charts/time-chart';
-import { h } from '../dom';
+import { fmt, h, setText, setTitle } from '../dom';
 import { WatchStore, type WatchColumn } from '../state/watch-samples';
 import type { PanelContext } from './context';
+import { tile, windowLabel, type Tile } from './readouts';
 import { StallsPanel } from './stalls';
 
 export class WatchView {
   /** The banner, above the grid. */
   readonly banner: HTMLElement;
+  /** The watched process's own headline figures, from its newest sample, under the banner. */
+  readonly tiles: HTMLElement;
+  private readonly loop = tile(
+    'watch-loop-p99',
+    'Event-loop delay p99',
+    'ms',
+    "The watched process's loop, last sample",
+  );
+  private readonly util = tile(
+    'watch-loop-util',
+    'Loop utilization',
+    '%',
+    "Share of time the watched process's loop was busy",
+  );
+  private readonly heap = tile('watch-heap', 'Heap used', 'MB', "The watched process's V8 heap in use");
+  private readonly tcp = tile(
+    'watch-tcp',
+    'Connections',
+    'open',
+    "The watched process's open TCP sockets (its connections)",
+  );
   /** Chart cards and the Stalls panel, in the grid. */
   readonly cards: HTMLElement[] = [];
   readonly stalls: StallsPanel;
@@ -46,6 +68,16 @@ export class WatchView {
       // Disabled as one with every control that needs the app, while it is gone (main.ts).
       h('fieldset', { class: 'needs-app inline' }, this.detachButton),
     );
+    this.tiles = h(
+      'section',
+      {
+        class: 'kpis watch-kpis',
+        testid: 'watch-kpis',
+        'aria-label': 'Key readouts: the watched process',
+        hidden: true,
+      },
+      ...[this.loop, this.util, this.heap, this.tcp].map((t) => t.root),
+    );
     for (const spec of WATCH_CHART_SPECS) {
       const canvas = h('canvas', { 'aria-label': spec.title, role: 'img' });
       const card = h(
@@ -75,6 +107,8 @@ export class WatchView {
     if (this.state?.pid === state.pid) return;
     this.state = state;
     this.store.clear();
+    for (const t of [this.loop, this.util, this.heap, this.tcp])
+      for (const el of [t.value, t.detail]) setText(el, '—');
     this.stalls.clear();
     this.stalls.showThreshold(state.stallThresholdMs);
     this.title.textContent = `Watching pid ${state.pid} (${state.command})`;
@@ -103,10 +137,50 @@ export class WatchView {
   redraw(windowMs: number): void {
     if (!this.state) return;
     for (const chart of this.charts) chart.update(this.store.ring, windowMs);
+    this.updateTiles(windowMs);
+  }
+
+  /** The newest sample, and beside it the worst of the visible window, as the demo server's tiles. */
+  private updateTiles(windowMs: number): void {
+    const latest = (column: WatchColumn): number => this.store.latest(column);
+    const show = (
+      t: Tile,
+      column: WatchColumn,
+      digits: number,
+      scale: number,
+      word: string,
+      detail: string,
+    ): void => {
+      setText(t.value, fmt(latest(column) * scale, digits));
+      const worst = this.store.worst(column, windowMs) * scale;
+      setText(t.worst, Number.isFinite(worst) ? `${word} ${fmt(worst, digits)}` : '');
+      setTitle(t.worst, `The ${word} over the visible ${windowLabel(windowMs)}`);
+      setText(t.detail, detail);
+    };
+    show(
+      this.loop,
+      'loop_p99_ms',
+      1,
+      1,
+      'worst',
+      `p50 ${fmt(latest('loop_p50_ms'), 1)} · max ${fmt(latest('loop_max_ms'), 1)}`,
+    );
+    this.loop.root.classList.toggle('hot', latest('loop_p99_ms') >= 50);
+    show(this.util, 'loop_utilization', 0, 100, 'worst', `pid ${this.state?.pid ?? ''}`);
+    show(this.heap, 'heap_used_mb', 1, 1, 'peak', '');
+    show(
+      this.tcp,
+      'handles_tcp',
+      0,
+      1,
+      'peak',
+      `listening ${fmt(latest('handles_server'))} · timers ${fmt(latest('handles_timer'))}`,
+    );
   }
 
   private setVisible(on: boolean): void {
     this.banner.hidden = !on;
+    this.tiles.hidden = !on;
     for (const card of this.cards) card.hidden = !on;
   }
 }

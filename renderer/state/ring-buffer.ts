@@ -50,3 +50,25 @@ export class SampleRing<C extends string> {
     this.length = 0;
   }
 }
+
+/** The newest row's value of `column`; NaN before the first row or where it has none. */
+export function latestValue<C extends string>(ring: SampleRing<C>, column: C): number {
+  return ring.size === 0 ? Number.NaN : ring.at(column, ring.size - 1);
+}
+
+/** The largest value of `column` over the rows of the last `windowMs` (what a chart shows); NaN if none. */
+export function worstValue<C extends string>(
+  ring: SampleRing<C | 'time'>,
+  column: C,
+  windowMs: number,
+): number {
+  if (ring.size === 0) return Number.NaN;
+  const from = ring.lowerBound('time', ring.at('time', ring.size - 1) - windowMs);
+  let max = Number.NaN;
+  for (let i = from; i < ring.size; i++) {
+    const v = ring.at(column, i);
+    // NaN max (none yet) compares false, so the first finite value is taken.
+    if (Number.isFinite(v) && !(v <= max)) max = v;
+  }
+  return max;
+}

@@ -5,7 +5,7 @@
 import type { ClientKind, KindReport, LoadReport } from '../../common/load';
 import type { EngineSnapshot } from '../../common/snapshot';
 import { PROCESS_COLUMNS, ProcessSlots, type ProcessColumn } from './process-slots';
-import { SampleRing } from './ring-buffer';
+import { latestValue, SampleRing, worstValue } from './ring-buffer';
 
 const ENGINE_COLUMNS = [
   'time',
@@ -159,20 +159,11 @@ export class SampleStore {
 
   /** The newest row's value of `column`; NaN before the first row or where it has none. */
   latest(column: SampleColumn): number {
-    return this.ring.size === 0 ? Number.NaN : this.ring.at(column, this.ring.size - 1);
+    return latestValue(this.ring, column);
   }
 
   /** The largest value of `column` over the rows of the last `windowMs` (what a chart shows); NaN if none. */
   worst(column: SampleColumn, windowMs: number): number {
-    const ring = this.ring;
-    if (ring.size === 0) return Number.NaN;
-    const from = ring.lowerBound('time', ring.at('time', ring.size - 1) - windowMs);
-    let max = Number.NaN;
-    for (let i = from; i < ring.size; i++) {
-      const v = ring.at(column, i);
-      // NaN max (none yet) compares false, so the first finite value is taken.
-      if (Number.isFinite(v) && !(v <= max)) max = v;
-    }
-    return max;
+    return worstValue(this.ring, column, windowMs);
   }
 }

@@ -4,7 +4,7 @@
  * size, cleared when another process is watched.
  */
 import type { AttachSample } from '../../common/attach';
-import { SampleRing } from './ring-buffer';
+import { latestValue, SampleRing, worstValue } from './ring-buffer';
 
 export const WATCH_COLUMNS = [
   'time',
@@ -57,7 +57,12 @@ export class WatchStore {
 
   /** The newest row's value of `column`; NaN before the first sample. */
   latest(column: WatchColumn): number {
-    return this.ring.size === 0 ? Number.NaN : this.ring.at(column, this.ring.size - 1);
+    return latestValue(this.ring, column);
+  }
+
+  /** The largest value of `column` over the last `windowMs`; NaN before the first sample. */
+  worst(column: WatchColumn, windowMs: number): number {
+    return worstValue(this.ring, column, windowMs);
   }
 
   clear(): void {

@@ -7,6 +7,7 @@
  * closed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspectorAt, listeningPorts } from '../../main/attach/processes';
@@ -142,6 +143,87 @@ describe('Watch a process (Chromium, serve and the target as child processes)', 
       (t) => t === 'closed',
     );
     expect(await row.getByRole('button', { name: `Attach to pid ${pid}` }).isEnabled()).toBe(true);
+  }, 90_000);
+
+  it('while watching: tiles of the watched process that follow it, demo tiles that say whose they are, a list that fits', async () => {
+    const pid = target!.pid!;
+    const row = page.locator(`[data-testid="watch-row"][data-pid="${pid}"]`);
+    await page.getByTestId('watch-refresh').click();
+    await waitFor(
+      'the target in the list',
+      () => row.count(),
+      (n) => n === 1,
+      20_000,
+    );
+    expect(await page.getByTestId('watch-kpis').isVisible()).toBe(false);
+    expect(await page.getByTestId('kpis-caption').isVisible()).toBe(false);
+    await row.getByRole('button', { name: `Attach to pid ${pid}` }).click();
+    await waitFor(
+      'the watched tiles',
+      () => page.getByTestId('watch-loop-p99').textContent(),
+      (t) => t !== null && /^\d/.test(t),
+      20_000,
+    );
+    // The demo server's tiles stay, and say they are not the watched process's.
+    expect(await page.getByTestId('kpis-caption').textContent()).toContain(`not pid ${pid}`);
+
+    // The connections tile counts the watched process's sockets: five more, then five fewer.
+    const tcp = async () => Number(await page.getByTestId('watch-tcp').textContent());
+    const before = await waitFor('a steady socket count', tcp, (n) => Number.isFinite(n), 10_000);
+    const { port } = new URL(targetBase);
+    const sockets = await Promise.all(
+      Array.from(
+        { length: 5 },
+        () =>
+          new Promise<net.Socket>((resolve, reject) => {
+            const socket = net.connect(Number(port), '127.0.0.1', () => resolve(socket));
+            socket.once('error', reject);
+          }),
+      ),
+    );
+    await waitFor('five more connections on the tile', tcp, (n) => n === before + 5, 15_000);
+    for (const socket of sockets) socket.destroy();
+    await waitFor('the five gone from the tile', tcp, (n) => n === before, 15_000);
+
+    // Its loop tile answers a block of its loop.
+    await request(`${targetBase}/block?fn=esm&ms=400`);
+    await waitFor(
+      'the loop tile to show the block as the worst of its window',
+      async () => (await page.getByTestId('watch-loop-p99-worst').textContent()) ?? '',
+      (t) => Number(t.replace(/^worst /, '').replace(/,/g, '')) >= 300,
+      15_000,
+    );
+
+    // The list's Watching button stays inside its panel at every size we check.
+    for (const [width, height] of [
+      [1280, 720],
+      [1440, 900],
+      [1920, 1080],
+    ] as const) {
+      await page.setViewportSize({ width, height });
+      const fits = await page.evaluate(`(() => {
+        const panel = document.querySelector('[data-testid="watch-panel"]');
+        const button = document.querySelector('[data-testid="watch-row"].on button');
+        const p = panel.getBoundingClientRect();
+        const b = button.getBoundingClientRect();
+        return { overflow: panel.scrollWidth - panel.clientWidth, right: b.right - p.right, text: button.textContent };
+      })()`);
+      expect(fits, `${width}×${height}`).toEqual({
+        overflow: 0,
+        right: expect.any(Number),
+        text: 'Watching',
+      });
+      expect((fits as { right: number }).right, `${width}×${height}`).toBeLessThanOrEqual(0);
+    }
+
+    await page.getByTestId('watch-detach').click();
+    await waitFor(
+      'the watched tiles to go',
+      () => page.getByTestId('watch-kpis').isVisible(),
+      (v) => !v,
+      20_000,
+    );
+    expect(await page.getByTestId('kpis-caption').isVisible()).toBe(false);
   }, 90_000);
 
   it('while the app is gone, Detach is disabled like every control that needs it; the target is left clean', async () => {

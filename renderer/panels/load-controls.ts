@@ -2,12 +2,21 @@
  * Simulated clients: spawn or stop N of each kind (with a ramp), stop everything, and see what the
  * generator reports per kind — active, pending and failures.
  */
-import { CLIENT_COUNT, RAMP_PER_S } from '../../common/limits';
-import { CLIENT_KINDS, type ClientKind, type LoadReport } from '../../common/load';
+import { CLIENT_COUNT, RAMP_PER_S, REQUEST_PATH_MAX_CHARS } from '../../common/limits';
+import { CLIENT_KINDS, isRequestPath, type ClientKind, type LoadReport } from '../../common/load';
 import { fmt, h, setText, setTitle } from '../dom';
 import { KIND_LABELS } from '../kind-labels';
 import type { PanelContext } from './context';
-import { NumberField } from './fields';
+import { FieldError, NumberField } from './fields';
+
+/** The demo server's echo endpoint (docs/protocol.md §4b): where WS echo clients connect by default. */
+const DEMO_ECHO_PATH = '/ws/echo';
+
+/** A failure cause as a person reads it: http_404 → "HTTP 404", server_closed → "server closed". */
+export function causeWords(cause: string): string {
+  const http = /^http_(\d+)$/.exec(cause);
+  return http ? `HTTP ${http[1]}` : cause.replace(/_/g, ' ');
+}
 
 /** How many clients one Spawn or Stop moves: what the app accepts (at least one). */
 const MOVED_COUNT = { ...CLIENT_COUNT, min: 1 };
@@ -38,6 +47,8 @@ interface Row {
   active: HTMLElement;
   pending: HTMLElement;
   failures: HTMLElement;
+  /** Why they failed, by cause, under the row (hidden while none has). */
+  causes: HTMLElement;
 }
 
 export class LoadControls {
@@ -67,11 +78,50 @@ export class LoadControls {
         { class: 'btn small', testid: `stop-${kind}`, 'aria-label': `Stop ${label} clients` },
         'Stop',
       );
+      // WS echo clients need an echo endpoint: the demo server's unless told another.
+      const echoPath =
+        kind === 'ws-echo'
+          ? new FieldError(
+              h('input', {
+                type: 'text',
+                value: DEMO_ECHO_PATH,
+                testid: 'echo-path',
+                class: 'path',
+                spellcheck: 'false',
+                'aria-label': 'WebSocket echo path',
+              }),
+              'echo-path',
+            )
+          : null;
+      const readEchoPath = (): { path: string } | null | undefined => {
+        if (!echoPath) return undefined;
+        const path = echoPath.input.value.trim();
+        if (isRequestPath(path, REQUEST_PATH_MAX_CHARS)) {
+          echoPath.clear();
+          return { path };
+        }
+        echoPath.fail(
+          `Echo path must start with / and hold printable characters only, at most ${REQUEST_PATH_MAX_CHARS}`,
+        );
+        return null;
+      };
       spawn.addEventListener('click', () => {
         const n = count.read();
         const rampPerS = ramp.read();
-        if (n === null || rampPerS === null) return;
-        void ctx.act(spawn, () => ctx.api.invoke('load', { type: 'spawn', kind, count: n, rampPerS }), count);
+        const options = readEchoPath();
+        if (n === null || rampPerS === null || options === null) return;
+        void ctx.act(
+          spawn,
+          () =>
+            ctx.api.invoke('load', {
+              type: 'spawn',
+              kind,
+              count: n,
+              rampPerS,
+              ...(options ? { options } : {}),
+            }),
+          count,
+        );
       });
       stop.addEventListener('click', () => {
         const n = count.read();
@@ -82,6 +132,12 @@ export class LoadControls {
         active: h('td', { class: 'n', testid: `active-${kind}`, 'data-source': 'clients' }, '0'),
         pending: h('td', { class: 'n muted', 'data-source': 'clients' }, '0'),
         failures: h('td', { class: 'n muted', 'data-source': 'clients' }, '0'),
+        causes: h('td', {
+          colspan: 5,
+          class: 'causes',
+          testid: `failures-${kind}`,
+          'data-source': 'clients',
+        }),
       };
       this.rows.set(kind, row);
       body.append(
@@ -96,6 +152,22 @@ export class LoadControls {
         ),
         // The count's error, under its own row.
         h('tr', { class: 'field-error-row' }, h('td', { colspan: 5 }, count.el)),
+        ...(echoPath
+          ? [
+              h(
+                'tr',
+                { class: 'option-row' },
+                h(
+                  'td',
+                  { colspan: 5 },
+                  h('label', {}, 'echo path ', echoPath.input),
+                  h('span', { class: 'muted small' }, ` (${DEMO_ECHO_PATH} on the demo server)`),
+                  echoPath.el,
+                ),
+              ),
+            ]
+          : []),
+        h('tr', { class: 'cause-row', hidden: true }, row.causes),
       );
     }
     const stopAll = h(
@@ -151,8 +223,15 @@ export class LoadControls {
       const failures = Object.entries(k.failures);
       const total = failures.reduce((t, [, n]) => t + n, 0);
       setText(row.failures, fmt(total));
-      setTitle(row.failures, failures.map(([cause, n]) => `${cause}: ${n}`).join('\n'));
+      setTitle(row.failures, failures.map(([cause, n]) => `${causeWords(cause)}: ${n}`).join('\n'));
       row.failures.classList.toggle('bad', total > 0);
+      const causes = failures
+        .filter(([, n]) => n > 0)
+        .sort((a, b) => b[1] - a[1])
+        .map(([cause, n]) => `${causeWords(cause)} ×${fmt(n)}`)
+        .join(' · ');
+      setText(row.causes, causes ? `failed: ${causes}` : '');
+      row.causes.parentElement!.hidden = causes === '';
     }
   }
 }

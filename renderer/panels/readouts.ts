@@ -50,7 +50,14 @@ export function windowLabel(windowMs: number): string {
 
 export class Readouts {
   readonly root: HTMLElement;
-  private readonly conn = tile('conn-total', 'Connections', 'open', 'Open connections on the demo server');
+  private readonly conn = tile(
+    'conn-total',
+    'Connections',
+    'open',
+    'Connections the demo server holds, by kind: WebSockets, SSE and long-poll streams, HTTP requests in ' +
+      'progress. "idle" counts its other open sockets (keep-alive between requests, a request not yet ' +
+      'read): with them, the total is what /stats sockets.open and `ss` count.',
+  );
   private readonly p99 = tile(
     'loop-p99',
     'Event-loop delay p99',
@@ -122,12 +129,18 @@ export class Readouts {
       setTitle(t.worst, `The ${word} over the visible ${span}${figure}`);
     };
     if (s) {
+      // Which snapshot the tiles show: a test compares them with the server's /stats of that time.
+      this.root.dataset.snapshotTime = String(s.time);
       const c = s.connections;
-      setText(this.conn.value, fmt(c.wsPrime + c.wsFeed + c.sse + c.longPoll + c.http));
+      const counted = c.wsPrime + c.wsFeed + c.sse + c.longPoll + c.http;
+      setText(this.conn.value, fmt(counted));
       worst(this.conn, 'conn_total', 0, 1, 'peak');
+      // Sockets the kinds do not count, so the tile adds up to what `ss` shows.
+      const idle = Math.max(0, s.sockets.open - counted);
+      this.conn.value.dataset.socketsOpen = String(s.sockets.open);
       setText(
         this.conn.detail,
-        `prime ${fmt(c.wsPrime)} · feed ${fmt(c.wsFeed)} · sse ${fmt(c.sse)} · poll ${fmt(c.longPoll)} · http ${fmt(c.http)}`,
+        `prime ${fmt(c.wsPrime)} · feed ${fmt(c.wsFeed)} · sse ${fmt(c.sse)} · poll ${fmt(c.longPoll)} · http ${fmt(c.http)} · idle ${fmt(idle)}`,
       );
       setText(this.p99.value, fmt(s.eventLoop.p99Ms, 1));
       worst(this.p99, 'loop_p99_ms', 1);

@@ -140,6 +140,8 @@ export class WorkControls {
       stop.disabled = false;
       let done = 0;
       let total = 0;
+      let fastest = Infinity;
+      let slowest = 0;
       try {
         while (done < n && !series.stopped) {
           setText(result, `${mode === 'loop' ? 'on the loop' : 'on the pool'}: run ${done + 1} of ${n}…`);
@@ -148,6 +150,8 @@ export class WorkControls {
           const end = Date.now();
           onBcryptRun({ start: end - r.ms, end, mode: r.mode, cost: r.cost });
           total += r.ms;
+          fastest = Math.min(fastest, r.ms);
+          slowest = Math.max(slowest, r.ms);
           done++;
         }
       } finally {
@@ -155,7 +159,10 @@ export class WorkControls {
         onLoop.disabled = onPool.disabled = false;
         stop.disabled = true;
       }
-      const each = done > 0 ? `: ${fmt(total / done, 0)} ms each` : '';
+      // Each run's marker on the charts gives its own time: the line gives their mean and range,
+      // so a slow first run on the pool (its threads starting) is one of the figures shown here.
+      const range = done > 1 ? ` (${fmt(fastest, 0)}–${fmt(slowest, 0)})` : '';
+      const each = done > 0 ? `: ${fmt(total / done, 0)} ms each${range}` : '';
       const stopped = done < n ? ` (stopped after ${done} of ${n})` : '';
       setText(result, `${done}× cost ${c} on the ${mode}${each}${stopped}`);
     };

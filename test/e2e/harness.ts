@@ -133,7 +133,10 @@ export async function waitFor<T>(
   const deadline = Date.now() + timeoutMs;
   let last: T = await read();
   while (!accept(last)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${String(last)}`);
+    if (Date.now() > deadline) {
+      const shown = typeof last === 'object' && last !== null ? JSON.stringify(last) : String(last);
+      throw new Error(`timed out waiting for ${what}; last value: ${shown}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
     last = await read();
   }

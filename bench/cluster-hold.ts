@@ -10,15 +10,12 @@
  * addresses (127.0.0.1 … 127.0.0.16, see main/load/target.ts), so one source address never
  * runs out of ephemeral ports.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startLoadGenerator, type LoadController } from '../main/load/controller';
 import { failureCount, kindOf } from './scenarios/scenario';
+import { startServer } from './servers';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const STARTUP_MS = 120_000;
 const CONNECT_MS = 420_000;
 
@@ -77,31 +74,6 @@ function treeRss(root: number): number {
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function startServe(args: string[]): Promise<{ proc: ChildProcess; url: string }> {
-  const proc = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'main/cli/index.ts', 'serve', '--no-dashboard', '--port', '0', ...args],
-    {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, NODE_CLUSTER_SCHED_POLICY: SCHED },
-    },
-  );
-  let out = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve: no URL in ${STARTUP_MS} ms`)), STARTUP_MS);
-    proc.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /listening on (http:\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-  });
-  return { proc, url };
-}
-
 interface WorkerEntry {
   id: number;
   pid: number;
@@ -116,8 +88,13 @@ function totals(g: LoadController): { active: number; pending: number; failures:
   return { active: k?.active ?? 0, pending: k?.pending ?? 0, failures: failureCount(k) };
 }
 
-const { proc, url } = await startServe(['--workers', '2']);
-const serverPid = proc.pid!;
+const server = await startServer('loopscope', {
+  args: ['--workers', '2'],
+  env: { NODE_CLUSTER_SCHED_POLICY: SCHED },
+  startupMs: STARTUP_MS,
+});
+const { url } = server;
+const serverPid = server.pid;
 const g = await startLoadGenerator({ target: url, processes: PROCESSES, connectTimeoutMs: 60_000 });
 try {
   await sleep(3000); // the workers settle after start-up
@@ -168,7 +145,5 @@ try {
   console.log(`| load average (1/5/15 min) at the end | ${loadavg()} |`);
 } finally {
   await g.close();
-  const exit = once(proc, 'exit');
-  proc.kill('SIGTERM');
-  await exit;
+  await server.stop();
 }

@@ -6,48 +6,17 @@
  *  - through Redis: two `serve --redis` instances over one redis-server, half the followers on each
  *    (one generator per instance), every message published on the first.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import type { LoadReport } from '../common/load';
 import { startRedisServer } from '../main/engine/cluster/redis-server';
 import { startLoadGenerator, type LoadController } from '../main/load/controller';
 import { epochNow } from '../main/load/feed-tracker';
+import { startServer } from './servers';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FOLLOWERS = Number(process.argv[2] ?? 5000);
 const PUBLISHES = 10;
 const DEADLINE_MS = 180_000;
 
-async function startServe(args: string[]): Promise<{ proc: ChildProcess; url: string }> {
-  const proc = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'main/cli/index.ts', 'serve', '--no-dashboard', '--port', '0', ...args],
-    {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  let out = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('serve: no URL')), DEADLINE_MS);
-    proc.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /listening on (http:\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-  });
-  return { proc, url };
-}
-
-async function stop(proc: ChildProcess): Promise<void> {
-  const exit = once(proc, 'exit');
-  proc.kill('SIGTERM');
-  await exit;
-}
+const startServe = (args: string[]) => startServer('loopscope', { args, startupMs: DEADLINE_MS });
 
 function waitReport(g: LoadController, ok: (r: LoadReport) => boolean): Promise<LoadReport> {
   return new Promise((resolve, reject) => {
@@ -111,7 +80,7 @@ const rows: string[] = [];
   try {
     rows.push(await run('in memory, 1 process', [one.url], one.url));
   } finally {
-    await stop(one.proc);
+    await one.stop();
   }
 }
 {
@@ -121,7 +90,7 @@ const rows: string[] = [];
   try {
     rows.push(await run('Redis, 2 instances (publish on the first)', [a.url, b.url], a.url));
   } finally {
-    await Promise.all([stop(a.proc), stop(b.proc)]);
+    await Promise.all([a.stop(), b.stop()]);
     await redis.stop();
   }
 }

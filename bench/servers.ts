@@ -23,6 +23,12 @@ export interface ServerOptions {
   stalls?: boolean;
   /** Loopscope only: modules to preload (`node --import`), e.g. the stall bench's blocker. */
   preload?: string[];
+  /** Loopscope only: more `serve` arguments (`--workers 2`, `--redis URL`). */
+  args?: string[];
+  /** Added to the environment (e.g. NODE_CLUSTER_SCHED_POLICY). */
+  env?: Record<string, string>;
+  /** How long the server may take to print its address (a cluster with its redis-server: long). */
+  startupMs?: number;
 }
 
 export interface LoopStats {
@@ -52,6 +58,7 @@ function command(name: ServerName, options: ServerOptions): { file: string; args
           ...['main/cli/index.ts', 'serve', '--port', '0', '--no-dashboard'],
           ...(options.sampler === false ? ['--no-sampler'] : []),
           ...(options.stalls === false ? ['--no-stalls'] : []),
+          ...(options.args ?? []),
         ],
       };
     case 'baseline':
@@ -93,12 +100,12 @@ export function rssOf(pid: number): number {
   return Number(kb) * 1024;
 }
 
-async function waitForUrl(child: ChildProcess, name: string): Promise<string> {
+async function waitForUrl(child: ChildProcess, name: string, startupMs: number): Promise<string> {
   let output = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
-      () => fail(new Error(`${name} did not report its port in ${STARTUP_MS} ms:\n${output}`)),
-      STARTUP_MS,
+      () => fail(new Error(`${name} did not report its port in ${startupMs} ms:\n${output}`)),
+      startupMs,
     );
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
@@ -125,8 +132,12 @@ async function waitForUrl(child: ChildProcess, name: string): Promise<string> {
 
 export async function startServer(name: ServerName, options: ServerOptions = {}): Promise<RunningServer> {
   const { file, args } = command(name, options);
-  const child = spawn(file, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const url = await waitForUrl(child, name);
+  const child = spawn(file, args, {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...options.env },
+  });
+  const url = await waitForUrl(child, name, options.startupMs ?? STARTUP_MS);
   // Keep draining output so a chatty server never blocks on a full pipe; surface its errors.
   let tail = '';
   const keepTail = (chunk: Buffer): void => {

@@ -8,7 +8,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspectorAt, listeningPorts } from '../../main/attach/processes';
 import { request } from '../integration/engine-client';
@@ -38,6 +38,19 @@ async function startTarget(): Promise<void> {
   targetBase = `http://127.0.0.1:${port}`;
 }
 
+/** The target's row in the list, after a Refresh has brought it there. */
+async function targetRow(): Promise<Locator> {
+  const row = page.locator(`[data-testid="watch-row"][data-pid="${target!.pid!}"]`);
+  await page.getByTestId('watch-refresh').click();
+  await waitFor(
+    'the target in the list',
+    () => row.count(),
+    (n) => n === 1,
+    20_000,
+  );
+  return row;
+}
+
 beforeAll(async () => {
   requireChromium();
   await startTarget();
@@ -53,14 +66,7 @@ afterAll(async () => {
 describe('Watch a process (Chromium, serve and the target as child processes)', () => {
   it('lists the target, attaches on a click, names its stalls with file:line, and detaches cleanly', async () => {
     const pid = target!.pid!;
-    const row = page.locator(`[data-testid="watch-row"][data-pid="${pid}"]`);
-    await page.getByTestId('watch-refresh').click();
-    await waitFor(
-      'the target in the list',
-      () => row.count(),
-      (n) => n === 1,
-      20_000,
-    );
+    const row = await targetRow();
     expect(await row.textContent()).toContain('attach-target/server.mjs');
     expect(await row.getByTestId('watch-inspector').textContent()).toBe('closed');
     const attach = row.getByRole('button', { name: `Attach to pid ${pid}` });
@@ -147,14 +153,7 @@ describe('Watch a process (Chromium, serve and the target as child processes)', 
 
   it('while watching: tiles of the watched process that follow it, demo tiles that say whose they are, a list that fits', async () => {
     const pid = target!.pid!;
-    const row = page.locator(`[data-testid="watch-row"][data-pid="${pid}"]`);
-    await page.getByTestId('watch-refresh').click();
-    await waitFor(
-      'the target in the list',
-      () => row.count(),
-      (n) => n === 1,
-      20_000,
-    );
+    const row = await targetRow();
     expect(await page.getByTestId('watch-kpis').isVisible()).toBe(false);
     expect(await page.getByTestId('kpis-caption').isVisible()).toBe(false);
     await row.getByRole('button', { name: `Attach to pid ${pid}` }).click();
@@ -228,14 +227,7 @@ describe('Watch a process (Chromium, serve and the target as child processes)', 
 
   it('while the app is gone, Detach is disabled like every control that needs it; the target is left clean', async () => {
     const pid = target!.pid!;
-    const row = page.locator(`[data-testid="watch-row"][data-pid="${pid}"]`);
-    await page.getByTestId('watch-refresh').click();
-    await waitFor(
-      'the target in the list',
-      () => row.count(),
-      (n) => n === 1,
-      20_000,
-    );
+    const row = await targetRow();
     await row.getByRole('button', { name: `Attach to pid ${pid}` }).click();
     await waitFor(
       'the watching banner',

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { waitFor } from '../fixtures/poll';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CHROMIUM = '/usr/bin/chromium';
@@ -123,25 +124,7 @@ export async function openDashboard(
   }
 }
 
-/** Polls `read` until `accept` holds or the deadline passes; returns the last value read. */
-export async function waitFor<T>(
-  what: string,
-  read: () => Promise<T>,
-  accept: (value: T) => boolean,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T = await read();
-  while (!accept(last)) {
-    if (Date.now() > deadline) {
-      const shown = typeof last === 'object' && last !== null ? JSON.stringify(last) : String(last);
-      throw new Error(`timed out waiting for ${what}; last value: ${shown}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    last = await read();
-  }
-  return last;
-}
+export { waitFor };
 
 /** Snapshots the page has received (the KPI strip's counter). */
 export async function snapshotCount(page: Page): Promise<number> {

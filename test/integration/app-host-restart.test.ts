@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiEvents } from '../../common/api';
 import type { ClientKind, LoadReport } from '../../common/load';
 import { createAppHost, type AppHost } from '../../main/control/app-host';
-import { until } from '../fixtures/load-wait';
+import { waitForValue } from '../fixtures/load-wait';
 
 let host: AppHost;
 let report: LoadReport | null = null;
@@ -35,7 +35,7 @@ const failures = (r: LoadReport | null): number =>
 
 /** Every spawned kind connected with as many as spawned, against `url`. */
 async function clientsOn(url: string, what: string): Promise<LoadReport> {
-  await until(
+  await waitForValue(
     async () => report,
     (r) =>
       r !== null &&
@@ -50,7 +50,7 @@ async function clientsOn(url: string, what: string): Promise<LoadReport> {
 
 /** The first notice with `code` from `index` on; no restart is ever blamed on the load generator. */
 async function noticeAfter(index: number, code: string): Promise<string> {
-  const found = await until(
+  const found = await waitForValue(
     async () => notices.slice(index).find((n) => n.code === code) ?? null,
     (n) => n !== null,
     45_000,
@@ -94,7 +94,7 @@ describe('a restart of the demo server keeps the simulated clients', () => {
     expect(failures(r), JSON.stringify(r.kinds)).toBe(before);
     // The publish rate carried on: the followers get messages from the new server.
     const received = r.kinds['ws-feed'].received;
-    await until(
+    await waitForValue(
       async () => report!.kinds['ws-feed'].received,
       (x) => x > received + 10,
       20_000,
@@ -113,7 +113,7 @@ describe('a restart of the demo server keeps the simulated clients', () => {
 
     await ok('killServerWorker', {});
     // Half of the WS prime clients were on the killed process: they connect again.
-    await until(
+    await waitForValue(
       async () => report,
       (r) => r!.kinds['ws-prime'].opened >= on2.kinds['ws-prime'].opened + 5,
       30_000,

@@ -6,20 +6,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startServer, tornadoVersion, type RunningServer, type ServerName } from '../../bench/servers';
+import { until } from '../fixtures/poll';
 
 const tornado = tornadoVersion();
 const cases: { name: ServerName; skip: string | null }[] = [
   { name: 'baseline', skip: null },
   { name: 'tornado', skip: tornado.version === null ? tornado.reason : null },
 ];
-
-async function until(condition: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
 
 function openSocket(url: string): Promise<WebSocket> {
   const ws = new WebSocket(url);

@@ -39,18 +39,7 @@ export function request(
 export const post = (url: string, body: string | Buffer, headers?: Record<string, string>) =>
   request(url, { method: 'POST', body, headers });
 
-/** Polls `cond` (sync or async) until it holds, failing with `what` after `ms`. */
-export async function until(
-  cond: () => boolean | Promise<boolean>,
-  what: string,
-  ms = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+export { until } from '../fixtures/poll';
 
 export async function stats(base: string): Promise<Record<string, Record<string, number>>> {
   return (await request(`${base}/stats`)).json();

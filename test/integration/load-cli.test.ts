@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { LoadReport } from '../../common/load';
 import { createEngine, type Engine } from '../../main/engine/engine';
 import { startFaultyServer, type FaultyServer } from '../fixtures/faulty-server';
-import { childPids, runLoadCli, startLoadCli, until } from '../fixtures/load-wait';
+import { childPids, runLoadCli, startLoadCli, waitForValue } from '../fixtures/load-wait';
 
 let engine: Engine;
 let faulty: FaultyServer;
@@ -110,7 +110,7 @@ describe('load CLI', () => {
     const cli = startLoadCli(['--target', engine.url, '--ws', '20', '--duration', '8', '--json']);
     try {
       // Kill only once the clients are up, so the run is truly mid-way.
-      await until(
+      await waitForValue(
         async () =>
           (await (await fetch(`${engine.url}/stats`)).json()) as { connections: { wsPrime: number } },
         (s) => s.connections.wsPrime === 20,

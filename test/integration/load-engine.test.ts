@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { EngineSnapshot } from '../../common/snapshot';
 import { createEngine, type Engine } from '../../main/engine/engine';
 import { startLoadGenerator, type LoadController } from '../../main/load/controller';
-import { until, waitForReport } from '../fixtures/load-wait';
+import { waitForValue, waitForReport } from '../fixtures/load-wait';
 
 let engine: Engine;
 let lg: LoadController;
@@ -52,7 +52,10 @@ describe('load generator against the engine', () => {
         r.kinds.http.active === 5,
     );
     expect(up.kinds['ws-prime'].pending).toBe(0);
-    await until(connections, (c) => c.wsPrime === 40 && c.wsFeed === 30 && c.sse === 30 && c.longPoll === 30);
+    await waitForValue(
+      connections,
+      (c) => c.wsPrime === 40 && c.wsFeed === 30 && c.sse === 30 && c.longPoll === 30,
+    );
 
     await lg.command({ type: 'stop', kind: 'ws-prime', count: 15 });
     await lg.command({ type: 'stop', kind: 'sse', count: 10 });
@@ -62,7 +65,7 @@ describe('load generator against the engine', () => {
         r.kinds['ws-prime'].active === 25 && r.kinds.sse.active === 20 && r.kinds['ws-prime'].closed >= 15,
     );
     expect(down.kinds['ws-prime'].closed).toBe(15);
-    await until(connections, (c) => c.wsPrime === 25 && c.sse === 20);
+    await waitForValue(connections, (c) => c.wsPrime === 25 && c.sse === 20);
 
     await lg.command({ type: 'publishRate', perS: 40 });
     await lg.command({ type: 'jobRate', perS: 10, jobsPerRequest: 2, workMs: 1 });
@@ -96,7 +99,7 @@ describe('load generator against the engine', () => {
     );
     expect(idle.kinds['ws-feed'].failures).toEqual({});
     // The /stats request itself is the one plain HTTP request in flight.
-    const after = await until(
+    const after = await waitForValue(
       connections,
       (c) => c.wsPrime === 0 && c.wsFeed === 0 && c.sse === 0 && c.longPoll === 0 && c.http <= 1,
     );

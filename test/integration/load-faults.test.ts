@@ -7,7 +7,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
 import { startLoadGenerator, type LoadController } from '../../main/load/controller';
 import { startFaultyServer, type FaultyServer } from '../fixtures/faulty-server';
-import { until, waitForReport } from '../fixtures/load-wait';
+import { waitForValue, waitForReport } from '../fixtures/load-wait';
 
 let lg: LoadController | null = null;
 let server: FaultyServer | null = null;
@@ -34,7 +34,7 @@ describe('integrity counters catch injected faults', () => {
     for (const kind of ['ws-feed', 'sse', 'long-poll'] as const)
       await lg.command({ type: 'spawn', kind, count: 5 });
     const s = server;
-    await until(
+    await waitForValue(
       async () => s.followers(),
       (f) => f.ws === 5 && f.sse === 5 && f.poll === 5,
     );
@@ -62,7 +62,7 @@ describe('integrity counters catch injected faults', () => {
     lg = await startLoadGenerator({ target: server.url, reportIntervalMs: 100 });
     await lg.command({ type: 'spawn', kind: 'long-poll', count: 5 });
     const s = server;
-    await until(
+    await waitForValue(
       async () => s.followers(),
       (f) => f.poll === 5,
     );

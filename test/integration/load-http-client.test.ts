@@ -12,7 +12,7 @@ import { WebSocketServer } from 'ws';
 import { createEngine, type Engine } from '../../main/engine/engine';
 import { startLoadGenerator, type LoadController } from '../../main/load/controller';
 import { epochNow } from '../../main/load/feed-tracker';
-import { until, waitForReport } from '../fixtures/load-wait';
+import { waitForValue, waitForReport } from '../fixtures/load-wait';
 
 let lg: LoadController | null = null;
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -57,7 +57,7 @@ describe('http client kinds', () => {
     await lg.command({ type: 'spawn', kind: 'http', count: 50, options: { intervalMs: 2 } });
     await waitForReport(lg, (r) => r.kinds.http.active === 50 && r.kinds.http.received > 2000);
     const seen: number[] = [];
-    await until(
+    await waitForValue(
       async () => {
         seen.push(connectionsTo(port, lg!.pids()));
         return lg!.latest()!.kinds.http.received;
@@ -66,7 +66,7 @@ describe('http client kinds', () => {
     );
     expect(new Set(seen)).toEqual(new Set([50]));
     await lg.command({ type: 'stopAll' });
-    await until(
+    await waitForValue(
       async () => connectionsTo(port, lg!.pids()),
       (n) => n === 0,
     );
@@ -128,7 +128,7 @@ describe('http client kinds', () => {
     const r = await waitForReport(lg, (x) => x.kinds.http.received >= 300);
     // Steady state: a connection replaced for idleness (the new one dialled before the old one is
     // cut, when a loaded machine held the first write back past the keep-alive limit) settles.
-    await until(
+    await waitForValue(
       async () => held.size,
       (n) => n === 3,
       5_000,
@@ -163,7 +163,7 @@ describe('http client kinds', () => {
     const port = await listen(server);
     lg = await startLoadGenerator({ target: `http://127.0.0.1:${port}`, reportIntervalMs: 100 });
     await lg.command({ type: 'spawn', kind: 'publisher', count: 1, options: { intervalMs: 20 } });
-    await until(
+    await waitForValue(
       async () => arrivals.length,
       (n) => n >= 20,
     );

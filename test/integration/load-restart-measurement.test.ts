@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { LoadReport } from '../../common/load';
 import { createEngine, type Engine } from '../../main/engine/engine';
 import { startLoadGenerator, type LoadController } from '../../main/load/controller';
-import { runLoadCli, until, waitForReport } from '../fixtures/load-wait';
+import { runLoadCli, waitForValue, waitForReport } from '../fixtures/load-wait';
 
 /** Long enough that nothing else on a loaded machine is mistaken for it. */
 const STALL_MS = 1200;
@@ -98,7 +98,7 @@ describe('load --warmup', () => {
       '--json',
     ]);
     // The warm-up has begun once the clients are connected: stall the server inside it.
-    await until(
+    await waitForValue(
       async () => (await (await fetch(`${engine.url}/stats`)).json()) as { connections: { wsPrime: number } },
       (s) => s.connections.wsPrime === 20,
       30_000,

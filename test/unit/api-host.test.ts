@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ApiEvents } from '../../common/api';
 import type { LoadReport } from '../../common/load';
 import { createAppHost, type AppHost } from '../../main/control/app-host';
-import { childPids, until } from '../fixtures/load-wait';
+import { childPids, waitForValue } from '../fixtures/load-wait';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -136,7 +136,7 @@ describe('app host', () => {
     expect(await h.handle('load', { type: 'spawn', kind: 'ws-prime', count: 20 })).toMatchObject({
       ok: true,
     });
-    await until(
+    await waitForValue(
       async () => reports.at(-1)?.kinds['ws-prime'].active,
       (active) => active === 20,
     );
@@ -145,7 +145,7 @@ describe('app host', () => {
 
     const killedAt = performance.now();
     process.kill(generator!, 'SIGKILL');
-    const notice = await until(
+    const notice = await waitForValue(
       async () => notices.find((n) => n.code === 'generator_exited'),
       (n) => n !== undefined,
       1_000,
@@ -158,7 +158,7 @@ describe('app host', () => {
 
     // The next command starts a fresh generator, without a second notice about the same death.
     expect(await h.handle('load', { type: 'spawn', kind: 'ws-prime', count: 5 })).toMatchObject({ ok: true });
-    await until(
+    await waitForValue(
       async () => reports.at(-1)?.kinds['ws-prime'].active,
       (active) => active === 5,
     );
@@ -183,7 +183,7 @@ describe('app host', () => {
       sockets.push(s);
     }
     cleanup.push(async () => sockets.forEach((s) => s.destroy()));
-    const fdNotice = await until(
+    const fdNotice = await waitForValue(
       async () => notices.filter((n) => n.code === 'fd_limit'),
       (found) => found.length > 0,
       5_000,

@@ -18,7 +18,7 @@ import { startDashboard, type Dashboard } from '../../main/dashboard/dashboard';
 import { rawStatus, unreadByServer, UPGRADE_HEADERS } from '../fixtures/raw-http';
 import { MAX_QUEUED_BYTES } from '../../main/dashboard/bridge';
 import { MAX_ECHOED_CHARS } from '../../common/api-schemas';
-import { until } from '../fixtures/load-wait';
+import { waitForValue } from '../fixtures/load-wait';
 
 let host: AppHost;
 let dashboard: Dashboard;
@@ -291,7 +291,7 @@ describe('bridge: the typed API', () => {
     const frames = 100_000;
     for (let i = 1; i < frames; i++) slow.ws.send('x');
     await new Promise((resolve) => slow.ws.send('x', resolve));
-    await until(
+    await waitForValue(
       async () => unreadByServer(dashboard.port),
       (n) => n === 0,
       20_000,

@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isLoopscopeError } from '../../common/errors';
 import { JobQueue } from '../../main/engine/job-queue';
-
-async function until(cond: () => boolean, what: string, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setImmediate(r));
-  }
-}
+import { until } from '../fixtures/poll';
 
 describe('JobQueue', () => {
   it('keeps accepted = done + depth + busy at every observed instant and loses no job', async () => {

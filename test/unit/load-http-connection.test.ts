@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { afterEach, expect, test } from 'vitest';
 import { HttpConnection, requestHead } from '../../main/load/http-connection';
+import { until } from '../fixtures/poll';
 
 const servers: net.Server[] = [];
 afterEach(async () => {
@@ -57,21 +58,13 @@ function connect(port: number, requests: number, maxBodyBytes = 1 << 20): Promis
   });
 }
 
-async function until(ok: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error('condition not met within 5 s');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 test('a content-length reply cut at every byte, then a chunked one, pipelined', async () => {
   const first = 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Other: 1\r\n\r\nhello';
   const second =
     'HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;ext=1\r\nde\r\n0\r\n\r\n';
   const port = await serve([...first.split(''), second]);
   const seen = await connect(port, 2);
-  await until(() => seen.replies.length === 2);
+  await until(() => seen.replies.length === 2, 'both replies');
   expect(seen.replies).toEqual([
     { status: 200, body: 'hello' },
     { status: 404, body: 'abcde' },
@@ -122,9 +115,9 @@ test('connections share one read buffer: a body split across reads is not overwr
   await once(server, 'listening');
   const port = (server.address() as net.AddressInfo).port;
   const a = await connect(port, 1);
-  await until(() => halves.length === 1);
+  await until(() => halves.length === 1, 'the first half');
   const b = await connect(port, 1);
-  await until(() => a.replies.length === 1 && b.replies.length === 1);
+  await until(() => a.replies.length === 1 && b.replies.length === 1, 'a reply on each connection');
   expect(a.replies[0]!.body).toBe('aaaAAA');
   expect(b.replies[0]!.body).toBe('bbbBBB');
   a.conn.destroy();

@@ -13,6 +13,7 @@ import { ReportWindows } from '../common/report-windows';
 import type { EngineSnapshot } from '../common/snapshot';
 import { ApiError, openBridge, TOKEN_HELP, type Bridge } from './bridge';
 import { h } from './dom';
+import { Redraw } from './redraw';
 import { ChartCards } from './panels/chart-cards';
 import type { PanelContext } from './panels/context';
 import { download, stamp } from './panels/export';
@@ -56,10 +57,27 @@ function start(): void {
   const sinceSnapshot = new ReportWindows();
   let windowMs = 60_000;
   let paused = false;
-  let chartsDirty = false;
-  /** When the charts were last drawn; -Infinity forces the next frame to draw (window change, resume). */
-  let chartsDrawnAt = -Infinity;
-  let readoutsDirty = false;
+  // Handlers below say what changed; the drawing runs once per frame, after start() has built it all.
+  const redraw = new Redraw({
+    readouts() {
+      // Paused: the readouts stay with the charts they sit above (the counter is for the tests).
+      if (!paused) readouts.update(latestSnapshot, latestReport, store, windowMs);
+      readouts.root.dataset.snapshots = String(snapshotCount);
+      load.update(latestReport);
+      work.update(latestSnapshot?.queue ?? null);
+      work.updateFeed(latestReport);
+      integrity.update(latestReport);
+      if (!paused) charts.updateReadouts(store, windowMs);
+    },
+    charts() {
+      // Only the charts on screen: the hidden set is drawn whole when it comes back (Redraw.all).
+      if (watchView.watching) watchView.redraw(windowMs);
+      else charts.redraw(store, windowMs);
+    },
+    // A long window is redrawn less often; the next snapshot after its period draws it, so it is
+    // never staler than one period plus one sample.
+    chartPeriodMs: () => CHART_REDRAW_MS.find((r) => windowMs <= r.windowMs)?.everyMs ?? 0,
+  });
   /** Snapshots received so far; exposed on the readouts for tests that wait for fresh samples. */
   let snapshotCount = 0;
 
@@ -111,10 +129,7 @@ function start(): void {
         other.classList.toggle('on', other === b);
         other.setAttribute('aria-pressed', String(other === b));
       }
-      chartsDirty = true;
-      chartsDrawnAt = -Infinity;
-      readoutsDirty = true;
-      schedule();
+      redraw.all();
     });
     windowSelect.append(b);
   }
@@ -148,10 +163,7 @@ function start(): void {
       : '';
     app!.classList.toggle('paused', paused);
     charts.setPaused(paused);
-    chartsDirty = true;
-    chartsDrawnAt = -Infinity;
-    readoutsDirty = true;
-    schedule();
+    redraw.setPaused(paused);
   });
   const csv = h(
     'button',
@@ -210,9 +222,7 @@ function start(): void {
   const load = new LoadControls(ctx);
   const work = new WorkControls(ctx, (run) => {
     charts.addBcryptRun(run);
-    chartsDirty = true;
-    chartsDrawnAt = -Infinity;
-    schedule();
+    redraw.all();
   });
   const prime = new PrimeBox(ctx);
   const server = new ServerControls(ctx);
@@ -230,9 +240,7 @@ function start(): void {
       `The demo server and its simulated clients (not pid ${state.pid}: its figures are above)`,
     );
     for (const card of demoCards) card.hidden = true;
-    chartsDirty = true;
-    chartsDrawnAt = -Infinity;
-    schedule();
+    redraw.all();
   }
   function stopWatching(): void {
     if (!watchView.watching) return;
@@ -241,9 +249,7 @@ function start(): void {
     for (const card of demoCards) card.hidden = false;
     watchList.setWatching(null);
     void watchList.refresh();
-    chartsDirty = true;
-    chartsDrawnAt = -Infinity;
-    schedule();
+    redraw.all();
   }
 
   const afterLoopChart = charts.cards.findIndex((c) => c.dataset.testid === 'chart-event-loop') + 1;
@@ -326,16 +332,13 @@ function start(): void {
     charts.showProcesses(store.processes.tenures(), snapshot.processes ?? []);
     const serverStartedAt = snapshot.time - snapshot.uptimeS * 1000;
     if (stalls.update(snapshot.stalls, serverStartedAt)) charts.setStallTimes(stalls.times());
-    chartsDirty = true;
-    readoutsDirty = true;
-    schedule();
+    redraw.data();
   });
   api.on('stall', (stall) => {
     // Drawn with the next redraw period, not at once: a loaded server stalls several times a
     // second, and a redraw per stall cost more than all the periodic ones (bench/RESULTS.md).
     if (stalls.add(stall)) charts.setStallTimes(stalls.times());
-    chartsDirty = true;
-    schedule();
+    redraw.charts();
   });
   api.on('watch', ({ pid, command, event }) => {
     if (event.type === 'attached') {
@@ -361,8 +364,7 @@ function start(): void {
       stopWatching();
       return;
     }
-    chartsDirty = true;
-    schedule();
+    redraw.charts();
   });
   api.on('loadReport', (report) => {
     latestReport = report;
@@ -410,41 +412,6 @@ function start(): void {
     shown.clients = now.clients;
   }
   setInterval(checkFreshness, 1000);
-
-  const frame = (): void => {
-    if (readoutsDirty) {
-      readoutsDirty = false;
-      // Paused: the readouts stay with the charts they sit above (the counter is for the tests).
-      if (!paused) readouts.update(latestSnapshot, latestReport, store, windowMs);
-      readouts.root.dataset.snapshots = String(snapshotCount);
-      load.update(latestReport);
-      work.update(latestSnapshot?.queue ?? null);
-      work.updateFeed(latestReport);
-      integrity.update(latestReport);
-      if (!paused) charts.updateReadouts(store, windowMs);
-    }
-    // A long window is redrawn less often (it moves a pixel in seconds); the next snapshot after
-    // its period draws it, so it is never staler than one period plus one sample.
-    // A tenth of slack: samples arrive with jitter, and one a hair early must not wait a whole period.
-    const every = (CHART_REDRAW_MS.find((r) => windowMs <= r.windowMs)?.everyMs ?? 0) * 0.9;
-    if (chartsDirty && !paused && performance.now() - chartsDrawnAt >= every) {
-      chartsDirty = false;
-      chartsDrawnAt = performance.now();
-      // Only the charts on screen: the hidden set is drawn whole when it comes back (chartsDrawnAt).
-      if (watchView.watching) watchView.redraw(windowMs);
-      else charts.redraw(store, windowMs);
-    }
-  };
-  // At most one frame per burst of events, and none while nothing changes.
-  let scheduled = false;
-  function schedule(): void {
-    if (scheduled) return;
-    scheduled = true;
-    requestAnimationFrame(() => {
-      scheduled = false;
-      frame();
-    });
-  }
 }
 
 start();

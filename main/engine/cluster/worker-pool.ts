@@ -17,11 +17,6 @@ import {
   type WorkerMessage,
 } from './worker';
 
-/** Processes that die before they are ready, in a row, before the primary stops starting more. */
-const MAX_START_FAILURES = 3;
-/** How often the primary relays every process's latest /stats to all of them. */
-const RELAY_MS = 500;
-
 export interface WorkerPoolOptions {
   workers: number;
   redis: string;
@@ -39,6 +34,11 @@ interface Forked {
   worker: Worker;
   ready: boolean;
 }
+
+/** Processes that die before they are ready, in a row, before the primary stops starting more. */
+const MAX_START_FAILURES = 3;
+/** How often the primary relays every process's latest /stats to all of them. */
+const RELAY_MS = 500;
 
 export class WorkerPool {
   /** Resolves with the URL once every process listens; rejects if they keep failing to start. */

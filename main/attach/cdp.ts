@@ -116,3 +116,21 @@ export class CdpClient extends EventEmitter {
     this.pending.clear();
   }
 }
+
+/** A Runtime.evaluate reply with returnByValue. */
+export interface RemoteValue<T> {
+  result: { value: T };
+  exceptionDetails?: { text: string; exception?: { description?: string } };
+}
+
+/** The value of an evaluation, or attach_failed saying `what` threw in the target. */
+export function valueOf<T>(reply: RemoteValue<T>, what: string): T {
+  if (reply.exceptionDetails) {
+    const d = reply.exceptionDetails;
+    throw new LoopscopeError(
+      'attach_failed',
+      `${what} failed in the target: ${d.exception?.description ?? d.text}`,
+    );
+  }
+  return reply.result.value;
+}

@@ -1,24 +1,13 @@
 /**
- * Watches one Node process through its inspector (docs/protocol.md §11): installs the sampler of
- * installed.ts, probes the loop, catches stalls, and on detach removes everything it installed
- * and closes the inspector port it opened.
+ * Watches one Node process through its inspector (docs/protocol.md §11): claims it (installs the
+ * sampler of installed.ts, or refuses when another live attach watches it), reports its samples
+ * and stalls — read from the target's own stall explorer when it runs one, else found by
+ * stall-catcher.ts — and on detach removes everything it installed and closes the inspector port
+ * it opened.
  *
- * Seeing a stall from outside: the probe (an awaited setImmediate, sent ~10 ms after the previous
- * one answered) answers only when the loop turns. When the one in flight has waited longer than
- * the threshold, the loop is stalled: `Debugger.pause` is sent at once, and V8 serves it by
- * interrupt while JavaScript runs, so the stack is caught mid-stall (`stackFrom: "pause"`); the
- * pause is resumed as soon as it arrives. A native call runs no JavaScript, so there the pause
- * lands late; V8's CPU profiler runs at a coarse interval (stopped after each stall to read it,
- * restarted at once — see PROFILE_QUIET_MS), and when the probe answers again the profile's samples between the stall's start and end give `hot` and, when the pause was
- * late or disagrees with them, the stack (`stackFrom: "profile"`). This is the stall explorer's
- * reasoning (main/stalls/watchdog-worker.ts), over a socket instead of a thread; its pure
- * helpers (profile windows, source maps, the verdict of main/stalls/verdict.ts) are shared, its
- * mechanism is not.
- *
- * The target's monotonic clock (the probe's answer, the profile's timestamps) is the same clock as
- * this process's on Linux, so the windows need no conversion.
+ * Its lifecycle is one named phase (see Phase) rather than a set of flags: what detach must undo
+ * follows from the phase it was called in.
  */
-import type { Debugger, Profiler } from 'node:inspector';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   HANDLE_NAMES,
@@ -30,43 +19,24 @@ import {
   type HandleCounts,
 } from '../../common/attach';
 import { LoopscopeError } from '../../common/errors';
-import { ATTACH_PROBE_GAP_MS, ATTACH_SAMPLE_MS } from '../../common/limits';
-import { isProjectFrame } from '../../common/stalls';
-import { nowUs } from '../stalls/heartbeat';
-import { PROFILE_INTERVAL_US } from '../stalls/limits';
-import { analyseWindow, mapHot, pausedStack, stallFrames, type PausedStack } from '../stalls/profile';
-import { ScriptCatalog } from '../stalls/scripts';
-import { stallVerdict } from '../stalls/verdict';
+import type { Stall } from '../../common/stalls';
+import { ATTACH_SAMPLE_MS } from '../../common/limits';
 import type { PublishedStall } from '../stalls/published';
-import { CdpClient } from './cdp';
+import { CdpClient, valueOf, type RemoteValue } from './cdp';
 import {
   CLOSE_INSPECTOR,
   installScript,
-  PROBE,
   READ,
   removeScript,
   stallsScript,
   type InstallResult,
 } from './installed';
 import { checkProcess, holderOf, inspectorAt, openInspector, type InspectorTarget } from './processes';
+import { StallCatcher } from './stall-catcher';
 import { isLiveAttach, WatchLock } from './watch-lock';
 
-/** How often this process looks at the probe in flight (ms). */
-const WATCH_MS = 5;
 /** Detach's own commands get this long each: a target stalled in native code answers late (ms). */
 const DETACH_COMMAND_MS = 2_000;
-/**
- * Without a stall the profile is restarted this often (ms). Rarer than the stall explorer's 10 s:
- * with the debugger enabled, Profiler.start costs the target's loop ~40 ms (measured on Node 20,
- * against ~1 ms without it), so each restart is a hiccup the target pays.
- */
-const PROFILE_ROTATE_MS = 60_000;
-/**
- * After a stall in which no code of the target ran, the profile is started again only once the
- * loop has answered promptly for this long (ms). Restarting at once made a cascade on a loaded
- * machine: each restart's hiccup became the next stall, which restarted the profiler again.
- */
-const PROFILE_QUIET_MS = 200;
 /** How long detach waits for the port it opened to stop answering (ms). */
 const PORT_CLOSE_WAIT_MS = 3_000;
 
@@ -81,29 +51,7 @@ export interface AttachOptions {
   onNotice?(text: string): void;
 }
 
-interface OpenStall {
-  startUs: number;
-  detectedUs: number;
-  pause: PausedStack | null;
-}
-
-interface RemoteValue<T> {
-  result: { value: T };
-  exceptionDetails?: { text: string; exception?: { description?: string } };
-}
-
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
-
-function valueOf<T>(reply: RemoteValue<T>, what: string): T {
-  if (reply.exceptionDetails) {
-    const d = reply.exceptionDetails;
-    throw new LoopscopeError(
-      'attach_failed',
-      `${what} failed in the target: ${d.exception?.description ?? d.text}`,
-    );
-  }
-  return reply.result.value;
-}
 
 /** The pid behind the options: given, or the holder of the inspector port given. */
 function targetPid(opts: AttachOptions): number {
@@ -142,6 +90,14 @@ async function resolveTarget(
   return { target, opened: opened || lock.inheritedSignal };
 }
 
+/**
+ * connecting: the inspector is open, nothing installed. refused: another live attach watches the
+ * target; nothing of it is touched, not even the inspector it opened. claimed: the sampler is
+ * installed (detach removes it). watching: `attached` was reported (`detached` must follow).
+ * detaching: on the way out, from whichever phase it was called in.
+ */
+type Phase = 'connecting' | 'refused' | 'claimed' | 'watching' | 'detaching';
+
 export class Attachment {
   readonly pid: number;
   readonly done: Promise<AttachDetached>;
@@ -150,35 +106,16 @@ export class Attachment {
   private readonly opened: boolean;
   private readonly lock: WatchLock;
   private readonly opts: AttachOptions;
-  /** The sampler is in the target: detach must remove it. */
-  private installed = false;
-  /** The target runs Loopscope's stall explorer: attach reads its stalls (published.ts). */
-  private reader = false;
-  /** Another live attach watches the target: leave everything of the target as it is. */
-  private refused = false;
-  /** `attached` was reported: `detached` must follow. Not when attach was refused or failed first. */
-  private announced = false;
-  private readonly catalog = new ScriptCatalog();
+  private phase: Phase = 'connecting';
+  /** Who finds the stalls: the target's own explorer (read only), or attach's StallCatcher. */
+  private catcher: StallCatcher | null = null;
   private resolveDone!: (d: AttachDetached) => void;
   private detaching: Promise<AttachDetached> | null = null;
-  private stopping = false;
-  private watchTimer: NodeJS.Timeout | null = null;
   private sampleTimer: NodeJS.Timeout | null = null;
   private reading = false;
-  /** A pause was asked for and neither served nor disarmed yet. */
-  private pauseArmed = false;
   private stallCount = 0;
-  /** Target clock (µs) of the latest probe answer. */
-  private lastBeatUs = nowUs();
-  private open: OpenStall | null = null;
-  private profileStartedUs = nowUs();
-  /** Whether the target's profiler runs, and the profile stopped last (a stall may span both). */
-  private profiling = false;
-  private lastProfile: Profiler.Profile | null = null;
-  private lastStallEndUs = 0;
-  private chain: Promise<unknown> = Promise.resolve();
-  /** Settles when the probe loop has stopped and no awaited probe is left in the target. */
-  private probing: Promise<void> = Promise.resolve();
+  /** Settles when the reader's awaited evaluation has returned. */
+  private readingStalls: Promise<void> = Promise.resolve();
 
   private constructor(
     pid: number,
@@ -247,7 +184,7 @@ export class Attachment {
       const { owner, since } = result.busy;
       if (owner > 0 && isLiveAttach(owner)) {
         // The inspector is that attach's to use and close, whoever opened it.
-        this.refused = true;
+        this.phase = 'refused';
         throw new LoopscopeError(
           'target_watched',
           `pid ${this.pid} is already watched by attach pid ${owner} (since ${new Date(since).toISOString()}): ` +
@@ -259,7 +196,7 @@ export class Attachment {
       if (result.busy)
         throw new LoopscopeError('target_watched', `pid ${this.pid} is being attached to by another attach`);
     }
-    this.installed = true;
+    this.phase = 'claimed';
     return result;
   }
 
@@ -273,23 +210,13 @@ export class Attachment {
 
     await cdp.send('NodeRuntime.notifyWhenWaitingForDisconnect', { enabled: true }).catch(() => undefined);
     const { version, explorer } = await this.claim();
-    this.reader = explorer;
     if (!explorer) {
-      cdp.on('Debugger.scriptParsed', (p: Debugger.ScriptParsedEventDataType) =>
-        this.catalog.add(p.scriptId, p.url, p.sourceMapURL),
-      );
-      cdp.on('Debugger.paused', (p: Debugger.PausedEventDataType) => this.onPaused(p));
-      await cdp.send('Debugger.enable');
-      // Pauses are off except while attach asks for one (see armPause): a `debugger` statement in
-      // the target never stops it, and a pause can never land inside attach's own evaluations.
-      await cdp.send('Debugger.setSkipAllPauses', { skip: true });
-      await cdp.send('Profiler.enable');
-      await cdp.send('Profiler.setSamplingInterval', { interval: PROFILE_INTERVAL_US });
-      await cdp.send('Profiler.start');
-      this.profiling = true;
+      this.catcher = new StallCatcher(cdp, {
+        stallMs: this.opts.stallMs,
+        onStall: (stall) => this.report(stall),
+      });
+      await this.catcher.enable();
     }
-    this.profileStartedUs = nowUs();
-    this.lastBeatUs = nowUs();
     const attached: AttachAttached = {
       type: 'attached',
       pid: this.pid,
@@ -300,16 +227,22 @@ export class Attachment {
       stallsFrom: explorer ? 'target' : 'attach',
       time: Date.now(),
     };
-    this.announced = true;
+    this.phase = 'watching';
     this.opts.onEvent(attached);
-    if (explorer) {
-      // The target's own explorer watches its loop: attach only passes its stalls on.
-      this.probing = this.readStalls();
-    } else {
-      this.probing = this.probeLoop();
-      this.watchTimer = setInterval(() => this.watch(), WATCH_MS);
-    }
+    // The target's own explorer watches its loop: attach only passes its stalls on.
+    if (this.catcher) this.catcher.run();
+    else this.readingStalls = this.readStalls();
     this.sampleTimer = setInterval(() => void this.sample(), ATTACH_SAMPLE_MS);
+  }
+
+  private get stopping(): boolean {
+    return this.phase === 'detaching';
+  }
+
+  private report(stall: Omit<Stall, 'id' | 'process'>): void {
+    if (this.stopping) return;
+    this.stallCount++;
+    this.opts.onEvent({ type: 'stall', ...stall, id: this.stallCount, process: `pid ${this.pid}` });
   }
 
   /**
@@ -334,9 +267,7 @@ export class Attachment {
       }
       for (const { id, stall } of batch) {
         afterId = Math.max(afterId, id);
-        if (this.stopping || stall.durationMs < this.opts.stallMs) continue;
-        this.stallCount++;
-        this.opts.onEvent({ type: 'stall', ...stall, id: this.stallCount, process: `pid ${this.pid}` });
+        if (stall.durationMs >= this.opts.stallMs) this.report(stall);
       }
     }
   }
@@ -350,165 +281,9 @@ export class Attachment {
     }
   }
 
-  private async probeLoop(): Promise<void> {
-    while (!this.stopping) {
-      let beat: [number, number];
-      try {
-        this.disarmPause();
-        const reply = await this.cdp.send<RemoteValue<[number, number]>>(
-          'Runtime.evaluate',
-          { expression: PROBE, awaitPromise: true, returnByValue: true },
-          null,
-        );
-        beat = valueOf(reply, 'the loop probe');
-      } catch {
-        return; // closing, or the target went away: detach is already under way
-      }
-      this.onBeat(beat[0], beat[1]);
-      await delay(ATTACH_PROBE_GAP_MS);
-    }
-  }
-
-  private watch(): void {
-    if (this.stopping || this.open) return;
-    const now = nowUs();
-    // From the last answer: if this process sent the probe late, the stall may be older than the
-    // probe. A false alarm (the target was idle, this process was slow) costs one pause, and
-    // finish() drops it on the target's own clock.
-    const startUs = this.lastBeatUs;
-    if ((now - startUs) / 1000 > this.opts.stallMs) {
-      this.open = { startUs, detectedUs: now, pause: null };
-      this.armPause();
-      return;
-    }
-    // Only while the loop looks free: a stop queued behind a stall would split its samples.
-    if ((now - startUs) / 1000 >= this.opts.stallMs / 2) return;
-    if (!this.profiling && (now - this.lastStallEndUs) / 1000 > PROFILE_QUIET_MS) {
-      this.profiling = true;
-      this.profileStartedUs = now;
-      this.inOrder(() => this.cdp.send('Profiler.start').then(() => undefined));
-    } else if (this.profiling && (now - this.profileStartedUs) / 1000 > PROFILE_ROTATE_MS) {
-      this.profileStartedUs = now;
-      this.inOrder(async () => {
-        const stopped = this.cdp.send<{ profile: Profiler.Profile }>('Profiler.stop');
-        const started = this.cdp.send('Profiler.start');
-        this.lastProfile = (await Promise.all([stopped, started]))[0].profile;
-      });
-    }
-  }
-
-  /**
-   * A probe answered at `beatUs` (target clock); `tickUs` is the target's last interval tick
-   * before it. Both the previous answer and that tick ran before the stall began, so the later of
-   * the two is where the stall window starts, however late this process sent the probe.
-   */
-  private onBeat(beatUs: number, tickUs: number): void {
-    const open = this.open;
-    const startUs = Math.max(this.lastBeatUs, Math.min(tickUs, beatUs));
-    this.lastBeatUs = beatUs;
-    if (open) {
-      this.open = null;
-      this.inOrder(() => this.finish({ ...open, startUs }, beatUs));
-      return;
-    }
-    // A stall that ended before watch() saw it: still a stall.
-    if ((beatUs - startUs) / 1000 > this.opts.stallMs) {
-      this.inOrder(() => this.finish({ startUs, detectedUs: beatUs, pause: null }, beatUs));
-    }
-  }
-
-  private onPaused(p: Debugger.PausedEventDataType): void {
-    const atUs = nowUs();
-    // Whoever asked (a `debugger` statement too), the loop must run on: resume first.
-    this.cdp.send('Debugger.resume').catch(() => undefined);
-    this.disarmPause();
-    const open = this.open;
-    if (!open || open.pause) return;
-    open.pause = pausedStack(p.callFrames, atUs);
-  }
-
-  /**
-   * Asks for a pause. Node 20 deadlocks when a pause is served inside JavaScript that the
-   * inspector itself is running (one of attach's evaluations): the paused thread waits for
-   * messages that the busy dispatcher never delivers, and the target hangs for good (seen in the
-   * bench). So pauses are skipped except between this and disarmPause(), and no evaluation is
-   * sent while one is armed: the probe in flight was dispatched before, and the next one disarms
-   * first (messages on one connection are dispatched in order).
-   */
-  private armPause(): void {
-    this.pauseArmed = true;
-    this.cdp.send('Debugger.setSkipAllPauses', { skip: false }).catch(() => undefined);
-    this.cdp.send('Debugger.pause', {}, null).catch(() => undefined);
-  }
-
-  private disarmPause(): void {
-    if (!this.pauseArmed) return;
-    this.pauseArmed = false;
-    this.cdp.send('Debugger.setSkipAllPauses', { skip: true }).catch(() => undefined);
-  }
-
-  private inOrder(task: () => Promise<void>): void {
-    this.chain = this.chain.then(task).catch(() => undefined);
-  }
-
-  /** The samples of a window: from the profile just stopped or the one before, whichever has more. */
-  private async windowOf(startUs: number, endUs: number): Promise<ReturnType<typeof analyseWindow>> {
-    if (this.profiling) {
-      this.profiling = false;
-      const { profile } = await this.cdp.send<{ profile: Profiler.Profile }>('Profiler.stop');
-      const previous = this.lastProfile;
-      this.lastProfile = profile;
-      const now = analyseWindow(profile, startUs, endUs);
-      const before = previous ? analyseWindow(previous, startUs, endUs) : null;
-      const window = before && before.samples > now.samples ? before : now;
-      // Code of the target ran in the stall: start again at once, the next stall may follow
-      // right after. No sample: the target's thread did not run (a loaded machine, or the
-      // restart's own cost); wait for a quiet loop (watch()) so restarts cannot chain.
-      if (window.samples > 0) {
-        this.profiling = true;
-        this.profileStartedUs = nowUs();
-        await this.cdp.send('Profiler.start');
-      }
-      return window;
-    }
-    if (this.lastProfile) return analyseWindow(this.lastProfile, startUs, endUs);
-    return { samples: 0, stack: [], hot: [] };
-  }
-
-  private async finish(stall: OpenStall, endUs: number): Promise<void> {
-    if (this.stopping) return;
-    // Seen from here, a reply held up on its way (this process busy, the socket slow) looks like
-    // a stall; the target's own clock says whether its loop really was blocked that long.
-    if ((endUs - stall.startUs) / 1000 < this.opts.stallMs) return;
-    this.lastStallEndUs = nowUs();
-    const window = await this.windowOf(stall.startUs, endUs);
-    // The pause is the one that arrived before the probe's answer (one connection's messages
-    // arrive in order); the verdict judges whether it was served while the loop was blocked.
-    const { stackFrom } = stallVerdict({
-      window,
-      pause: stall.pause,
-      pauseAskedUs: stall.detectedUs,
-      endUs,
-      isProject: (f) => isProjectFrame({ url: this.catalog.url(f.scriptId) }),
-    });
-    const frames = stallFrames(this.catalog, stackFrom, window, stall.pause);
-    this.stallCount++;
-    this.opts.onEvent({
-      type: 'stall',
-      id: this.stallCount,
-      startedAt: Date.now() - (nowUs() - stall.startUs) / 1000,
-      durationMs: Math.round((endUs - stall.startUs) / 100) / 10,
-      detectedAfterMs: Math.round((stall.detectedUs - stall.startUs) / 100) / 10,
-      stackFrom,
-      process: `pid ${this.pid}`,
-      frames,
-      hot: window.hot.map((h) => mapHot(this.catalog, h)),
-    });
-  }
-
   private async sample(): Promise<void> {
     // Not while a pause is armed: the read would run inside the inspector's dispatch (see armPause).
-    if (this.reading || this.stopping || this.pauseArmed) return;
+    if (this.reading || this.stopping || this.catcher?.pauseArmed) return;
     this.reading = true;
     try {
       const r = valueOf(
@@ -554,8 +329,10 @@ export class Attachment {
    */
   detach(reason: DetachReason): Promise<AttachDetached> {
     if (this.detaching) return this.detaching;
-    this.stopping = true;
-    if (this.watchTimer) clearInterval(this.watchTimer);
+    const from = this.phase;
+    this.phase = 'detaching';
+    const installed = from === 'claimed' || from === 'watching';
+    const refused = from === 'refused';
     if (this.sampleTimer) clearInterval(this.sampleTimer);
     this.detaching = (async () => {
       let inspectorClosed: boolean | null = this.opened ? false : null;
@@ -563,25 +340,19 @@ export class Attachment {
       if (!gone) {
         const cmd = (method: string, params: object = {}): Promise<unknown> =>
           this.cdp.send(method, params, DETACH_COMMAND_MS).catch(() => undefined);
-        this.disarmPause();
+        const settled = this.catcher?.stop(DETACH_COMMAND_MS);
         // Removing the sampler also answers a pending read of the explorer's stalls.
-        if (this.installed)
+        if (installed)
           await cmd('Runtime.evaluate', { expression: removeScript(process.pid), returnByValue: true });
         // No awaited probe may be pending when the inspector closes: V8 would answer it on a
         // session already freed (nodejs/node#18761, a segfault in the target). The probe answers
         // within one turn of the loop; a target stalled past the wait keeps its inspector open.
         const probed = await Promise.race([
-          Promise.all([this.probing, this.chain]).then(() => true),
+          Promise.all([settled ?? true, this.readingStalls]).then(([s]) => s),
           delay(DETACH_COMMAND_MS).then(() => false),
         ]);
-        if (!this.reader && this.installed) {
-          // A pause asked for and not served yet must not outlive this client.
-          await cmd('Debugger.resume');
-          await cmd('Profiler.stop');
-          await cmd('Profiler.disable');
-          await cmd('Debugger.disable');
-        }
-        if (this.opened && probed && !this.refused) {
+        if (this.catcher && installed) await this.catcher.disable(cmd);
+        if (this.opened && probed && !refused) {
           await cmd('Runtime.evaluate', {
             expression: CLOSE_INSPECTOR,
             includeCommandLineAPI: true,
@@ -591,9 +362,11 @@ export class Attachment {
           // races inspector.close() and can crash the target (Node 20), so wait for it.
           await Promise.race([this.cdp.closed, delay(PORT_CLOSE_WAIT_MS)]);
         }
+      } else {
+        void this.catcher?.stop(0);
       }
       await this.cdp.close();
-      if (this.opened && !this.refused) inspectorClosed = gone ? true : await portClosed(this.target.port);
+      if (this.opened && !refused) inspectorClosed = gone ? true : await portClosed(this.target.port);
       // An inspector we opened and could not close stays on record for the next attach.
       if (inspectorClosed === false) this.lock.leave();
       else this.lock.release();
@@ -605,7 +378,7 @@ export class Attachment {
         stalls: this.stallCount,
         time: Date.now(),
       };
-      if (this.announced) this.opts.onEvent(detached);
+      if (from === 'watching') this.opts.onEvent(detached);
       this.resolveDone(detached);
       return detached;
     })();

@@ -107,8 +107,7 @@ export class WatchView {
     if (this.state?.pid === state.pid) return;
     this.state = state;
     this.store.clear();
-    for (const t of [this.loop, this.util, this.heap, this.tcp])
-      for (const el of [t.value, t.detail]) setText(el, '—');
+    this.clearTiles();
     this.stalls.clear();
     this.stalls.showThreshold(state.stallThresholdMs);
     this.title.textContent = `Watching pid ${state.pid} (${state.command})`;
@@ -121,6 +120,16 @@ export class WatchView {
   hide(): void {
     this.state = null;
     this.setVisible(false);
+    // A hidden tile keeps no figure of a process no longer watched.
+    this.clearTiles();
+  }
+
+  private clearTiles(): void {
+    for (const t of [this.loop, this.util, this.heap, this.tcp]) {
+      setText(t.value, '—');
+      setText(t.worst, '');
+      setText(t.detail, '');
+    }
   }
 
   addSample(sample: AttachSample): void {

@@ -159,8 +159,10 @@ describe('Watch a process (Chromium, serve and the target as child processes)', 
     await row.getByRole('button', { name: `Attach to pid ${pid}` }).click();
     await waitFor(
       'the watched tiles',
-      () => page.getByTestId('watch-loop-p99').textContent(),
-      (t) => t !== null && /^\d/.test(t),
+      async () =>
+        (await page.getByTestId('watch-kpis').isVisible()) &&
+        (await page.getByTestId('watch-loop-p99').textContent()),
+      (t) => typeof t === 'string' && /^\d/.test(t),
       20_000,
     );
     // The demo server's tiles stay, and say they are not the watched process's.

@@ -3,6 +3,7 @@
  * dashboard bridge) subscribes once and fans out to its own windows or sockets.
  */
 import type { ApiEvents, EventName } from '../../common/api';
+import type { NoticeCode } from '../../common/errors';
 
 type Listener<E extends EventName> = (data: ApiEvents[E]) => void;
 
@@ -39,6 +40,10 @@ export class EventHub {
       return;
     }
     for (const listener of set) (listener as Listener<E>)(data);
+  }
+
+  notice(level: ApiEvents['notice']['level'], code: NoticeCode, message: string): void {
+    this.emit('notice', { level, code, message, time: Date.now() });
   }
 
   clear(): void {

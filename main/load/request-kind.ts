@@ -3,65 +3,29 @@
  * keep-alive connection (ConnectionPool: N clients = N connections, ramped, with connect timeouts)
  * carrying at most `inFlight` requests at once, written as ready-made bytes (http-connection.ts).
  *
- * Open model: a request is due every intervalMs whether or not the last one was answered; a due
- * request that finds its connection full waits in the client's backlog and its latency still counts
- * from the due time (no coordinated omission). intervalMs 0 is the closed model instead: each
- * connection keeps `inFlight` requests outstanding, the next one written as a reply arrives.
- * The aggregate rate sender (publishRate / jobRate) has lanes of its own, opened as its rate needs.
- * One timer per kind drives every client.
+ * When the clients send is their loop's to say: open-loop.ts (intervalMs > 0) or closed-loop.ts
+ * (intervalMs 0). The aggregate rate sender (publishRate / jobRate) has lanes of its own
+ * (rate-lanes.ts). One timer per kind drives every client (send-schedule.ts); this file writes the
+ * requests, keeps the backlogs and counts the replies.
  */
 import type { ClientKind, KindOptions } from '../../common/load';
-import { ConnectionPool, type Connection } from './connection-pool';
-import { DueQueue, DueTimer } from './due-queue';
-import { STOP_GRACE_MS } from './kind-driver';
+import { ClosedLoop } from './closed-loop';
+import { ConnectionPool } from './connection-pool';
 import { HttpConnection, requestHead } from './http-connection';
+import { OpenLoop } from './open-loop';
+import { RateLanes, type LaneDialer, type RateSender } from './rate-lanes';
+import { RequestClient } from './request-client';
+import type { SendLoop } from './send-loop';
+import { SendSchedule } from './send-schedule';
 import type { Target } from './target';
+
+export { RequestClient };
 
 /** Due requests a client holds while its connection is full; beyond that sends are skipped (skipped_backlog). */
 const MAX_BACKLOG = 1000;
-/** Connections the aggregate rate sender may open (each with `inFlight` requests outstanding). */
-const MAX_RATE_LANES = 64;
 /** A connection idle this long is replaced before use: a Node server drops idle ones after 5 s. */
 export const KEEP_ALIVE_IDLE_MS = 4000;
-const MAX_SENDS_PER_TICK = 5000;
 const MAX_REPLY_BYTES = 1024 * 1024;
-
-export class RequestClient implements Connection {
-  state: Connection['state'] = 'connecting';
-  readonly startedAt = performance.now();
-  conn!: HttpConnection;
-  /** Requests written and not yet answered, oldest first: their due times, and whether RTT counts them. */
-  readonly waiting: number[] = [];
-  readonly measured: boolean[] = [];
-  /** Due times of requests waiting for room on the connection. */
-  readonly backlog: number[] = [];
-  replies = 0;
-  closing = false;
-  resumes = 0;
-
-  constructor(
-    /** A lane of the aggregate rate sender rather than a spawned client. */
-    readonly rate: boolean,
-    readonly localAddress: string | undefined,
-  ) {}
-
-  close(): void {
-    this.closing = true;
-    this.conn.close();
-  }
-
-  destroy(): void {
-    this.closing = true;
-    this.conn.destroy();
-  }
-}
-
-interface RateSender {
-  stopped: boolean;
-  intervalMs: number;
-}
-
-type Scheduled = RequestClient | RateSender;
 
 export abstract class RequestKind extends ConnectionPool<RequestClient> {
   protected intervalMs = 1000;
@@ -74,12 +38,22 @@ export abstract class RequestKind extends ConnectionPool<RequestClient> {
   }
   /** host[:port] for the Host header. */
   protected hostHeader: string;
-  private readonly schedule = new DueQueue<Scheduled>();
-  private readonly sendTimer = new DueTimer(this.schedule, () => this.sendDue());
-  private rateSender: RateSender | null = null;
-  private readonly lanes: RequestClient[] = [];
-  private nextLane = 0;
-  private laneWaiters: Array<() => void> = [];
+  private readonly schedule = new SendSchedule<RequestClient | RateSender>((item, due) => {
+    if (item instanceof RequestClient) this.openLoop.due(item, due);
+    else this.rate.due(item, due);
+  });
+  private readonly pipeline: LaneDialer = {
+    intervalMs: () => this.intervalMs,
+    inFlight: () => this.inFlight,
+    write: (c, due) => this.write(c, due),
+    due: (c, due) => this.dueNow(c, due),
+    isStopping: (c) => this.isStopping(c),
+    newLane: () => new RequestClient(true, this.sources.take()),
+    dial: (c) => this.dial(c),
+  };
+  private readonly openLoop = new OpenLoop(this.schedule, this.pipeline);
+  private readonly closedLoop = new ClosedLoop(this.pipeline);
+  private readonly rate = new RateLanes(this.schedule, this.pipeline, this.stats);
 
   constructor(kind: ClientKind, target: Target, connectTimeoutMs: number) {
     super(kind, target, connectTimeoutMs);
@@ -102,10 +76,10 @@ export abstract class RequestKind extends ConnectionPool<RequestClient> {
       // Going closed drops every client's pending send, so going open again cannot schedule one twice.
       if (this.intervalMs === 0) {
         this.schedule.clear();
-        if (this.rateSender) this.schedule.push(performance.now(), this.rateSender);
+        this.rate.reschedule();
       }
-      for (const c of this.open) this.onOpened(c);
-      this.sendTimer.arm();
+      for (const c of this.open) this.loop().start(c);
+      this.schedule.arm();
     }
   }
 
@@ -129,46 +103,26 @@ export abstract class RequestKind extends ConnectionPool<RequestClient> {
 
   /** The aggregate sender's rate in force, requests per second (0: none). */
   ratePerS(): number {
-    return this.rateSender ? 1000 / this.rateSender.intervalMs : 0;
+    return this.rate.perS();
   }
 
   /** Runs the aggregate sender at perS requests per second (0 stops it). */
   setRate(perS: number): void {
-    if (this.rateSender) this.rateSender.stopped = true;
-    this.rateSender = null;
-    if (perS > 0) {
-      this.rateSender = { stopped: false, intervalMs: 1000 / perS };
-      this.schedule.push(performance.now(), this.rateSender);
-      this.sendTimer.arm();
-    } else {
-      for (const lane of this.lanes) if (!lane.closing) lane.close();
-    }
+    this.rate.set(perS);
   }
 
   override stopAll(): Promise<void> {
-    this.setRate(0);
-    const lanesGone =
-      this.lanes.length === 0
-        ? Promise.resolve()
-        : new Promise<void>((resolve) => {
-            const grace = setTimeout(() => {
-              for (const lane of this.lanes) lane.destroy();
-            }, STOP_GRACE_MS);
-            this.laneWaiters.push(() => {
-              clearTimeout(grace);
-              resolve();
-            });
-          });
+    const lanesGone = this.rate.stop();
     return Promise.all([super.stopAll(), lanesGone]).then(() => undefined);
   }
 
   override fdDemand(): number {
-    return super.fdDemand() + (this.rateSender ? Math.max(1, this.lanes.length) : this.lanes.length);
+    return super.fdDemand() + this.rate.fdDemand();
   }
 
   /** Spawned clients connected, plus the rate sender when one is set. */
   override active(): number {
-    return super.active() + (this.rateSender ? 1 : 0);
+    return super.active() + this.rate.active();
   }
 
   protected connect(localAddress: string | undefined): RequestClient {
@@ -178,13 +132,16 @@ export abstract class RequestKind extends ConnectionPool<RequestClient> {
   }
 
   protected override onOpened(c: RequestClient): void {
-    if (this.intervalMs === 0) {
-      this.fill(c);
-      return;
-    }
-    // A random phase spreads the clients' requests evenly over the interval.
-    this.schedule.push(performance.now() + Math.random() * this.intervalMs, c);
-    this.sendTimer.arm();
+    this.loop().start(c);
+  }
+
+  private loop(): SendLoop {
+    return this.intervalMs === 0 ? this.closedLoop : this.openLoop;
+  }
+
+  /** Rate lanes follow the open loop's rule whatever the clients do: only their backlog fills a gap. */
+  private loopOf(c: RequestClient): SendLoop {
+    return c.rate ? this.openLoop : this.loop();
   }
 
   /** Opens (or reopens) the client's connection; events from a replaced connection are ignored. */
@@ -234,54 +191,8 @@ export abstract class RequestKind extends ConnectionPool<RequestClient> {
     c.waiting.length = 0;
     c.measured.length = 0;
     c.backlog.length = 0;
-    if (c.rate) {
-      c.state = 'closed';
-      this.lanes.splice(this.lanes.indexOf(c), 1);
-      if (cause !== null && !c.closing) this.stats.fail(cause);
-      if (this.lanes.length === 0) {
-        const waiters = this.laneWaiters;
-        this.laneWaiters = [];
-        for (const w of waiters) w();
-      }
-      return;
-    }
-    this.ended(c, c.closing ? null : cause);
-  }
-
-  private sendDue(): void {
-    const now = performance.now();
-    for (let sent = 0; sent < MAX_SENDS_PER_TICK; sent++) {
-      const entry = this.schedule.popDue(now);
-      if (!entry) break;
-      const item = entry.item;
-      if (item instanceof RequestClient) {
-        if (item.state !== 'open' || item.closing || this.intervalMs === 0) continue;
-        // Clients pick up a changed interval at their next request.
-        this.schedule.push(entry.due + this.intervalMs, item);
-        this.dueNow(item, entry.due);
-      } else {
-        if (item.stopped) continue;
-        this.schedule.push(entry.due + item.intervalMs, item);
-        this.dueNow(this.lane(), entry.due);
-      }
-    }
-    this.sendTimer.arm();
-  }
-
-  /** The rate sender's lane for its next request: one with room, else a new one, else round robin. */
-  private lane(): RequestClient {
-    for (const lane of this.lanes) {
-      if (lane.state === 'open' && lane.waiting.length < this.inFlight && lane.backlog.length === 0)
-        return lane;
-    }
-    if (this.lanes.length < MAX_RATE_LANES) {
-      const lane = new RequestClient(true, this.sources.take());
-      this.lanes.push(lane);
-      this.dial(lane);
-      return lane;
-    }
-    this.nextLane = (this.nextLane + 1) % this.lanes.length;
-    return this.lanes[this.nextLane]!;
+    if (c.rate) this.rate.ended(c, cause);
+    else this.ended(c, c.closing ? null : cause);
   }
 
   private dueNow(c: RequestClient, due: number): void {
@@ -317,18 +228,12 @@ export abstract class RequestKind extends ConnectionPool<RequestClient> {
   /** Writes what the backlog holds (and, closed loop, new requests) while the connection has room. */
   private flush(c: RequestClient): void {
     if (c.state !== 'open' || !c.conn.connected) return;
-    if (c.backlog.length === 0 && !(this.intervalMs === 0 && !c.rate)) return;
+    const loop = this.loopOf(c);
+    if (c.backlog.length === 0 && !loop.refills) return;
     c.conn.cork();
     while (c.backlog.length > 0 && c.waiting.length < this.inFlight) this.write(c, c.backlog.shift()!);
-    if (this.intervalMs === 0 && !c.rate) this.fill(c);
+    loop.topUp(c);
     c.conn.uncork();
-  }
-
-  /** Closed loop: tops the connection up to inFlight outstanding requests. */
-  private fill(c: RequestClient): void {
-    if (c.closing || this.isStopping(c)) return;
-    const now = performance.now();
-    for (let i = c.waiting.length; i < this.inFlight; i++) this.write(c, now);
   }
 
   private reply(c: RequestClient, status: number): void {
@@ -345,7 +250,7 @@ export abstract class RequestKind extends ConnectionPool<RequestClient> {
     }
     if (c.closing || c.state !== 'open') return;
     if (c.backlog.length > 0) this.flush(c);
-    else if (this.intervalMs === 0 && !c.rate && !this.isStopping(c)) this.write(c, performance.now());
+    else this.loopOf(c).replied(c);
   }
 }
 

@@ -9,9 +9,8 @@
  * Polls are written through a TurnSlicedQueue, not from the reply handler: a publish answers every
  * held poll at once, and writing 5,000 new polls in one go kept the generator's timers waiting.
  */
-import type { KindOptions } from '../../../common/load';
-import { ConnectionPool, type Connection } from '../connection-pool';
-import { FeedTracker, MAX_RESUMES_IN_A_ROW, RESUME_DELAY_MS } from '../feed-tracker';
+import type { FeedTracker } from '../feed-tracker';
+import { FollowerClient, FollowerPool } from '../follower-pool';
 import { HttpConnection, requestHead } from '../http-connection';
 import type { Target } from '../target';
 import { TurnSlicedQueue } from '../turn-sliced-queue';
@@ -22,18 +21,13 @@ const MAX_BODY_BYTES = 160 * 1024 * 1024;
 /** Back-to-back cursor_expired answers before the client gives up (a server stuck answering 410). */
 const MAX_EXPIRED_IN_A_ROW = 10;
 
-class PollClient implements Connection {
-  state: Connection['state'] = 'connecting';
-  readonly startedAt = performance.now();
+class PollClient extends FollowerClient {
   conn!: HttpConnection;
   /** The connection a queued poll is meant for: one that dropped since must not get it. */
   pollFor: HttpConnection | null = null;
   /** null until the server tells us one: the first poll asks for "what comes after now". */
   cursor: number | null = null;
   expiredInARow = 0;
-  resumesInARow = 0;
-
-  constructor(readonly tracker: FeedTracker) {}
 
   close(): void {
     this.conn.destroy();
@@ -50,7 +44,7 @@ interface PollReply {
   oldest?: unknown;
 }
 
-export class LongPollKind extends ConnectionPool<PollClient> {
+export class LongPollKind extends FollowerPool<PollClient> {
   /** A poll's bytes around its cursor, built once per target: a re-poll only joins three strings. */
   private pollHead = { path: '', rest: '' };
   private readonly polls = new TurnSlicedQueue<PollClient>((c) => this.writePoll(c));
@@ -65,18 +59,11 @@ export class LongPollKind extends ConnectionPool<PollClient> {
     this.pollHead = pollHead(target);
   }
 
-  configure(_options: KindOptions): void {
-    // Nothing to tune: a follower only listens.
+  protected createClient(tracker: FeedTracker): PollClient {
+    return new PollClient(tracker);
   }
 
-  protected connect(localAddress: string | undefined): PollClient {
-    const c = new PollClient(new FeedTracker(this.stats));
-    this.dial(c, localAddress);
-    return c;
-  }
-
-  /** Opens the client's connection: the first one, or again after a drop. */
-  private dial(c: PollClient, localAddress: string | undefined): void {
+  protected dial(c: PollClient, localAddress: string | undefined): void {
     c.conn = new HttpConnection(
       {
         host: this.target.hostname,
@@ -94,21 +81,9 @@ export class LongPollKind extends ConnectionPool<PollClient> {
           if (c.state === 'open') this.reply(c, status, body?.toString('utf8') ?? '');
         },
         ended: (cause) => {
-          if (
-            cause !== null &&
-            c.state === 'open' &&
-            !this.isStopping(c) &&
-            c.cursor !== null &&
-            c.resumesInARow < MAX_RESUMES_IN_A_ROW
-          ) {
-            c.resumesInARow++;
-            setTimeout(() => {
-              if (this.isStopping(c)) this.ended(c, null);
-              else this.dial(c, localAddress);
-            }, RESUME_DELAY_MS);
-            return;
-          }
-          this.ended(c, cause);
+          // The same cursor polls again on a new connection.
+          if (cause === null || !this.resumeAfterDrop(c, localAddress, c.cursor !== null))
+            this.ended(c, cause);
         },
       },
     );

@@ -5,25 +5,19 @@
  * (stream_ended) only after MAX_RESUMES_IN_A_ROW reopenings bring nothing, so losses stay visible.
  */
 import http from 'node:http';
-import type { KindOptions } from '../../../common/load';
-import { ConnectionPool, type Connection } from '../connection-pool';
-import { FeedTracker, MAX_RESUMES_IN_A_ROW, RESUME_DELAY_MS } from '../feed-tracker';
+import type { FeedTracker } from '../feed-tracker';
+import { FollowerClient, FollowerPool } from '../follower-pool';
 import { causeOf } from '../stats';
 import type { Target } from '../target';
 
 /** An event line longer than this means the stream is broken; protects the generator's memory. */
 const MAX_PENDING_TEXT = 4 * 1024 * 1024;
 
-class SseClient implements Connection {
-  state: Connection['state'] = 'connecting';
-  readonly startedAt = performance.now();
+class SseClient extends FollowerClient {
   req: http.ClientRequest | null = null;
   buffer = '';
   eventId: string | null = null;
   dataLines: string[] = [];
-  resumesInARow = 0;
-
-  constructor(readonly tracker: FeedTracker) {}
 
   close(): void {
     this.req?.destroy();
@@ -34,22 +28,16 @@ class SseClient implements Connection {
   }
 }
 
-export class SseKind extends ConnectionPool<SseClient> {
+export class SseKind extends FollowerPool<SseClient> {
   constructor(target: Target, connectTimeoutMs: number) {
     super('sse', target, connectTimeoutMs);
   }
 
-  configure(_options: KindOptions): void {
-    // Nothing to tune: a follower only listens.
+  protected createClient(tracker: FeedTracker): SseClient {
+    return new SseClient(tracker);
   }
 
-  protected connect(localAddress: string | undefined): SseClient {
-    const c = new SseClient(new FeedTracker(this.stats));
-    this.dial(c, localAddress);
-    return c;
-  }
-
-  private dial(c: SseClient, localAddress: string | undefined): void {
+  protected dial(c: SseClient, localAddress: string | undefined): void {
     const last = c.tracker.last;
     const req = http.get(`${this.target.httpBase}/feed/events`, {
       localAddress,
@@ -60,24 +48,15 @@ export class SseKind extends ConnectionPool<SseClient> {
     /** Only this request's first ending counts; a resumed client has moved on to another. */
     const end = (cause: string) => {
       if (c.req !== req) return;
-      if (
-        c.state !== 'open' ||
-        this.isStopping(c) ||
-        c.tracker.last === null ||
-        c.resumesInARow >= MAX_RESUMES_IN_A_ROW
-      ) {
+      // Reopened with Last-Event-ID, as EventSource does.
+      if (!this.resumeAfterDrop(c, localAddress, c.tracker.last !== null)) {
         this.ended(c, cause);
         return;
       }
-      c.resumesInARow++;
       c.req = null;
       c.buffer = '';
       c.eventId = null;
       c.dataLines = [];
-      setTimeout(() => {
-        if (this.isStopping(c)) this.ended(c, null);
-        else this.dial(c, localAddress);
-      }, RESUME_DELAY_MS);
     };
     req.on('error', (err) => end(causeOf(err)));
     req.on('response', (res) => {

@@ -4,21 +4,15 @@
  * A dropped socket is reconnected at the follower's cursor (docs/protocol.md §10); a drop counts as a
  * failure only after MAX_RESUMES_IN_A_ROW attempts bring nothing.
  */
-import type { KindOptions } from '../../../common/load';
-import { ConnectionPool, type Connection } from '../connection-pool';
-import { FeedTracker, MAX_RESUMES_IN_A_ROW, RESUME_DELAY_MS } from '../feed-tracker';
+import type { FeedTracker } from '../feed-tracker';
+import { FollowerClient, FollowerPool } from '../follower-pool';
 import type { Target } from '../target';
 import { WsConnection } from '../ws-connection';
 
 /** One follower: a WebSocket, replaced by a new one at its cursor when the old one drops. */
-class FeedClient implements Connection {
-  state: Connection['state'] = 'connecting';
-  readonly startedAt = performance.now();
+class FeedClient extends FollowerClient {
   /** null while waiting to resume (the pool's close then ends it when the wait is over). */
   conn: WsConnection | null = null;
-  resumesInARow = 0;
-
-  constructor(readonly tracker: FeedTracker) {}
 
   close(): void {
     this.conn?.close();
@@ -29,38 +23,25 @@ class FeedClient implements Connection {
   }
 }
 
-export class WsFeedKind extends ConnectionPool<FeedClient> {
+export class WsFeedKind extends FollowerPool<FeedClient> {
   constructor(target: Target, connectTimeoutMs: number) {
     super('ws-feed', target, connectTimeoutMs);
   }
 
-  configure(_options: KindOptions): void {
-    // Nothing to tune: a follower only listens.
+  protected createClient(tracker: FeedTracker): FeedClient {
+    return new FeedClient(tracker);
   }
 
-  protected connect(localAddress: string | undefined): FeedClient {
-    const client = new FeedClient(new FeedTracker(this.stats));
-    this.dial(client, localAddress);
-    return client;
-  }
-
-  private dial(client: FeedClient, localAddress: string | undefined): void {
+  protected dial(client: FeedClient, localAddress: string | undefined): void {
     const cursor = client.tracker.last === null ? '' : `?cursor=${client.tracker.last}`;
     const conn: WsConnection = new WsConnection(`${this.target.wsBase}/ws/feed${cursor}`, localAddress, {
       opened: () => this.opened(client),
       ended: (cause) => {
         if (client.conn !== conn) return;
-        if (cause === null || !this.resumable(client)) {
-          this.ended(client, cause);
-          return;
-        }
         // Dropped (its server process died): resume from the cursor on a new connection.
-        client.resumesInARow++;
-        client.conn = null;
-        setTimeout(() => {
-          if (this.isStopping(client)) this.ended(client, null);
-          else this.dial(client, localAddress);
-        }, RESUME_DELAY_MS);
+        if (cause !== null && this.resumeAfterDrop(client, localAddress, client.tracker.last !== null))
+          client.conn = null;
+        else this.ended(client, cause);
       },
       message: (data, isBinary) => {
         client.resumesInARow = 0;
@@ -68,15 +49,6 @@ export class WsFeedKind extends ConnectionPool<FeedClient> {
       },
     });
     client.conn = conn;
-  }
-
-  private resumable(client: FeedClient): boolean {
-    return (
-      client.state === 'open' &&
-      !this.isStopping(client) &&
-      client.tracker.last !== null &&
-      client.resumesInARow < MAX_RESUMES_IN_A_ROW
-    );
   }
 
   private frame(c: FeedClient, text: string | null): void {

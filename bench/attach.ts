@@ -18,8 +18,9 @@ import { loadavg as osLoadavg } from 'node:os';
 import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { AttachEvent, AttachStall } from '../common/attach';
+import type { AttachStall } from '../common/attach';
 import { culpritFrame } from '../common/stalls';
+import { startAttach as startAttachCli, type LiveAttach } from '../test/fixtures/attach-stress';
 import { processCpuMs } from './proc-cpu';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -67,27 +68,11 @@ async function startProcess(
   return { proc, match: ready.exec(out)! };
 }
 
-function startAttach(pid: number): { proc: ChildProcess; events: AttachEvent[] } {
-  const proc = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'main/cli/index.ts', 'attach', '--pid', String(pid), '--json'],
-    {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  children.push(proc);
-  const events: AttachEvent[] = [];
-  let buf = '';
-  proc.stdout!.on('data', (c: Buffer) => {
-    buf += c.toString();
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      events.push(JSON.parse(buf.slice(0, nl)) as AttachEvent);
-      buf = buf.slice(nl + 1);
-    }
-  });
-  return { proc, events };
+/** attach --json on the target, its events parsed as they come (the tests' reader). */
+function startAttach(pid: number): LiveAttach {
+  const live = startAttachCli(['--pid', String(pid), '--json']);
+  children.push(live.proc);
+  return live;
 }
 
 async function detach(a: { proc: ChildProcess }): Promise<void> {

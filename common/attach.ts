@@ -4,6 +4,7 @@
  * events. Zod-free, so the renderer can import it.
  */
 import type { Stall } from './stalls';
+import type { RequestStats } from './snapshot';
 
 /** Open handles of the watched process by type (`process.getActiveResourcesInfo()`, renamed). */
 export type HandleCounts = Record<string, number>;
@@ -19,6 +20,8 @@ export interface AttachSample {
   heapUsedBytes: number;
   /** tcp (sockets: its connections), server (listening sockets), timer, immediate, fs, pipe, ... */
   handles: HandleCounts;
+  /** docs/protocol.md §8: the requests every node:http server in the process served in the window. */
+  requests: RequestStats;
 }
 
 export interface AttachAttached {

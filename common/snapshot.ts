@@ -66,6 +66,25 @@ export interface RateStats {
   connectionsClosedPerS: number;
 }
 
+/** docs/protocol.md §8 `requests`: one route's requests in the window (method and path, no query). */
+export interface RouteRequests {
+  route: string;
+  count: number;
+  p99Ms: number;
+}
+
+/**
+ * docs/protocol.md §8 `requests`: the HTTP requests the process served in the window, timed from
+ * inside it (arrival to the end of the response), whatever the client; at most 20 routes.
+ */
+export interface RequestStats {
+  count: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  routes: RouteRequests[];
+}
+
 export interface BcryptWindowStats {
   /** bcrypt hashes run synchronously on the event loop during this window. */
   loopRuns: number;
@@ -100,6 +119,7 @@ export interface EngineSnapshot {
   feed: FeedStats;
   rates: RateStats;
   bcrypt: BcryptWindowStats;
+  requests: RequestStats;
   memory: { rssBytes: number; heapUsedBytes: number };
   cpu: { percent: number };
   /** docs/protocol.md §9 totals plus the stalls new since the previous snapshot (capped); absent where no one watches. */

@@ -12,7 +12,8 @@
  *   the time of the interval's latest tick. It answers only when the loop turns, which is how
  *   attach sees a stall from outside; the tick bounds when the stall began, whatever delayed the
  *   probe on its way here;
- * - `read()`: the window since the previous read (delay, utilization, heap, handles by type).
+ * - `read()`: the window since the previous read (delay, utilization, heap, handles by type, and
+ *   the HTTP requests its servers answered: main/requests/recorder.ts, whose source is inlined).
  *
  * The registry names its owner (the attach process's pid): a second attach finds it and is told
  * who watches (watcher.ts refuses, or takes over from an owner that is gone). When the target runs
@@ -23,6 +24,7 @@
  * scope), else from the console's `require` (evaluated with includeCommandLineAPI).
  */
 
+import { REQUEST_RECORDER_SOURCE } from '../requests/recorder';
 import { PUBLISHED_KEY } from '../stalls/published';
 
 export const REGISTRY_KEY = 'loopscope.attach';
@@ -60,6 +62,8 @@ export function installScript(owner: number, stallMs: number, takeOverFrom: numb
     ? (id) => process.getBuiltinModule(id)
     : (id) => require(id);
   const { createHistogram, performance } = load('node:perf_hooks');
+  // Every node:http server's requests, timed from inside (docs/protocol.md §8).
+  const requests = (${REQUEST_RECORDER_SOURCE})(load, null);
   const RES = 10;
   const h = createHistogram();
   let last = performance.now();
@@ -111,12 +115,14 @@ export function installScript(owner: number, stallMs: number, takeOverFrom: numb
         utilization: Math.round(u * 1000) / 1000,
         heapUsedBytes: process.memoryUsage().heapUsed,
         handles,
+        requests: requests.take(),
       };
       h.reset();
       return out;
     },
     remove() {
       clearInterval(timer);
+      requests.remove();
       h.reset();
       if (explorer) {
         explorer.release();

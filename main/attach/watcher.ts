@@ -19,6 +19,7 @@ import {
   type HandleCounts,
 } from '../../common/attach';
 import { LoopscopeError } from '../../common/errors';
+import type { RequestStats } from '../../common/snapshot';
 import type { Stall } from '../../common/stalls';
 import { ATTACH_SAMPLE_MS } from '../../common/limits';
 import type { PublishedStall } from '../stalls/published';
@@ -296,6 +297,7 @@ export class Attachment {
             utilization: number;
             heapUsedBytes: number;
             handles: Record<string, number>;
+            requests: RequestStats;
           }>
         >('Runtime.evaluate', { expression: READ, returnByValue: true }, null),
         'reading the sampler',
@@ -314,6 +316,7 @@ export class Attachment {
         utilization: r.utilization,
         heapUsedBytes: r.heapUsedBytes,
         handles,
+        requests: r.requests,
       };
       this.opts.onEvent(sample);
     } catch {

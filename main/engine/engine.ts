@@ -22,6 +22,7 @@ import { stallMetrics } from '../stalls/metrics';
 import { StallLog } from '../stalls/stall-log';
 import { startStallWatch, type StallWatch } from '../stalls/watchdog';
 import { DEFAULT_KEEPALIVE_MS, DEFAULT_PING_MS } from './server/sockets/heartbeat';
+import { recordRequestsOf } from '../requests/recorder';
 
 /** Timeouts and the socket cap: see server/socket-limits.ts for each default. */
 export interface EngineOptions extends SocketLimitOptions {
@@ -174,7 +175,11 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     timeoutCheckMs: options.timeoutCheckMs,
     maxSockets: options.maxSockets,
   });
+  // Only the demo server's requests: the dashboard's server may share this process.
+  const requests = recordRequestsOf(server.server);
+  sampler.timeRequests(requests);
   const stopAll = async (): Promise<void> => {
+    requests.remove();
     await watch?.close();
     sampler.stop();
     await state.close();

@@ -99,10 +99,17 @@ export class Readouts {
     'clients',
   );
 
+  /** The demo server's own timing of the requests it answered, whoever sent them. */
+  private readonly served = h(
+    'div',
+    { class: 'kpi-detail', testid: 'served-p99', 'data-source': 'server' },
+    '',
+  );
   /** Whose figures these are: said outright while another process's fill the charts below. */
   private readonly caption = h('div', { class: 'kpis-caption', testid: 'kpis-caption', hidden: true }, '');
 
   constructor() {
+    this.rtt.root.append(this.served);
     this.root = h(
       'section',
       { class: 'kpis', testid: 'kpis', 'aria-label': 'Key readouts: the demo server and its clients' },
@@ -164,15 +171,27 @@ export class Readouts {
         this.msgs.detail,
         `in ${fmt(s.rates.wsInPerS)} · out ${fmt(s.rates.wsOutPerS)} · http ${fmt(s.rates.httpPerS)}/s`,
       );
+      // What every client of the demo server felt, timed inside it (docs/protocol.md §8): beside
+      // the simulated clients' own figure, and the only one when its clients are someone else's.
+      const served = s.requests?.count ? `served p99 ${fmt(s.requests.p99Ms, 1)} ms` : 'no request served';
+      setText(this.served, served);
+      setTitle(
+        this.served,
+        s.requests?.routes.length
+          ? s.requests.routes
+              .map((r) => `${r.route}: ${fmt(r.count)} req, p99 ${fmt(r.p99Ms, 1)} ms`)
+              .join('\n')
+          : 'HTTP requests the demo server answered in the last sample, timed inside it',
+      );
     }
     if (r) {
-      const kinds = Object.values(r.kinds);
       // The newest sample row: the same figure the Client round trip chart ends on.
       setText(this.rtt.value, fmt(store.latest('rtt_p99_ms'), 1));
       worst(this.rtt, 'rtt_p99_ms', 1);
       // Counted as the clients table counts them: the publish-rate sender is no spawned client.
       const spawned = CLIENT_KINDS.reduce((t, kind) => t + activeSpawned(r, kind), 0);
       setText(this.rtt.detail, plural(spawned, 'simulated client'));
+      const kinds = Object.values(r.kinds);
       const issues = kinds.reduce(
         (t, k) =>
           t +

@@ -314,7 +314,13 @@ export class StallsPanel {
   private row(stall: Stall): HTMLElement {
     const row = h(
       'li',
-      { class: 'stall-row', testid: `${this.prefix}stall-row`, tabindex: 0 },
+      {
+        class: 'stall-row',
+        testid: `${this.prefix}stall-row`,
+        tabindex: 0,
+        // Which stall this is, for a test that matches the row with the server's GET /stalls.
+        'data-started-at': String(stall.startedAt),
+      },
       h('span', { class: 'muted' }, clock(stall.startedAt)),
       h('span', { class: 'n' }, `${fmt(stall.durationMs, 0)} ms`),
       h(

@@ -4,6 +4,7 @@
  * the demo server's. Detach, or the process exiting, brings the demo server's view back.
  */
 import type { AttachSample, WatchState } from '../../common/attach';
+import type { RequestStats } from '../../common/snapshot';
 import type { Stall } from '../../common/stalls';
 import { WATCH_CHART_SPECS } from '../charts/watch-specs';
 import { TimeChart } from '../charts/time-chart';
@@ -31,6 +32,12 @@ export class WatchView {
     "Share of time the watched process's loop was busy",
   );
   private readonly heap = tile('watch-heap', 'Heap used', 'MB', "The watched process's V8 heap in use");
+  private readonly served = tile(
+    'watch-requests-p99',
+    'Requests p99',
+    'ms',
+    "The watched process's HTTP requests, timed inside it from arrival to the end of the response, whoever the client",
+  );
   private readonly tcp = tile(
     'watch-tcp',
     'Connections',
@@ -76,7 +83,7 @@ export class WatchView {
         'aria-label': 'Key readouts: the watched process',
         hidden: true,
       },
-      ...[this.loop, this.util, this.heap, this.tcp].map((t) => t.root),
+      ...[this.loop, this.util, this.heap, this.served, this.tcp].map((t) => t.root),
     );
     for (const spec of WATCH_CHART_SPECS) {
       const canvas = h('canvas', { 'aria-label': spec.title, role: 'img' });
@@ -125,14 +132,25 @@ export class WatchView {
   }
 
   private clearTiles(): void {
-    for (const t of [this.loop, this.util, this.heap, this.tcp]) {
+    for (const t of [this.loop, this.util, this.heap, this.served, this.tcp]) {
       setText(t.value, '—');
       setText(t.worst, '');
       setText(t.detail, '');
     }
   }
 
+  /** The newest sample's requests: the tile names their busiest route. */
+  private lastRequests: RequestStats | null = null;
+
+  private busiestRoute(): string {
+    const r = this.lastRequests;
+    if (!r || r.count === 0) return 'no request in the last second';
+    const top = r.routes[0];
+    return `${fmt(r.count)} req · ${top ? `${top.route} p99 ${fmt(top.p99Ms, 1)}` : ''}`;
+  }
+
   addSample(sample: AttachSample): void {
+    this.lastRequests = sample.requests ?? null;
     this.store.add(sample);
   }
 
@@ -177,6 +195,7 @@ export class WatchView {
     this.loop.root.classList.toggle('hot', latest('loop_p99_ms') >= 50);
     show(this.util, 'loop_utilization', 0, 100, 'worst', `pid ${this.state?.pid ?? ''}`);
     show(this.heap, 'heap_used_mb', 1, 1, 'peak', '');
+    show(this.served, 'requests_p99_ms', 1, 1, 'worst', this.busiestRoute());
     show(
       this.tcp,
       'handles_tcp',

@@ -52,6 +52,9 @@ const ENGINE_COLUMNS = [
   'generator_cpu_percent',
   'server_cpu_percent',
   'server_rss_mb',
+  /** docs/protocol.md §8: the requests the server answered in the window, timed inside it. */
+  'served_count',
+  'served_p99_ms',
 ] as const;
 /** The engine-wide columns, then one loop-delay and one connections column per process slot. */
 export const SAMPLE_COLUMNS: readonly SampleColumn[] = [...ENGINE_COLUMNS, ...PROCESS_COLUMNS];
@@ -142,6 +145,8 @@ export function toRow(s: EngineSnapshot, report: LoadReport | null): SampleRow {
     generator_cpu_percent: report ? report.generator.cpuPercent : Number.NaN,
     server_cpu_percent: s.cpu.percent,
     server_rss_mb: s.memory.rssBytes / (1024 * 1024),
+    served_count: s.requests?.count ?? Number.NaN,
+    served_p99_ms: s.requests && s.requests.count > 0 ? s.requests.p99Ms : Number.NaN,
   };
 }
 

@@ -194,6 +194,13 @@ describe('Watch a process (Chromium, serve and the target as child processes)', 
       (t) => Number(t.replace(/^worst /, '').replace(/,/g, '')) >= 300,
       15_000,
     );
+    // The same request, timed inside the target from its arrival to its answer (docs/protocol.md §8).
+    await waitFor(
+      'the requests tile to show the blocked request as the worst of its window',
+      async () => (await page.getByTestId('watch-requests-p99-worst').textContent()) ?? '',
+      (t) => Number(t.replace(/^worst /, '').replace(/,/g, '')) >= 390,
+      15_000,
+    );
 
     // The list's Watching button stays inside its panel at every size we check.
     for (const [width, height] of [

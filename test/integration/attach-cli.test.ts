@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AttachStall } from '../../common/attach';
+import type { AttachSample, AttachStall } from '../../common/attach';
 import { culpritFrame } from '../../common/stalls';
 import { inspectorAt, listeningPorts } from '../../main/attach/processes';
 import { request, until } from './engine-client';
@@ -118,6 +118,38 @@ describe('attach --json against a server it does not host', () => {
     expect((await request(`${t.base}/`)).text).toBe('ok\n');
     expect(await noInspector(t.pid)).toBe(true);
     expect(t.proc.exitCode).toBeNull();
+  }, 60_000);
+
+  it("times the target's HTTP requests from inside (docs/protocol.md §8), and takes its timing away on detach", async () => {
+    const t = await startTarget();
+    expect(JSON.parse((await request(`${t.base}/channels`)).text)).toEqual({ requestStart: false });
+    const a = startAttach('--pid', String(t.pid), '--json', '--stall-ms', '100');
+    await until(() => a.events.length > 0 || a.proc.exitCode !== null, `attached (${a.stderr()})`, 20_000);
+    expect(a.events[0]).toMatchObject({ type: 'attached', pid: t.pid });
+    const samples = () => a.events.filter((e): e is AttachSample => e.type === 'sample');
+    const seen = samples().length;
+    for (let i = 0; i < 25; i++) await request(`${t.base}/?n=${i}`);
+    for (let i = 0; i < 2; i++) await request(`${t.base}/block?fn=esm&ms=150`);
+    const routes = () => {
+      const total = new Map<string, { count: number; p99Ms: number }>();
+      for (const s of samples().slice(seen))
+        for (const r of s.requests.routes) {
+          const before = total.get(r.route) ?? { count: 0, p99Ms: 0 };
+          total.set(r.route, { count: before.count + r.count, p99Ms: Math.max(before.p99Ms, r.p99Ms) });
+        }
+      return total;
+    };
+    await until(
+      () => routes().get('GET /')?.count === 25 && routes().get('GET /block')?.count === 2,
+      `25 GET / and 2 GET /block in the samples (got ${JSON.stringify([...routes()])})`,
+      15_000,
+    );
+    // Each request's time inside the target: the blocks held it 150 ms, the plain ones did not.
+    expect(routes().get('GET /block')!.p99Ms).toBeGreaterThanOrEqual(145);
+    expect(routes().get('GET /')!.p99Ms).toBeLessThan(145);
+    a.proc.kill('SIGTERM');
+    expect(await a.exit).toBe(0);
+    expect(JSON.parse((await request(`${t.base}/channels`)).text)).toEqual({ requestStart: false });
   }, 60_000);
 
   it('reports a target that exits while watched, and exits 0', async () => {

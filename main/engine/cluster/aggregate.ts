@@ -2,7 +2,8 @@
  * /stats over several server processes (docs/protocol.md §10): the same shape summed over processes,
  * event-loop figures from the worst process, plus one `workers` entry per process.
  */
-import type { ConnectionCounts, EventLoopStats, SocketStats } from '../../../common/snapshot';
+import type { ConnectionCounts, EventLoopStats, RequestStats, SocketStats } from '../../../common/snapshot';
+import { combineRequests } from '../../requests/combine';
 
 /** What one process reports: its own /stats body. */
 export type ProcessStats = Record<string, unknown> & {
@@ -13,6 +14,7 @@ export type ProcessStats = Record<string, unknown> & {
   rates?: Record<string, number>;
   sockets?: SocketStats;
   bcrypt?: Record<string, number>;
+  requests?: RequestStats;
   stalls?: { count: number; totalMs: number; maxMs: number };
   feed?: { lastSeq: number; oldestSeq: number };
 };
@@ -78,6 +80,7 @@ export function combineStats(own: WorkerStats, all: WorkerStats[]): Record<strin
     memory,
     ...(own.stats.sockets ? { sockets } : {}),
     ...(own.stats.bcrypt ? { bcrypt } : {}),
+    ...(own.stats.requests ? { requests: combineRequests(list.map((w) => w.stats.requests)) } : {}),
     cpu: { percent: Math.round(cpu * 10) / 10 },
     feed: { lastSeq, oldestSeq },
     stalls,

@@ -6,6 +6,7 @@
  */
 import type { EngineSnapshot, ProcessFigures } from '../../../common/snapshot';
 import type { StallWindow } from '../../../common/stalls';
+import { combineRequests } from '../../requests/combine';
 
 export interface ProcessSnapshot {
   id: number;
@@ -65,6 +66,7 @@ export function combineSnapshots(list: ProcessSnapshot[], stalls?: StallWindow):
     feed: newestFeed.feed,
     rates: sumOf(snaps.map((s) => s.rates)),
     bcrypt: sumOf(snaps.map((s) => s.bcrypt)),
+    requests: combineRequests(snaps.map((s) => s.requests)),
     memory: sumOf(snaps.map((s) => s.memory)),
     cpu: { percent: Math.round(snaps.reduce((t, s) => t + s.cpu.percent, 0) * 10) / 10 },
     ...(stalls ? { stalls } : {}),

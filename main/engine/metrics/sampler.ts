@@ -12,6 +12,7 @@ import type { EngineCounters } from './counters';
 import { LoopDelayRecorder } from './loop-delay';
 import { SAMPLE_INTERVAL_MS } from '../../../common/limits';
 import { checkInt } from '../../../common/range';
+import { NO_REQUESTS, type RequestRecorder } from '../../requests/recorder';
 
 /** Fine enough to see a 2 ms stall, coarse enough to cost nothing measurable. */
 export const DEFAULT_LOOP_RESOLUTION_MS = 2;
@@ -20,6 +21,8 @@ export interface SamplerSources {
   counters: EngineCounters;
   queue: Pick<QueueState, 'latest'>;
   feed: Feed;
+  /** The demo server's requests, timed from inside (docs/protocol.md §8); none when absent. */
+  requests?: Pick<RequestRecorder, 'take'>;
 }
 
 export interface SamplerOptions {
@@ -131,6 +134,11 @@ export class Sampler {
     return { open, idle: Math.max(0, open - busy), max: c.maxSockets, refusedAccepts: c.refusedAccepts };
   }
 
+  /** From now on each window carries the requests this recorder timed (docs/protocol.md §8). */
+  timeRequests(recorder: Pick<RequestRecorder, 'take'>): void {
+    this.sources.requests = recorder;
+  }
+
   subscribe(listener: (s: EngineSnapshot) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -216,6 +224,7 @@ export class Sampler {
         loopMs: round(totals.loopMs - prev.loopMs, 1),
         poolRuns: totals.poolRuns - prev.poolRuns,
       },
+      requests: this.sources.requests?.take() ?? NO_REQUESTS,
       memory: this.readMemory(),
       cpu: { percent: round(((cpu.user + cpu.system) / 1000 / elapsedMs) * 100, 1) },
     };

@@ -23,6 +23,9 @@ import { StallLog } from '../stalls/stall-log';
 import { startStallWatch, type StallWatch } from '../stalls/watchdog';
 import { DEFAULT_KEEPALIVE_MS, DEFAULT_PING_MS } from './server/sockets/heartbeat';
 import { recordRequestsOf } from '../requests/recorder';
+import { Episodes, SLOW_REQUEST_MS } from '../diagnosis/episodes';
+import { loopSignal, upstreamSignal } from '../diagnosis/signals';
+import { UpstreamTimer } from '../diagnosis/upstream';
 
 /** Timeouts and the socket cap: see server/socket-limits.ts for each default. */
 export interface EngineOptions extends SocketLimitOptions {
@@ -149,6 +152,8 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
         );
   let watch: StallWatch | null = null;
   let port = 0;
+  const diagnoses = new Episodes();
+  const upstream = new UpstreamTimer();
   const ctx: ServerContext = {
     counters,
     feed,
@@ -157,6 +162,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     bcrypt,
     sampler,
     stalls,
+    diagnoses,
     prometheus: createPrometheusExport(sampler, counters, stallMetrics(stalls)),
     longPolls: new LongPolls(feed),
     sseStreams: new Set<ServerResponse>(),
@@ -180,6 +186,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   sampler.timeRequests(requests);
   const stopAll = async (): Promise<void> => {
     requests.remove();
+    upstream.close();
     await watch?.close();
     sampler.stop();
     await state.close();
@@ -204,6 +211,17 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       windowed = { from: snapshot, to: { ...snapshot, stalls: stalls.window() } };
     return windowed.to;
   };
+  // docs/protocol.md §12 from each snapshot: the stalls new in it, the upstreams waited on, and
+  // whether the server's own requests were slow.
+  sampler.subscribe((raw) => {
+    const snapshot = withStalls(raw);
+    const signals = [loopSignal(snapshot.stalls?.recent ?? []), upstreamSignal(upstream.take())];
+    diagnoses.sample(
+      snapshot.time,
+      signals.filter((s) => s !== null),
+      snapshot.requests.p99Ms >= SLOW_REQUEST_MS,
+    );
+  });
   let closing: Promise<void> | null = null;
   return {
     host,

@@ -9,7 +9,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inspectorAt, listeningPorts } from '../../main/attach/processes';
 import { request } from '../integration/engine-client';
 import { openDashboard, requireChromium, waitFor, type ServeProcess } from './harness';
@@ -62,6 +62,18 @@ afterAll(async () => {
   if (serve) expect(await serve.stop()).toBe(0);
   if (target && target.exitCode === null) target.kill('SIGKILL');
 });
+
+// A test that failed while watching leaves the next one a page it can attach from.
+afterEach(async () => {
+  if (!serve || !(await page.getByTestId('watch-banner').isVisible())) return;
+  await page.getByTestId('watch-detach').click();
+  await waitFor(
+    'the banner to go',
+    () => page.getByTestId('watch-banner').isVisible(),
+    (v) => !v,
+    20_000,
+  );
+}, 30_000);
 
 describe('Watch a process (Chromium, serve and the target as child processes)', () => {
   it('lists the target, attaches on a click, names its stalls with file:line, and detaches cleanly', async () => {
@@ -191,7 +203,8 @@ describe('Watch a process (Chromium, serve and the target as child processes)', 
     await waitFor(
       'the loop tile to show the block as the worst of its window',
       async () => (await page.getByTestId('watch-loop-p99-worst').textContent()) ?? '',
-      (t) => Number(t.replace(/^worst /, '').replace(/,/g, '')) >= 300,
+      // Idle, its p99 is about a millisecond; a loaded machine can shave the block's own figure.
+      (t) => Number(t.replace(/^worst /, '').replace(/,/g, '')) >= 200,
       15_000,
     );
     // The same request, timed inside the target from its arrival to its answer (docs/protocol.md §8).

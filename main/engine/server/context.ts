@@ -10,6 +10,7 @@ import type { EngineCounters } from '../metrics/counters';
 import type { PrometheusExport } from '../metrics/prometheus';
 import type { Sampler } from '../metrics/sampler';
 import type { StallLog } from '../../stalls/stall-log';
+import type { Episodes } from '../../diagnosis/episodes';
 import type { Exchange } from './exchange';
 import type { LongPolls } from './long-polls';
 
@@ -24,6 +25,8 @@ export interface ServerContext {
   readonly prometheus: PrometheusExport;
   /** docs/protocol.md §9: this process's stalls and the threshold. */
   readonly stalls: StallLog;
+  /** docs/protocol.md §12: why its clients waited, as episodes. */
+  readonly diagnoses: Episodes;
   readonly longPolls: LongPolls;
   /** Open /feed/events streams: the keep-alive heartbeat and shutdown walk this one set. */
   readonly sseStreams: Set<ServerResponse>;

@@ -21,6 +21,7 @@ import { observabilityRoutes } from './routes/observability';
 import { slowRoutes } from './routes/slow';
 import { capSockets, keepAliveHeader, timeoutOptions, type SocketLimitOptions } from './socket-limits';
 import { stallRoutes } from './routes/stalls';
+import { diagnosisRoutes } from './routes/diagnosis';
 import { serveFeed } from './sockets/feed';
 import { Heartbeat } from './sockets/heartbeat';
 import { servePrime } from './sockets/prime';
@@ -35,6 +36,7 @@ const ROUTES: Route[] = [
   ...bcryptRoutes,
   ...observabilityRoutes,
   ...stallRoutes,
+  ...diagnosisRoutes,
 ];
 
 /** Stands in for a request target that did not parse, so its 400 can use the usual Exchange. */

@@ -56,7 +56,8 @@ describe('Stalls panel across a server restart (Chromium, serve as a child proce
     );
     expect(counts.summary).toBeGreaterThanOrEqual(2);
     expect(await summary()).toMatch(/ms in all, worst \d[\d,]* ms, since \d\d:\d\d:\d\d/);
-  });
+    // Its waits (30 s + 10 s) need more than the default 30 s on a loaded machine.
+  }, 60_000);
 
   it('after "Restart on port" the panel covers the new server only, as GET /stalls does', async () => {
     const before = new URL(serve!.serverUrl).port;
@@ -91,5 +92,6 @@ describe('Stalls panel across a server restart (Chromium, serve as a child proce
     expect(seen.rows).toBe(seen.listed);
     expect(await summary()).toMatch(/since \d\d:\d\d:\d\d/);
     expect(await summary()).not.toMatch(/the server counts/);
-  });
+    // A restart and three waits of up to 30 s, 15 s and 15 s.
+  }, 90_000);
 });

@@ -272,6 +272,7 @@ export class StallCatcher {
       window,
       pause: stall.pause,
       pauseAskedUs: stall.detectedUs,
+      startUs: stall.startUs,
       endUs,
       isProject: (f) => isProjectFrame({ url: this.catalog.url(f.scriptId) }),
     });

@@ -25,6 +25,8 @@ export interface StallEvidence {
   window: WindowAnalysis;
   /** The stack Debugger.pause caught, if one arrived before the stall ended. */
   pause: PausedStack | null;
+  /** When the stall began (µs, monotonic clock). */
+  startUs: number;
   /** When the pause was asked for, i.e. when the stall was noticed (µs, monotonic clock). */
   pauseAskedUs: number;
   /** When the loop was free again (µs, the same clock). */
@@ -37,7 +39,8 @@ export interface StallVerdict {
   /** Whose stack the stall is listed with (PROTOCOL §9 `stackFrom`). */
   stackFrom: 'pause' | 'profile';
   /**
-   * What held the loop. 'collection': the garbage collector had most of the sampled time (§12's
+   * What held the loop. 'collection': the garbage collector had most of the sampled time and of
+   * the stall's length (§12's
    * `gc` cause, not `loop`). 'code': anything else, JavaScript or the native code it called, and
    * a stall with no samples, where nothing says it was a collection.
    */
@@ -50,7 +53,13 @@ export function stallVerdict(e: StallEvidence): StallVerdict {
   const { window, pause } = e;
   const collectionMs = window.hot.find((h) => h.functionName === GARBAGE_COLLECTOR)?.selfMs ?? 0;
   const sampledMs = window.hot.reduce((sum, h) => sum + h.selfMs, 0);
-  const heldBy = sampledMs > 0 && collectionMs > sampledMs * COLLECTION_SHARE ? 'collection' : 'code';
+  // Most of the samples, and most of the stall: a thin profile (a loaded machine samples little)
+  // with a collection in it does not make a stall of running code a collection.
+  const stallMs = (e.endUs - e.startUs) / 1000;
+  const heldBy =
+    sampledMs > 0 && collectionMs > sampledMs * COLLECTION_SHARE && collectionMs >= stallMs * COLLECTION_SHARE
+      ? 'collection'
+      : 'code';
   const stackFrom = heldBy === 'code' && pause !== null && pauseNamesStall(e, pause) ? 'pause' : 'profile';
   return { stackFrom, heldBy, collectionMs };
 }
@@ -74,6 +83,7 @@ function servedMidStall(e: StallEvidence, pause: PausedStack): boolean {
  *   resuming after its thread got no CPU, not the cause.
  * - the samples' heaviest stack ends in an anonymous native call: never (no pause can be served
  *   there, so the pause is whatever ran after it).
+ * - served mid-stall, the heaviest stack the collector's: when it caught code a person edits.
  * - served mid-stall: when either stack's innermost project function lies on the other (not simply
  *   the leaves: V8 shows an inlined function as its caller, and a helper such as performance.now
  *   may hold the samples or the pause).
@@ -90,6 +100,9 @@ function pauseNamesStall(e: StallEvidence, pause: PausedStack): boolean {
   if (leaf.functionName === NATIVE) return false;
   const sampledProject = window.stack.find(isProject);
   if (midStall) {
+    // The collector's stack names no code: in a stall code held, a mid-stall pause in project code
+    // says more than it (a thin profile on a loaded machine can be mostly a collection).
+    if (leaf.functionName === GARBAGE_COLLECTOR) return pausedProject !== undefined;
     return (
       (pausedProject !== undefined && window.stack.some((f) => sameFunction(f, pausedProject))) ||
       (sampledProject !== undefined && pause.frames.some((f) => sameFunction(f, sampledProject)))

@@ -115,6 +115,7 @@ async function finish(stall: OpenStall & { endUs: number }): Promise<void> {
     window,
     pause,
     pauseAskedUs: stall.pauseAskedUs,
+    startUs: stall.startUs,
     endUs: stall.endUs,
     isProject: (f) => isProjectFrame({ url: catalog.url(f.scriptId) }),
   });

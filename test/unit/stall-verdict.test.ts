@@ -158,6 +158,18 @@ const cases: Case[] = [
     verdict: { stackFrom: 'profile', heldBy: 'code' },
   },
   {
+    name: 'a thin profile, mostly (garbage collector) but of a small part of the stall: code, named by the mid-stall pause',
+    window: window(
+      [gc],
+      [
+        [gc, 30],
+        [buildReport, 10],
+      ],
+    ),
+    pause: pause(2, [buildReport, timerLoop]),
+    verdict: { stackFrom: 'pause', heldBy: 'code', collectionMs: 30 },
+  },
+  {
     name: 'no samples, no pause: the (empty) profile, and not a collection',
     window: window([], []),
     pause: null,
@@ -170,6 +182,7 @@ describe('stall verdict', () => {
     const verdict = stallVerdict({
       window: c.window,
       pause: c.pause,
+      startUs: 0,
       pauseAskedUs: ASKED_US,
       endUs: END_US,
       isProject: (f) => f.scriptId.startsWith('p'),

@@ -43,6 +43,14 @@ export function tile(
   return { root, value, worst, detail };
 }
 
+/** A tile's worst (or peak) figure over the visible window, `v` NaN when there is none. */
+export function showWorst(t: Tile, v: number, digits: number, word: string, windowMs: number): void {
+  setText(t.worst, Number.isFinite(v) ? `${word} ${fmt(v, digits)}` : '');
+  // The figure too: a narrow tile cuts it off, and the hover text must still give it whole.
+  const figure = Number.isFinite(v) ? `: ${fmt(v, digits)}` : '';
+  setTitle(t.worst, `The ${word} over the visible ${windowLabel(windowMs)}${figure}`);
+}
+
 /** "1 min", "15 min": the window the charts show. */
 export function windowLabel(windowMs: number): string {
   return `${Math.round(windowMs / 60_000)} min`;
@@ -127,14 +135,8 @@ export class Readouts {
   }
 
   update(s: EngineSnapshot | null, r: LoadReport | null, store: SampleStore, windowMs: number): void {
-    const span = windowLabel(windowMs);
-    const worst = (t: Tile, column: SampleColumn, digits = 0, scale = 1, word = 'worst'): void => {
-      const v = store.worst(column, windowMs) * scale;
-      setText(t.worst, Number.isFinite(v) ? `${word} ${fmt(v, digits)}` : '');
-      // The figure too: a narrow tile cuts it off, and the hover text must still give it whole.
-      const figure = Number.isFinite(v) ? `: ${fmt(v, digits)}` : '';
-      setTitle(t.worst, `The ${word} over the visible ${span}${figure}`);
-    };
+    const worst = (t: Tile, column: SampleColumn, digits = 0, scale = 1, word = 'worst'): void =>
+      showWorst(t, store.worst(column, windowMs) * scale, digits, word, windowMs);
     if (s) {
       // Which snapshot the tiles show: a test compares them with the server's /stats of that time.
       this.root.dataset.snapshotTime = String(s.time);

@@ -8,10 +8,10 @@ import type { RequestStats } from '../../common/snapshot';
 import type { Stall } from '../../common/stalls';
 import { WATCH_CHART_SPECS } from '../charts/watch-specs';
 import { TimeChart } from '../charts/time-chart';
-import { fmt, h, setText, setTitle } from '../dom';
+import { fmt, h, setText } from '../dom';
 import { WatchStore, type WatchColumn } from '../state/watch-samples';
 import type { PanelContext } from './context';
-import { tile, windowLabel, type Tile } from './readouts';
+import { showWorst, tile, type Tile } from './readouts';
 import { StallsPanel } from './stalls';
 
 export class WatchView {
@@ -83,7 +83,7 @@ export class WatchView {
         'aria-label': 'Key readouts: the watched process',
         hidden: true,
       },
-      ...[this.loop, this.util, this.heap, this.served, this.tcp].map((t) => t.root),
+      ...this.allTiles().map((t) => t.root),
     );
     for (const spec of WATCH_CHART_SPECS) {
       const canvas = h('canvas', { 'aria-label': spec.title, role: 'img' });
@@ -131,8 +131,12 @@ export class WatchView {
     this.clearTiles();
   }
 
+  private allTiles(): Tile[] {
+    return [this.loop, this.util, this.heap, this.served, this.tcp];
+  }
+
   private clearTiles(): void {
-    for (const t of [this.loop, this.util, this.heap, this.served, this.tcp]) {
+    for (const t of this.allTiles()) {
       setText(t.value, '—');
       setText(t.worst, '');
       setText(t.detail, '');
@@ -179,9 +183,7 @@ export class WatchView {
       detail: string,
     ): void => {
       setText(t.value, fmt(latest(column) * scale, digits));
-      const worst = this.store.worst(column, windowMs) * scale;
-      setText(t.worst, Number.isFinite(worst) ? `${word} ${fmt(worst, digits)}` : '');
-      setTitle(t.worst, `The ${word} over the visible ${windowLabel(windowMs)}`);
+      showWorst(t, this.store.worst(column, windowMs) * scale, digits, word, windowMs);
       setText(t.detail, detail);
     };
     show(

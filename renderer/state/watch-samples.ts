@@ -19,7 +19,6 @@ export const WATCH_COLUMNS = [
   'handles_timer',
   'handles_other',
   /** docs/protocol.md §8: its HTTP requests in the sample, timed inside it. */
-  'requests_count',
   'requests_p99_ms',
 ] as const;
 export type WatchColumn = (typeof WATCH_COLUMNS)[number];
@@ -46,7 +45,6 @@ export function toWatchRow(s: AttachSample): Record<WatchColumn, number> {
     handles_server: 0,
     handles_timer: 0,
     handles_other: 0,
-    requests_count: s.requests?.count ?? Number.NaN,
     requests_p99_ms: s.requests && s.requests.count > 0 ? s.requests.p99Ms : Number.NaN,
   };
   for (const [type, n] of Object.entries(s.handles)) row[OWN_COLUMN[type] ?? 'handles_other'] += n;

@@ -10,6 +10,12 @@
  *    the target's CPU per reply (from /proc, robust to what else the machine runs) and its
  *    replies per second, medians and the median of the per-pair ratios, with the load average.
  *
+ * 3. What §12's diagnosis costs (--diagnosis): the same pairs, both watched, one by
+ *    `attach --no-diagnosis` (stalls and samples only) and one with the diagnosis probes.
+ * 4. False episodes (--false-minutes M): the baseline server watched with diagnosis on for M
+ *    minutes idle, then M minutes under a steady paced load (200 GET/s); every `diagnosis` line is
+ *    a false one there, given per hour.
+ *
  * Prints a small table; the machine it runs on is shared, so say so with the figures.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -31,6 +37,8 @@ const { values } = parseArgs({
     seconds: { type: 'string' },
     'no-naming': { type: 'boolean' },
     'no-throughput': { type: 'boolean' },
+    diagnosis: { type: 'boolean' },
+    'false-minutes': { type: 'string' },
   },
 });
 const BLOCKS = Number(values.blocks ?? 40);
@@ -69,8 +77,8 @@ async function startProcess(
 }
 
 /** attach --json on the target, its events parsed as they come (the tests' reader). */
-function startAttach(pid: number): LiveAttach {
-  const live = startAttachCli(['--pid', String(pid), '--json']);
+function startAttach(pid: number, extra: string[] = []): LiveAttach {
+  const live = startAttachCli(['--pid', String(pid), '--json', ...extra]);
   children.push(live.proc);
   return live;
 }
@@ -178,7 +186,8 @@ async function drive(agent: Agent, url: string, end: number): Promise<number> {
   return done;
 }
 
-async function throughputOnce(watched: boolean): Promise<Run> {
+/** Unwatched, or watched by attach with `watched` as its extra flags. */
+async function throughputOnce(watched: false | string[]): Promise<Run> {
   const { proc: target, match } = await startProcess(
     ['--import', 'tsx', 'bench/baseline-server.ts', '--port', '0'],
     /listening (http:\S+)/,
@@ -187,7 +196,7 @@ async function throughputOnce(watched: boolean): Promise<Run> {
   const pid = target.pid!;
   let a: ReturnType<typeof startAttach> | null = null;
   if (watched) {
-    a = startAttach(pid);
+    a = startAttach(pid, watched);
     await waitFor(() => a!.events.some((e) => e.type === 'attached'), 'attached');
   }
   const agent = new Agent({ keepAlive: true, maxSockets: 32 });
@@ -205,18 +214,18 @@ async function throughputOnce(watched: boolean): Promise<Run> {
   return { perS: replies / seconds, cpuUsPerReply: cpu / replies };
 }
 
-async function throughput(): Promise<void> {
+/** Pairs of runs, `a` against `b`, the order alternating so a drift of the load falls on both. */
+async function pairs(a: false | string[], b: false | string[], names: [string, string]): Promise<void> {
   const off: Run[] = [];
   const on: Run[] = [];
   const load0 = loadavg();
   for (let i = 0; i < RUNS; i++) {
-    // Pairs, the order alternating, so a drift of the machine's load falls on both sides alike.
     if (i % 2 === 0) {
-      off.push(await throughputOnce(false));
-      on.push(await throughputOnce(true));
+      off.push(await throughputOnce(a));
+      on.push(await throughputOnce(b));
     } else {
-      on.push(await throughputOnce(true));
-      off.push(await throughputOnce(false));
+      on.push(await throughputOnce(b));
+      off.push(await throughputOnce(a));
     }
   }
   const load1 = loadavg();
@@ -226,27 +235,75 @@ async function throughput(): Promise<void> {
   const pairCpu = on.map((r, i) => r.cpuUsPerReply / off[i]!.cpuUsPerReply);
   const pairRate = on.map((r, i) => r.perS / off[i]!.perS);
   const list = (xs: number[], d = 0): string => xs.map((x) => x.toFixed(d)).join(', ');
+  const [nameA, nameB] = names.map((n) => n.padEnd(Math.max(names[0].length, names[1].length)));
+  const pad = ' '.repeat(26);
   console.log(
     `throughput (GET / keep-alive on bench/baseline-server.ts, 32 in flight, ${SECONDS} s runs of which ` +
       `${SECONDS - 1} s measured, ${RUNS} interleaved pairs; load average ${load0} → ${load1}):`,
   );
-  console.log(`  target CPU µs per reply: unwatched ${m(cpu(off)).toFixed(1)} [${list(cpu(off), 1)}]`);
-  console.log(`                           watched   ${m(cpu(on)).toFixed(1)} [${list(cpu(on), 1)}]`);
+  console.log(`  target CPU µs per reply: ${nameA} ${m(cpu(off)).toFixed(1)} [${list(cpu(off), 1)}]`);
+  console.log(`${pad}${nameB} ${m(cpu(on)).toFixed(1)} [${list(cpu(on), 1)}]`);
   console.log(
-    `    watched/unwatched, median of pairs: ${(100 * m(pairCpu)).toFixed(1)} % [${list(
+    `    ${names[1]}/${names[0]}, median of pairs: ${(100 * m(pairCpu)).toFixed(1)} % [${list(
       pairCpu.map((x) => 100 * x),
       1,
     )}]`,
   );
-  console.log(`  replies/s: unwatched ${m(perS(off)).toFixed(0)} [${list(perS(off))}]`);
-  console.log(`             watched   ${m(perS(on)).toFixed(0)} [${list(perS(on))}]`);
+  console.log(`  replies/s: ${nameA} ${m(perS(off)).toFixed(0)} [${list(perS(off))}]`);
+  console.log(`             ${nameB} ${m(perS(on)).toFixed(0)} [${list(perS(on))}]`);
   console.log(
-    `    watched/unwatched, median of pairs: ${(100 * m(pairRate)).toFixed(1)} % [${list(
+    `    ${names[1]}/${names[0]}, median of pairs: ${(100 * m(pairRate)).toFixed(1)} % [${list(
       pairRate.map((x) => 100 * x),
       1,
     )}]`,
   );
 }
 
+/** Paced GETs (no more than `perS` a second) until `end`: a steadily loaded server. */
+async function paced(agent: Agent, url: string, perS: number, end: number): Promise<number> {
+  let sent = 0;
+  const start = Date.now();
+  while (Date.now() < end) {
+    const due = Math.floor(((Date.now() - start) / 1000) * perS);
+    const batch: Promise<void>[] = [];
+    for (; sent < due; sent++) batch.push(get(agent, url).catch(() => undefined));
+    await Promise.all(batch);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return sent;
+}
+
+async function falseEpisodes(minutes: number): Promise<void> {
+  const { proc: target, match } = await startProcess(
+    ['--import', 'tsx', 'bench/baseline-server.ts', '--port', '0'],
+    /listening (http:\S+)/,
+  );
+  const a = startAttach(target.pid!);
+  await waitFor(() => a.events.some((e) => e.type === 'attached'), 'attached');
+  const count = (): number => a.events.filter((e) => e.type === 'diagnosis' && e.endedAt === null).length;
+  const load0 = loadavg();
+  await new Promise((r) => setTimeout(r, minutes * 60_000));
+  const idle = count();
+  const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+  const sent = await paced(agent, `${match[1]!}/`, 200, Date.now() + minutes * 60_000);
+  const loaded = count() - idle;
+  agent.destroy();
+  await detach(a);
+  target.kill();
+  const perHour = (n: number): string => ((n * 60) / minutes).toFixed(1);
+  const causes = a.events.flatMap((e) => (e.type === 'diagnosis' && e.endedAt === null ? [e.cause] : []));
+  console.log(
+    `false episodes (baseline server watched with diagnosis on; load average ${load0} → ${loadavg()}): ` +
+      `idle ${idle} in ${minutes} min (${perHour(idle)}/h); at 200 GET/s (${sent} sent) ${loaded} in ${minutes} min ` +
+      `(${perHour(loaded)}/h)${causes.length ? `; causes: ${causes.join(', ')}` : ''}`,
+  );
+}
+
+async function throughput(): Promise<void> {
+  await pairs(false, [], ['unwatched', 'watched']);
+}
+
 if (!process.argv.includes('--no-naming')) await naming();
 if (!process.argv.includes('--no-throughput')) await throughput();
+if (values.diagnosis) await pairs(['--no-diagnosis'], [], ['diagnosis off', 'diagnosis on']);
+if (values['false-minutes']) await falseEpisodes(Number(values['false-minutes']));

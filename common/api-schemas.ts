@@ -15,9 +15,18 @@ import {
   QUEUE_WORKERS,
   SAMPLE_INTERVAL_MS,
   SERVER_WORKERS,
+  SNAPSHOT_DIR_MAX_CHARS,
+  STALL_ID,
   STALL_THRESHOLD_MS,
 } from './limits';
 import { intIn } from './zod-ranges';
+
+/** Whether it is absolute, exists and is writable is checked where it is used (bad_directory). */
+const snapshotDir = z
+  .string()
+  .min(1)
+  .max(SNAPSHOT_DIR_MAX_CHARS)
+  .refine((dir) => !dir.includes('\0'), 'must not contain a NUL character');
 
 export const commandSchemas = {
   getInfo: z.object({}).strict(),
@@ -36,6 +45,16 @@ export const commandSchemas = {
   // Only a pid and a threshold: nothing in a command is ever evaluated in the watched process.
   watchProcess: z.object({ pid: intIn(PID), stallMs: intIn(STALL_THRESHOLD_MS).optional() }).strict(),
   unwatchProcess: z.object({}).strict(),
+  stallProfile: z.discriminatedUnion('source', [
+    z.object({ source: z.literal('server'), id: intIn(STALL_ID) }).strict(),
+    z.object({ source: z.literal('watch'), pid: intIn(PID), id: intIn(STALL_ID) }).strict(),
+  ]),
+  // Only the directory comes from the page: the file's name is the app's (heap-PID-TIME).
+  heapSnapshot: z.discriminatedUnion('source', [
+    z.object({ source: z.literal('server'), dir: snapshotDir.optional() }).strict(),
+    z.object({ source: z.literal('watch'), pid: intIn(PID), dir: snapshotDir.optional() }).strict(),
+  ]),
+  recordingMeta: z.object({}).strict(),
 } as const satisfies Record<CommandName, z.ZodType>;
 
 export type CommandPayload<K extends CommandName> = z.input<(typeof commandSchemas)[K]>;

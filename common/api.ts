@@ -5,8 +5,10 @@
  * payload schemas that check every command on arrival are in api-schemas.ts, keyed by the names
  * declared here.
  */
+import type { RecordingMeta } from './recording';
 import type { CommandPayload } from './api-schemas';
 import type { AttachDetached, WatchableProcess, WatchEvent, WatchState } from './attach';
+import type { CpuProfile } from './cpuprofile';
 import type { ErrorShape, NoticeCode } from './errors';
 import type { LoadReport } from './load';
 import type { EngineSnapshot, QueueStats } from './snapshot';
@@ -26,6 +28,8 @@ export interface AppInfo {
   serverWorkers: number;
   /** The Workers control's top: this machine's cores. */
   maxServerWorkers: number;
+  /** Where heap snapshots go when the page names no directory (created on first use). */
+  heapSnapshotDir: string;
 }
 
 export const COMMAND_NAMES = [
@@ -54,6 +58,21 @@ export const COMMAND_NAMES = [
   'watchProcess',
   /** Detaches: removes what attach installed, closes the inspector port it opened. */
   'unwatchProcess',
+  /**
+   * One stall's CPU samples as a `.cpuprofile` (docs/protocol.md §9 GET /stalls/ID/profile): the
+   * demo server's (`server`, ids as the dashboard's stalls carry them, across every process), or
+   * the watched process's (`watch`, that pid's). Only the latest STALL_LIST_MAX are kept.
+   */
+  'stallProfile',
+  /**
+   * A V8 heap snapshot (`.heapsnapshot`, for Chrome DevTools' Memory panel) of the demo server
+   * (`server`: the app's own process, one-process servers only) or of the watched process
+   * (`watch`), written to `dir` (an absolute path to an existing writable directory; absent: the
+   * app's default, AppInfo.heapSnapshotDir) under a name the app makes: heap-PID-TIME.heapsnapshot.
+   */
+  'heapSnapshot',
+  /** The first line of a recording the dashboard makes (common/recording.ts): version, machine, target. */
+  'recordingMeta',
 ] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
@@ -73,6 +92,18 @@ export interface CommandReplies {
   watchProcess: WatchState;
   /** null: nothing was watched. */
   unwatchProcess: { detached: AttachDetached | null };
+  stallProfile: CpuProfile;
+  heapSnapshot: HeapSnapshotWritten;
+  recordingMeta: RecordingMeta;
+}
+
+/** A heap snapshot on disk: where, how big, how long it took (the process paused meanwhile). */
+export interface HeapSnapshotWritten {
+  path: string;
+  bytes: number;
+  ms: number;
+  /** Whose heap it is. */
+  pid: number;
 }
 
 /** Pushed from the app to the renderer; each at most once per interval. */

@@ -3,6 +3,7 @@
  * watches a Node process Loopscope does not host. The app's "Watch a process" panel reads the same
  * events. Zod-free, so the renderer can import it.
  */
+import type { Diagnosis } from './diagnosis';
 import type { Stall } from './stalls';
 import type { RequestStats } from './snapshot';
 
@@ -55,7 +56,10 @@ export interface AttachDetached {
 
 export type AttachStall = { type: 'stall' } & Stall;
 
-export type AttachEvent = AttachAttached | AttachSample | AttachStall | AttachDetached;
+/** docs/protocol.md §12: one line when an episode opens, one when it closes (`endedAt` set). */
+export type AttachDiagnosis = Diagnosis;
+
+export type AttachEvent = AttachAttached | AttachSample | AttachStall | AttachDiagnosis | AttachDetached;
 
 /** How `process.getActiveResourcesInfo()` names a handle → the short name the stream uses. */
 export const HANDLE_NAMES: Readonly<Record<string, string>> = {

@@ -56,6 +56,8 @@ export const ERRORS = {
   bad_frame: { status: 400, exit: EXIT.notRun },
   /** A message from outside the app's own window (Electron IPC). */
   forbidden: { status: 403, exit: EXIT.notRun },
+  /** Where a heap snapshot should go is not an absolute path to an existing, writable directory. */
+  bad_directory: { status: 400, exit: EXIT.notRun },
 
   // ---- The browser dashboard's port ----
   /** A Host header other than the dashboard's loopback address: DNS rebinding. */
@@ -77,6 +79,8 @@ export const ERRORS = {
   not_ready: { status: 503, exit: EXIT.failed },
   generator_start_failed: { status: 500, exit: EXIT.notRun },
   generator_exited: { status: 500, exit: EXIT.notRun },
+  /** `load --record`: the file could not be written to the end (a full disk); the run itself ran. */
+  record_failed: { status: 500, exit: EXIT.notRun },
 
   // ---- attach (docs/protocol.md §11) ----
   no_such_process: { status: 404, exit: EXIT.notRun },

@@ -66,6 +66,10 @@ export const BCRYPT_PASSWORD_BYTES = range(1, 72);
 export const STALL_THRESHOLD_MS = range(20, 5_000, 100);
 /** Protocol §9: GET /stalls lists at most this many, the newest. */
 export const STALL_LIST_MAX = 100;
+/** A stall's id (§9: numbered from 1 by the process that lists it). */
+export const STALL_ID = range(1, Number.MAX_SAFE_INTEGER);
+/** The longest directory path the heapSnapshot command takes (Linux's PATH_MAX). */
+export const SNAPSHOT_DIR_MAX_CHARS = 4_096;
 /** A snapshot carries at most this many new stalls, so its size stays fixed. */
 export const SNAPSHOT_STALLS_MAX = 10;
 

@@ -1,3 +1,4 @@
+import type { Diagnosis } from './diagnosis';
 import type { StallWindow } from './stalls';
 
 /**
@@ -124,6 +125,8 @@ export interface EngineSnapshot {
   cpu: { percent: number };
   /** docs/protocol.md §9 totals plus the stalls new since the previous snapshot (capped); absent where no one watches. */
   stalls?: StallWindow;
+  /** docs/protocol.md §12: the episodes opened or closed since the previous snapshot, in order. */
+  diagnoses?: Diagnosis[];
   /**
    * docs/protocol.md §10: one entry per server process, by id, when several run (the figures above are
    * then summed over them, event-loop ones from the worst); absent for a single process.

@@ -26,7 +26,13 @@ import { ServerControls } from './panels/server-controls';
 import { StallsPanel } from './panels/stalls';
 import { WatchList } from './panels/watch-list';
 import { WatchView } from './panels/watch-view';
+import { WhyPanel } from './panels/why-wait';
 import { WorkControls } from './panels/work-controls';
+import { RecordingPanel, type Shown } from './panels/recording-panel';
+import type { BcryptRun } from './charts/bcrypt-markers';
+import { bcryptMarkerLabel, replayAt } from './state/replay';
+import type { Stall } from '../common/stalls';
+import { windowLine, type RecordingLine } from '../common/recording';
 import { FreshnessWatch } from './state/freshness';
 import { SampleStore } from './state/samples';
 import { sessionCsv, sessionJson, type SessionMeta } from './state/session-export';
@@ -61,18 +67,19 @@ function start(): void {
   const redraw = new Redraw({
     readouts() {
       // Paused: the readouts stay with the charts they sit above (the counter is for the tests).
-      if (!paused) readouts.update(latestSnapshot, latestReport, store, windowMs);
+      const shown = replay ?? { snapshot: latestSnapshot, report: latestReport, store };
+      if (!paused) readouts.update(shown.snapshot, shown.report, shown.store, windowMs);
       readouts.root.dataset.snapshots = String(snapshotCount);
-      load.update(latestReport);
-      work.update(latestSnapshot?.queue ?? null);
-      work.updateFeed(latestReport);
-      integrity.update(latestReport);
-      if (!paused) charts.updateReadouts(store, windowMs);
+      load.update(shown.report);
+      work.update(shown.snapshot?.queue ?? null);
+      work.updateFeed(shown.report);
+      integrity.update(shown.report);
+      if (!paused) charts.updateReadouts(shown.store, windowMs);
     },
     charts() {
       // Only the charts on screen: the hidden set is drawn whole when it comes back (Redraw.all).
       if (watchView.watching) watchView.redraw(windowMs);
-      else charts.redraw(store, windowMs);
+      else charts.redraw(replay?.store ?? store, windowMs);
     },
     // A long window is redrawn less often; the next snapshot after its period draws it, so it is
     // never staler than one period plus one sample.
@@ -82,6 +89,10 @@ function start(): void {
   let snapshotCount = 0;
 
   const store = new SampleStore();
+  /** What a recording shows at its slider's time, in place of the live figures; null: live. */
+  let replay: { snapshot: EngineSnapshot | null; report: LoadReport | null; store: SampleStore } | null =
+    null;
+  const replayStore = new SampleStore();
   const freshness = new FreshnessWatch();
   const serverControls = (): ServerControls => server;
   const ctx: PanelContext = {
@@ -204,6 +215,56 @@ function start(): void {
     ),
   );
 
+  const recordingPanel = new RecordingPanel(ctx, { onShow: (shown) => showRecording(shown) });
+  /**
+   * Puts `shown`'s Stalls and Why panels in the page in place of `hidden`'s. The server's stalls
+   * and episodes arrive once each, so the live panels go on taking them while a recording is
+   * shown, out of the page, and are whole again on Back to live.
+   */
+  function swapPanels(shown: { stalls: StallsPanel; why: WhyPanel }, hidden: typeof shown): void {
+    for (const [into, from] of [
+      [shown.stalls.root, hidden.stalls.root],
+      [shown.why.root, hidden.why.root],
+    ] as const) {
+      if (!from.isConnected) continue;
+      into.hidden = from.hidden; // hidden while a process is watched
+      from.replaceWith(into);
+    }
+  }
+  /**
+   * A recording at its slider's time, through the same stores and panels a live session fills:
+   * each server sample with the generator windows up to it, the stalls and episodes listed up to
+   * then, and its bcrypt markers. null: back to the live figures and panels.
+   */
+  function showRecording(shown: Shown | null): void {
+    if (!shown) {
+      replay = null;
+      swapPanels({ stalls, why }, { stalls: replayStalls, why: replayWhy });
+      charts.setBcryptRuns(ownBcryptRuns);
+      charts.showProcesses(store.processes.tenures(), latestSnapshot?.processes ?? []);
+      charts.setStallTimes(stalls.times());
+      charts.setEpisodes(why.bands());
+      redraw.all();
+      return;
+    }
+    swapPanels({ stalls: replayStalls, why: replayWhy }, { stalls, why });
+    replayStalls.clear(shown.recording.meta.startedAt);
+    replayWhy.clear();
+    const view = replayAt(shown.recording, shown.until, replayStore);
+    replay = { snapshot: view.snapshot, report: view.report, store: replayStore };
+    for (const window of view.stallWindows) replayStalls.update(window);
+    for (const stall of view.stalls) replayStalls.add(stall);
+    replayWhy.take(view.episodes);
+    replayStalls.setRecordedProfiles(view.profiles);
+    charts.setBcryptRuns(view.bcryptRuns);
+    charts.showProcesses(replayStore.processes.tenures(), view.snapshot?.processes ?? []);
+    charts.setStallTimes(replayStalls.times());
+    charts.setEpisodes(replayWhy.bands());
+    redraw.all();
+  }
+  /** This page's own bcrypt runs, kept aside while a recording's are shown. */
+  const ownBcryptRuns: BcryptRun[] = [];
+
   const header = h(
     'header',
     { class: 'topbar' },
@@ -213,6 +274,7 @@ function start(): void {
     h('div', { class: 'spacer' }),
     windowSelect,
     pause,
+    recordingPanel.controls,
     h('span', { class: 'muted export-label' }, 'Export'),
     csv,
     json,
@@ -221,6 +283,14 @@ function start(): void {
   const readouts = new Readouts();
   const load = new LoadControls(ctx);
   const work = new WorkControls(ctx, (run) => {
+    ownBcryptRuns.push(run);
+    recordingPanel.record({
+      type: 'marker',
+      time: run.start,
+      endTime: run.end,
+      label: bcryptMarkerLabel(run),
+    });
+    if (replay) return;
     charts.addBcryptRun(run);
     redraw.all();
   });
@@ -229,10 +299,14 @@ function start(): void {
   const integrity = new IntegrityPanel();
   const charts = new ChartCards();
   const stalls = new StallsPanel(ctx);
+  const why = new WhyPanel(ctx, { snapshotOf: () => ({ source: 'server' }) });
+  // A recording's own, in the live panels' place while it is shown.
+  const replayStalls = new StallsPanel(ctx);
+  const replayWhy = new WhyPanel(ctx, { snapshotOf: () => ({ source: 'server' }) });
   // "Watch a process": while one is watched, its charts and stalls take the demo server's place.
   const watchView = new WatchView(ctx, () => stopWatching());
   const watchList = new WatchList(ctx, (state) => (state ? startWatching(state) : stopWatching()));
-  const demoCards = [...charts.cards, stalls.root];
+  const demoCards = [...charts.cards, stalls.root, why.root, replayStalls.root, replayWhy.root];
   function startWatching(state: WatchState): void {
     watchView.show(state);
     watchList.setWatching(state);
@@ -258,6 +332,7 @@ function start(): void {
     // In the flow under the header: a notice pushes the page down instead of covering a chart.
     notices.root,
     pausedBanner,
+    recordingPanel.banner,
     watchView.banner,
     watchView.tiles,
     readouts.root,
@@ -286,6 +361,7 @@ function start(): void {
         // card, not the ninth.
         ...charts.cards.slice(0, afterLoopChart),
         stalls.root,
+        why.root,
         ...charts.cards.slice(afterLoopChart),
         integrity.root,
       ),
@@ -325,19 +401,48 @@ function start(): void {
     snapshotCount++;
     freshness.snapshot(performance.now());
     checkFreshness();
+    recordingPanel.record({ type: 'sample', time: snapshot.time, snapshot });
+    for (const d of snapshot.diagnoses ?? [])
+      recordingPanel.record({ type: 'diagnosis', time: snapshot.time, diagnosis: d });
+    if (recordingPanel.recording) for (const stall of snapshot.stalls?.recent ?? []) recordStall(stall);
     // No report since the last snapshot (generator idle): the gauges still hold; a generator gone
     // quiet or dead holds nothing any more, so its rows are empty rather than copies of the last.
     const clientsLive = freshness.state(performance.now(), sampleIntervalMs()).clients;
     store.add(snapshot, sinceSnapshot.take() ?? (clientsLive ? latestReport : null));
-    charts.showProcesses(store.processes.tenures(), snapshot.processes ?? []);
+    // A recording shown keeps the charts: the live figures go on into the store and the live
+    // panels (out of the page) meanwhile.
     const serverStartedAt = snapshot.time - snapshot.uptimeS * 1000;
-    if (stalls.update(snapshot.stalls, serverStartedAt)) charts.setStallTimes(stalls.times());
+    const newStalls = stalls.update(snapshot.stalls, serverStartedAt);
+    const newEpisodes = why.take(snapshot.diagnoses, serverStartedAt);
+    if (replay) return;
+    charts.showProcesses(store.processes.tenures(), snapshot.processes ?? []);
+    if (newStalls) charts.setStallTimes(stalls.times());
+    if (newEpisodes) charts.setEpisodes(why.bands());
     redraw.data();
   });
+  /**
+   * A stall recorded once, with its CPU samples when the app still has them. Ids are each server
+   * process's own (several under --workers): a stall is the same one by id, process and start.
+   */
+  const recordedStalls = new Set<string>();
+  function recordStall(stall: Stall): void {
+    const key = `${stall.process}:${stall.id}:${stall.startedAt}`;
+    if (recordedStalls.has(key)) return;
+    recordedStalls.add(key);
+    recordingPanel.recordWhenReady(
+      api.invoke('stallProfile', { source: 'server', id: stall.id }).then(
+        (profile): RecordingLine => ({ type: 'stall', time: stall.startedAt, stall, profile }),
+        (): RecordingLine => ({ type: 'stall', time: stall.startedAt, stall, profile: null }),
+      ),
+    );
+  }
   api.on('stall', (stall) => {
+    if (recordingPanel.recording) recordStall(stall);
+    const added = stalls.add(stall);
+    if (replay) return;
     // Drawn with the next redraw period, not at once: a loaded server stalls several times a
     // second, and a redraw per stall cost more than all the periodic ones (bench/RESULTS.md).
-    if (stalls.add(stall)) charts.setStallTimes(stalls.times());
+    if (added) charts.setStallTimes(stalls.times());
     redraw.charts();
   });
   api.on('watch', ({ pid, command, event }) => {
@@ -360,6 +465,8 @@ function start(): void {
     } else if (event.type === 'stall') {
       const { type: _type, ...stall } = event;
       watchView.addStall(stall);
+    } else if (event.type === 'diagnosis') {
+      watchView.addDiagnosis(event);
     } else {
       stopWatching();
       return;
@@ -369,6 +476,7 @@ function start(): void {
   api.on('loadReport', (report) => {
     latestReport = report;
     sinceSnapshot.add(report);
+    recordingPanel.record(windowLine(report));
     freshness.report(performance.now());
     checkFreshness();
     // Shown with the next snapshot (at most one sample later): the page lays out and paints once

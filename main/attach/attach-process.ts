@@ -6,9 +6,10 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import type { AttachAttached, AttachDetached, AttachEvent } from '../../common/attach';
+import type { CpuProfile } from '../../common/cpuprofile';
 import { isErrorCode, LoopscopeError } from '../../common/errors';
 import { entryPoint } from '../engine/entry-points';
-import type { FromAttachChild, ToAttachChild } from './child-messages';
+import type { FromAttachChild, HeapSnapshotReply, ToAttachChild } from './child-messages';
 
 /** How long the child gets to detach before it is killed (detach's own commands wait 2 s each). */
 const DETACH_TIMEOUT_MS = 20_000;
@@ -17,6 +18,9 @@ export class AttachProcess {
   readonly done: Promise<AttachDetached>;
   private resolveDone!: (d: AttachDetached) => void;
   private detachedSeen = false;
+  /** Heap snapshots asked of the child and not answered yet, by request id. */
+  private readonly snapshots = new Map<number, (reply: HeapSnapshotReply | null) => void>();
+  private nextSnapshotId = 1;
 
   private constructor(
     private readonly child: ChildProcess,
@@ -25,7 +29,13 @@ export class AttachProcess {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
   }
 
-  static start(pid: number, stallMs: number, onEvent: (event: AttachEvent) => void): Promise<AttachProcess> {
+  /** `onProfile`: a stall's samples, by the id of the `stall` event that follows it. */
+  static start(
+    pid: number,
+    stallMs: number,
+    onEvent: (event: AttachEvent) => void,
+    onProfile: (id: number, profile: CpuProfile) => void = () => undefined,
+  ): Promise<AttachProcess> {
     const entry = entryPoint('attach-watcher');
     const env = { ...process.env };
     // Inside Electron, process.execPath is the Electron binary; this flag makes it plain Node.
@@ -42,6 +52,14 @@ export class AttachProcess {
         if (msg.type === 'failed') {
           const code = isErrorCode(msg.error.code) ? msg.error.code : 'attach_failed';
           reject(new LoopscopeError(code, msg.error.message));
+          return;
+        }
+        if (msg.type === 'profile') {
+          if (handle) onProfile(msg.id, msg.profile);
+          return;
+        }
+        if (msg.type === 'heapSnapshot') {
+          handle?.snapshots.get(msg.id)?.(msg);
           return;
         }
         const event = msg.event;
@@ -65,6 +83,7 @@ export class AttachProcess {
           );
           return;
         }
+        for (const settle of handle.snapshots.values()) settle(null);
         if (handle.detachedSeen) return;
         // It died without detaching (killed, crashed): say so; what it opened may still be open.
         const detached: AttachDetached = {
@@ -79,6 +98,29 @@ export class AttachProcess {
         onEvent(detached);
       });
       child.send({ type: 'watch', pid, stallMs } satisfies ToAttachChild);
+    });
+  }
+
+  /** Has the child write the target's heap snapshot to `file` (a path the app made). */
+  heapSnapshot(file: string): Promise<{ bytes: number; ms: number }> {
+    if (this.detachedSeen || !this.child.connected)
+      return Promise.reject(new LoopscopeError('inspector_unavailable', 'the watch has ended'));
+    const id = this.nextSnapshotId++;
+    return new Promise((resolve, reject) => {
+      this.snapshots.set(id, (reply) => {
+        this.snapshots.delete(id);
+        if (!reply)
+          reject(new LoopscopeError('attach_failed', 'the attach process ended during the heap snapshot'));
+        else if ('error' in reply)
+          reject(
+            new LoopscopeError(
+              isErrorCode(reply.error.code) ? reply.error.code : 'attach_failed',
+              reply.error.message,
+            ),
+          );
+        else resolve({ bytes: reply.bytes, ms: reply.ms });
+      });
+      this.child.send({ type: 'heapSnapshot', id, file } satisfies ToAttachChild);
     });
   }
 

@@ -46,6 +46,7 @@ function watch(pid: number, stallMs: number): void {
         pid,
         stallMs,
         onEvent: (event) => send({ type: 'event', event }),
+        onStallProfile: (id, profile) => send({ type: 'profile', id, profile }),
       });
     } catch (err) {
       // Attachment.start has undone what it did (the port it opened is closed).
@@ -64,6 +65,25 @@ function watch(pid: number, stallMs: number): void {
   });
 }
 
+function snapshot(id: number, file: string): void {
+  if (!attachment || leaving) {
+    const error = { code: 'inspector_unavailable' as const, message: 'no process is watched' };
+    send({ type: 'heapSnapshot', id, error });
+    return;
+  }
+  attachment.heapSnapshot(file).then(
+    ({ bytes, ms }) => send({ type: 'heapSnapshot', id, bytes, ms }),
+    (err: unknown) =>
+      send({
+        type: 'heapSnapshot',
+        id,
+        error: isLoopscopeError(err)
+          ? { code: err.code, message: err.message }
+          : { code: 'attach_failed', message: `heap snapshot failed: ${String(err)}` },
+      }),
+  );
+}
+
 process.on('message', (raw: ToAttachChild) => {
   if (
     raw?.type === 'watch' &&
@@ -74,6 +94,8 @@ process.on('message', (raw: ToAttachChild) => {
     watch(raw.pid, raw.stallMs);
   } else if (raw?.type === 'detach') {
     void leave('request');
+  } else if (raw?.type === 'heapSnapshot' && Number.isInteger(raw.id) && typeof raw.file === 'string') {
+    snapshot(raw.id, raw.file);
   }
 });
 process.on('disconnect', () => void leave('request'));

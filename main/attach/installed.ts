@@ -13,7 +13,10 @@
  *   attach sees a stall from outside; the tick bounds when the stall began, whatever delayed the
  *   probe on its way here;
  * - `read()`: the window since the previous read (delay, utilization, heap, handles by type, and
- *   the HTTP requests its servers answered: main/requests/recorder.ts, whose source is inlined).
+ *   the HTTP requests its servers answered: main/requests/recorder.ts, whose source is inlined);
+ *   with `diagnose`, also docs/protocol.md §12's figures: the upstreams it waited on
+ *   (main/diagnosis/upstream.ts) and its collections, heap, threadpool and CPU
+ *   (main/diagnosis/wait-probes.ts), both inlined the same way.
  *
  * The registry names its owner (the attach process's pid): a second attach finds it and is told
  * who watches (watcher.ts refuses, or takes over from an owner that is gone). When the target runs
@@ -24,6 +27,8 @@
  * scope), else from the console's `require` (evaluated with includeCommandLineAPI).
  */
 
+import { UPSTREAM_TIMER_SOURCE } from '../diagnosis/upstream';
+import { WAIT_PROBES_SOURCE } from '../diagnosis/wait-probes';
 import { REQUEST_RECORDER_SOURCE } from '../requests/recorder';
 import { PUBLISHED_KEY } from '../stalls/published';
 
@@ -43,11 +48,17 @@ export interface InstallResult {
 /**
  * Installs the sampler for attach process `owner`, watching stalls from `stallMs`; replaces the
  * sampler of `takeOverFrom` (an owner found gone), and refuses (`busy`) any other's. The three
- * numbers are checked integers, the only values ever put into this text.
+ * numbers are checked integers and `diagnose` a boolean, the only values ever put into this text.
  */
-export function installScript(owner: number, stallMs: number, takeOverFrom: number | null): string {
+export function installScript(
+  owner: number,
+  stallMs: number,
+  takeOverFrom: number | null,
+  diagnose = true,
+): string {
   for (const n of [owner, stallMs, takeOverFrom ?? 0])
     if (!Number.isSafeInteger(n) || n < 0) throw new Error(`installScript: not a count: ${n}`);
+  const withDiagnosis = diagnose === true;
   return `(() => {
   const KEY = Symbol.for(${JSON.stringify(REGISTRY_KEY)});
   const OWNER = ${owner};
@@ -64,6 +75,9 @@ export function installScript(owner: number, stallMs: number, takeOverFrom: numb
   const { createHistogram, performance } = load('node:perf_hooks');
   // Every node:http server's requests, timed from inside (docs/protocol.md §8).
   const requests = (${REQUEST_RECORDER_SOURCE})(load, null);
+  // Why its clients wait (docs/protocol.md §12).
+  const upstream = ${withDiagnosis} ? (${UPSTREAM_TIMER_SOURCE})(load) : null;
+  const waits = ${withDiagnosis} ? (${WAIT_PROBES_SOURCE})(load) : null;
   const RES = 10;
   const h = createHistogram();
   let last = performance.now();
@@ -116,6 +130,8 @@ export function installScript(owner: number, stallMs: number, takeOverFrom: numb
         heapUsedBytes: process.memoryUsage().heapUsed,
         handles,
         requests: requests.take(),
+        upstream: upstream ? upstream.take() : null,
+        waits: waits ? waits.take() : null,
       };
       h.reset();
       return out;
@@ -123,6 +139,8 @@ export function installScript(owner: number, stallMs: number, takeOverFrom: numb
     remove() {
       clearInterval(timer);
       requests.remove();
+      if (upstream) upstream.remove();
+      if (waits) waits.remove();
       h.reset();
       if (explorer) {
         explorer.release();

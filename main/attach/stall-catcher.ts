@@ -11,7 +11,8 @@
  * lands late; V8's CPU profiler runs at a coarse interval (stopped after each stall to read it,
  * restarted at once — see PROFILE_QUIET_MS), and when the probe answers again the profile's
  * samples between the stall's start and end give `hot` and, when the pause was late or disagrees
- * with them, the stack (`stackFrom: "profile"`). This is the stall explorer's reasoning
+ * with them, the stack (`stackFrom: "profile"`); the same samples are the stall's own profile
+ * (main/stalls/stall-profile.ts). This is the stall explorer's reasoning
  * (main/stalls/watchdog-worker.ts), over a socket instead of a thread; its pure helpers (profile
  * windows, source maps, the verdict of main/stalls/verdict.ts) are shared, its mechanism is not.
  *
@@ -20,6 +21,7 @@
  */
 import type { Debugger, Profiler } from 'node:inspector';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { CpuProfile } from '../../common/cpuprofile';
 import type { Stall } from '../../common/stalls';
 import { isProjectFrame } from '../../common/stalls';
 import { ATTACH_PROBE_GAP_MS } from '../../common/limits';
@@ -27,6 +29,7 @@ import { nowUs } from '../stalls/heartbeat';
 import { PROFILE_INTERVAL_US } from '../stalls/limits';
 import { analyseWindow, mapHot, pausedStack, stallFrames, type PausedStack } from '../stalls/profile';
 import { ScriptCatalog } from '../stalls/scripts';
+import { stallProfile } from '../stalls/stall-profile';
 import { stallVerdict } from '../stalls/verdict';
 import { valueOf, type CdpClient, type RemoteValue } from './cdp';
 import { PROBE } from './installed';
@@ -54,8 +57,11 @@ interface OpenStall {
 
 export interface StallCatcherOptions {
   stallMs: number;
-  /** A stall found; the caller numbers it and says which process it was. */
-  onStall(stall: Omit<Stall, 'id' | 'process'>): void;
+  /**
+   * A stall found, with its window's samples (none when the profiler was not running); the caller
+   * numbers it and says which process it was.
+   */
+  onStall(stall: Omit<Stall, 'id' | 'process'>, profile: CpuProfile | null): void;
 }
 
 export class StallCatcher {
@@ -72,6 +78,14 @@ export class StallCatcher {
   private profiling = false;
   private lastProfile: Profiler.Profile | null = null;
   private lastStallEndUs = 0;
+  /**
+   * What the latest Profiler.start cost the target's loop (ms), and when it ran (this process's
+   * clock, µs). V8 logs every code object it has when the profiler starts: on a large heap that is
+   * a stall of its own (250 ms at 300 MB, measured on Node 20), which must neither be reported as
+   * the target's nor be repeated after each stall it causes.
+   */
+  private startCostMs = 0;
+  private startedWindow: [number, number] = [0, 0];
   private chain: Promise<unknown> = Promise.resolve();
   /** Settles when the probe loop has stopped and no awaited probe is left in the target. */
   private probing: Promise<void> = Promise.resolve();
@@ -167,10 +181,10 @@ export class StallCatcher {
     }
     // Only while the loop looks free: a stop queued behind a stall would split its samples.
     if ((now - startUs) / 1000 >= this.opts.stallMs / 2) return;
-    if (!this.profiling && (now - this.lastStallEndUs) / 1000 > PROFILE_QUIET_MS) {
+    if (!this.profiling && (now - this.lastStallEndUs) / 1000 > this.quietMs()) {
       this.profiling = true;
       this.profileStartedUs = now;
-      this.inOrder(() => this.cdp.send('Profiler.start').then(() => undefined));
+      this.inOrder(() => this.startProfiler());
     } else if (this.profiling && (now - this.profileStartedUs) / 1000 > PROFILE_ROTATE_MS) {
       this.profileStartedUs = now;
       this.inOrder(async () => {
@@ -235,8 +249,14 @@ export class StallCatcher {
     this.chain = this.chain.then(task).catch(() => undefined);
   }
 
-  /** The samples of a window: from the profile just stopped or the one before, whichever has more. */
-  private async windowOf(startUs: number, endUs: number): Promise<ReturnType<typeof analyseWindow>> {
+  /**
+   * The samples of a window: from the profile just stopped or the one before, whichever has more;
+   * with that profile, from which the stall's own is cut.
+   */
+  private async windowOf(
+    startUs: number,
+    endUs: number,
+  ): Promise<{ window: ReturnType<typeof analyseWindow>; from: Profiler.Profile | null }> {
     if (this.profiling) {
       this.profiling = false;
       const { profile } = await this.cdp.send<{ profile: Profiler.Profile }>('Profiler.stop');
@@ -244,28 +264,53 @@ export class StallCatcher {
       this.lastProfile = profile;
       const now = analyseWindow(profile, startUs, endUs);
       const before = previous ? analyseWindow(previous, startUs, endUs) : null;
-      const window = before && before.samples > now.samples ? before : now;
+      const earlier = before !== null && before.samples > now.samples;
+      const window = earlier ? before : now;
       // Code of the target ran in the stall: start again at once, the next stall may follow
-      // right after. No sample: the target's thread did not run (a loaded machine, or the
-      // restart's own cost); wait for a quiet loop (watch()) so restarts cannot chain.
-      if (window.samples > 0) {
+      // right after — unless a start costs the target a stall of its own. No sample: the target's
+      // thread did not run (a loaded machine, or the restart's own cost); wait for a quiet loop
+      // (watch()) so restarts cannot chain.
+      if (window.samples > 0 && this.startCostMs < this.opts.stallMs / 2) {
         this.profiling = true;
         this.profileStartedUs = nowUs();
-        await this.cdp.send('Profiler.start');
+        await this.startProfiler();
       }
-      return window;
+      return { window, from: earlier ? previous : profile };
     }
-    if (this.lastProfile) return analyseWindow(this.lastProfile, startUs, endUs);
-    return { samples: 0, stack: [], hot: [] };
+    if (this.lastProfile)
+      return { window: analyseWindow(this.lastProfile, startUs, endUs), from: this.lastProfile };
+    return { window: { samples: 0, stack: [], hot: [] }, from: null };
+  }
+
+  /** Starts the profiler and measures what that cost the target (see startCostMs). */
+  private async startProfiler(): Promise<void> {
+    const from = nowUs();
+    await this.cdp.send('Profiler.start');
+    const to = nowUs();
+    this.startCostMs = (to - from) / 1000;
+    this.startedWindow = [from, to];
+  }
+
+  /**
+   * How long the loop must answer promptly before the profiler starts again: longer when a start
+   * is costly, so its own stalls stay under a tenth of the target's time.
+   */
+  private quietMs(): number {
+    return this.startCostMs >= this.opts.stallMs / 2
+      ? Math.max(PROFILE_QUIET_MS, 10 * this.startCostMs)
+      : PROFILE_QUIET_MS;
   }
 
   private async finish(stall: OpenStall, endUs: number): Promise<void> {
     if (this.stopping) return;
+    // The target's loop held by this process's own Profiler.start is attach's doing, not its code.
+    const [startedFrom, startedTo] = this.startedWindow;
+    if (stall.startUs <= startedTo && endUs >= startedFrom && this.startCostMs >= this.opts.stallMs) return;
     // Seen from here, a reply held up on its way (this process busy, the socket slow) looks like
     // a stall; the target's own clock says whether its loop really was blocked that long.
     if ((endUs - stall.startUs) / 1000 < this.opts.stallMs) return;
     this.lastStallEndUs = nowUs();
-    const window = await this.windowOf(stall.startUs, endUs);
+    const { window, from } = await this.windowOf(stall.startUs, endUs);
     // The pause is the one that arrived before the probe's answer (one connection's messages
     // arrive in order); the verdict judges whether it was served while the loop was blocked.
     const { stackFrom } = stallVerdict({
@@ -277,13 +322,16 @@ export class StallCatcher {
       isProject: (f) => isProjectFrame({ url: this.catalog.url(f.scriptId) }),
     });
     const frames = stallFrames(this.catalog, stackFrom, window, stall.pause);
-    this.opts.onStall({
-      startedAt: Date.now() - (nowUs() - stall.startUs) / 1000,
-      durationMs: Math.round((endUs - stall.startUs) / 100) / 10,
-      detectedAfterMs: Math.round((stall.detectedUs - stall.startUs) / 100) / 10,
-      stackFrom,
-      frames,
-      hot: window.hot.map((h) => mapHot(this.catalog, h)),
-    });
+    this.opts.onStall(
+      {
+        startedAt: Date.now() - (nowUs() - stall.startUs) / 1000,
+        durationMs: Math.round((endUs - stall.startUs) / 100) / 10,
+        detectedAfterMs: Math.round((stall.detectedUs - stall.startUs) / 100) / 10,
+        stackFrom,
+        frames,
+        hot: window.hot.map((h) => mapHot(this.catalog, h)),
+      },
+      from ? stallProfile(this.catalog, from, stall.startUs, endUs) : null,
+    );
   }
 }

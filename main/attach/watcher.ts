@@ -18,6 +18,7 @@ import {
   type DetachReason,
   type HandleCounts,
 } from '../../common/attach';
+import type { CpuProfile } from '../../common/cpuprofile';
 import { LoopscopeError } from '../../common/errors';
 import type { RequestStats } from '../../common/snapshot';
 import type { Stall } from '../../common/stalls';
@@ -34,10 +35,16 @@ import {
 } from './installed';
 import { checkProcess, holderOf, inspectorAt, openInspector, type InspectorTarget } from './processes';
 import { StallCatcher } from './stall-catcher';
+import { takeHeapSnapshot } from './heap-snapshot';
+import { Diagnoser } from '../diagnosis/diagnoser';
+import type { OriginWindow } from '../diagnosis/upstream';
+import type { WaitWindow } from '../diagnosis/wait-probes';
 import { isLiveAttach, WatchLock } from './watch-lock';
 
 /** Detach's own commands get this long each: a target stalled in native code answers late (ms). */
 const DETACH_COMMAND_MS = 2_000;
+/** How long a heap snapshot waits for a stall under way to end before it gives up (ms). */
+const SNAPSHOT_WAIT_MS = 5_000;
 /** How long detach waits for the port it opened to stop answering (ms). */
 const PORT_CLOSE_WAIT_MS = 3_000;
 
@@ -47,7 +54,14 @@ export interface AttachOptions {
   /** ...or an inspector already listening on loopback. */
   inspect?: { host: string; port: number };
   stallMs: number;
+  /** docs/protocol.md §12's probes and `diagnosis` lines (default on; off for the cost bench). */
+  diagnose?: boolean;
   onEvent(event: AttachEvent): void;
+  /**
+   * A stall's own CPU samples (docs/protocol.md §9's .cpuprofile), told just before its `stall`
+   * event and by the same id. Not part of the §11 stream: the app keeps them for download.
+   */
+  onStallProfile?(id: number, profile: CpuProfile): void;
   /** Things a person waiting should know (the target is slow to open its inspector). */
   onNotice?(text: string): void;
 }
@@ -115,8 +129,16 @@ export class Attachment {
   private sampleTimer: NodeJS.Timeout | null = null;
   private reading = false;
   private stallCount = 0;
+  /** The stalls reported since the last sample, for the diagnosis. */
+  private windowStalls: Stall[] = [];
+  private readonly diagnoser = new Diagnoser((d) => {
+    if (this.phase === 'watching' || this.closingEpisodes) this.opts.onEvent(d);
+  });
+  private closingEpisodes = false;
   /** Settles when the reader's awaited evaluation has returned. */
   private readingStalls: Promise<void> = Promise.resolve();
+  /** A heap snapshot being written: one at a time (each stops the target while it lasts). */
+  private snapshotting = false;
 
   private constructor(
     pid: number,
@@ -174,7 +196,12 @@ export class Attachment {
     const evaluate = async (takeOverFrom: number | null): Promise<InstallResult> =>
       valueOf(
         await this.cdp.send<RemoteValue<InstallResult>>('Runtime.evaluate', {
-          expression: installScript(process.pid, this.opts.stallMs, takeOverFrom),
+          expression: installScript(
+            process.pid,
+            this.opts.stallMs,
+            takeOverFrom,
+            this.opts.diagnose !== false,
+          ),
           includeCommandLineAPI: true,
           returnByValue: true,
         }),
@@ -214,7 +241,7 @@ export class Attachment {
     if (!explorer) {
       this.catcher = new StallCatcher(cdp, {
         stallMs: this.opts.stallMs,
-        onStall: (stall) => this.report(stall),
+        onStall: (stall, profile) => this.report(stall, profile),
       });
       await this.catcher.enable();
     }
@@ -240,10 +267,13 @@ export class Attachment {
     return this.phase === 'detaching';
   }
 
-  private report(stall: Omit<Stall, 'id' | 'process'>): void {
+  private report(stall: Omit<Stall, 'id' | 'process'>, profile: CpuProfile | null | undefined): void {
     if (this.stopping) return;
     this.stallCount++;
-    this.opts.onEvent({ type: 'stall', ...stall, id: this.stallCount, process: `pid ${this.pid}` });
+    const listed: Stall = { ...stall, id: this.stallCount, process: `pid ${this.pid}` };
+    this.windowStalls.push(listed);
+    if (profile) this.opts.onStallProfile?.(this.stallCount, profile);
+    this.opts.onEvent({ type: 'stall', ...listed });
   }
 
   /**
@@ -266,9 +296,9 @@ export class Attachment {
       } catch {
         return; // closing, or the target went away: detach is already under way
       }
-      for (const { id, stall } of batch) {
+      for (const { id, stall, profile } of batch) {
         afterId = Math.max(afterId, id);
-        if (stall.durationMs >= this.opts.stallMs) this.report(stall);
+        if (stall.durationMs >= this.opts.stallMs) this.report(stall, profile);
       }
     }
   }
@@ -298,6 +328,8 @@ export class Attachment {
             heapUsedBytes: number;
             handles: Record<string, number>;
             requests: RequestStats;
+            upstream: OriginWindow[] | null;
+            waits: WaitWindow | null;
           }>
         >('Runtime.evaluate', { expression: READ, returnByValue: true }, null),
         'reading the sampler',
@@ -319,10 +351,48 @@ export class Attachment {
         requests: r.requests,
       };
       this.opts.onEvent(sample);
+      const stalls = this.windowStalls;
+      this.windowStalls = [];
+      if (r.waits)
+        this.diagnoser.sample({
+          stalls,
+          waits: r.waits,
+          upstream: r.upstream ?? [],
+          requestsP99Ms: r.requests.p99Ms,
+          loopDelayP99Ms: r.p99,
+          stallMs: this.opts.stallMs,
+        });
     } catch {
       // The connection is going; detach reports why.
     } finally {
       this.reading = false;
+    }
+  }
+
+  /**
+   * Writes the target's heap snapshot to `file`. The target's thread is stopped while V8 walks its
+   * heap: that pause is a real one its clients feel, and the stall watch reports it as any other.
+   */
+  async heapSnapshot(file: string): Promise<{ bytes: number; ms: number }> {
+    if (this.phase !== 'watching')
+      throw new LoopscopeError('inspector_unavailable', `pid ${this.pid} is not watched any more`);
+    if (this.snapshotting)
+      throw new LoopscopeError('bad_command', `a heap snapshot of pid ${this.pid} is being written already`);
+    this.snapshotting = true;
+    try {
+      // Nothing is sent while a pause is armed (see StallCatcher.armPause): wait for it to pass.
+      const deadline = Date.now() + SNAPSHOT_WAIT_MS;
+      while (this.catcher?.pauseArmed) {
+        if (Date.now() > deadline || this.stopping)
+          throw new LoopscopeError(
+            'attach_failed',
+            `pid ${this.pid} is stalled: try the heap snapshot again`,
+          );
+        await delay(10);
+      }
+      return await takeHeapSnapshot(this.cdp, file);
+    } finally {
+      this.snapshotting = false;
     }
   }
 
@@ -381,7 +451,12 @@ export class Attachment {
         stalls: this.stallCount,
         time: Date.now(),
       };
-      if (from === 'watching') this.opts.onEvent(detached);
+      if (from === 'watching') {
+        // The episodes still open end with the watch: each gets its closing line before `detached`.
+        this.closingEpisodes = true;
+        this.diagnoser.episodes.closeAll(detached.time);
+        this.opts.onEvent(detached);
+      }
       this.resolveDone(detached);
       return detached;
     })();

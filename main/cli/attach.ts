@@ -17,7 +17,8 @@ import { intFlag, parseFlags } from './flags';
 export const ATTACH_USAGE =
   'usage: npm run attach -- (--pid P | --inspect 127.0.0.1:PORT) [--json] ' +
   `[--duration S (${ATTACH_DURATION_S.min}..${ATTACH_DURATION_S.max}; default: until Ctrl-C or the process exits)] ` +
-  `[--stall-ms N (${STALL_THRESHOLD_MS.min}..${STALL_THRESHOLD_MS.max}, default ${STALL_THRESHOLD_MS.default})]`;
+  `[--stall-ms N (${STALL_THRESHOLD_MS.min}..${STALL_THRESHOLD_MS.max}, default ${STALL_THRESHOLD_MS.default})] ` +
+  "[--no-diagnosis (no 'why clients wait' probes in the process)]";
 
 const OPTIONS = {
   pid: { type: 'string' },
@@ -25,6 +26,7 @@ const OPTIONS = {
   json: { type: 'boolean' },
   duration: { type: 'string' },
   'stall-ms': { type: 'string' },
+  'no-diagnosis': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -33,6 +35,7 @@ interface AttachFlags {
   json: boolean;
   durationS: number | undefined;
   stallMs: number;
+  diagnose: boolean;
 }
 
 export function parseAttachFlags(argv: string[]): AttachFlags | null {
@@ -54,6 +57,7 @@ export function parseAttachFlags(argv: string[]): AttachFlags | null {
     json: values.json === true,
     durationS: intFlag(values, 'duration', ATTACH_DURATION_S),
     stallMs: intFlag(values, 'stall-ms', STALL_THRESHOLD_MS) ?? STALL_THRESHOLD_MS.default!,
+    diagnose: values['no-diagnosis'] !== true,
   };
 }
 
@@ -128,6 +132,11 @@ export async function run(argv: string[]): Promise<number> {
         process.stdout.write(live ? `\r${line}\x1b[K\n` : `${line}\n`);
         break;
       }
+      case 'diagnosis': {
+        const line = `${e.endedAt === null ? 'why clients wait' : 'ended'} [${e.cause}] ${e.summary}`;
+        process.stdout.write(live ? `\r${line}\x1b[K\n` : `${line}\n`);
+        break;
+      }
       case 'detached':
         if (live) process.stdout.write('\n');
         console.log(
@@ -147,6 +156,7 @@ export async function run(argv: string[]): Promise<number> {
     attachment = await Attachment.start({
       ...flags.target,
       stallMs: flags.stallMs,
+      diagnose: flags.diagnose,
       onEvent,
       onNotice: (text) => console.error(`attach: ${text}`),
     });

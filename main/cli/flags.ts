@@ -30,13 +30,13 @@ function joinNegativeValues(argv: string[], options: Options): string[] {
   return out;
 }
 
-export function parseFlags<const O extends Options>(argv: string[], options: O) {
+export function parseFlags<const O extends Options>(argv: string[], options: O, allowPositionals = false) {
   try {
     return parseArgs({
       args: joinNegativeValues(argv, options),
       options,
       strict: true,
-      allowPositionals: false,
+      allowPositionals,
     });
   } catch (err) {
     throw new LoopscopeError('usage', (err as Error).message);

@@ -1,9 +1,9 @@
 /**
- * `loopscope serve|load|attach …` (npm run serve / load / attach). Each command module exports
+ * `loopscope serve|load|attach|report …` (npm run serve / load / attach / report). Each command module exports
  * run(argv) → exit code; they are imported on demand so one command never pays for the other's
  * start-up.
  */
-const USAGE = 'usage: loopscope <serve|load|attach> [flags]   (see --help of each command)';
+const USAGE = 'usage: loopscope <serve|load|attach|report> [flags]   (see --help of each command)';
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -14,6 +14,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./load')).run(rest);
     case 'attach':
       return (await import('./attach')).run(rest);
+    case 'report':
+      return (await import('./report')).run(rest);
     default:
       console.error(command === undefined ? USAGE : `unknown command ${JSON.stringify(command)}\n${USAGE}`);
       return 2;

@@ -65,6 +65,14 @@ Run:
   --json                 print one JSON document on stdout instead of the table
   --explain-stalls       run the stall explorer in the generator too, naming the function behind
                          its own stalls (costs generator CPU; without it they are only counted)
+  --record FILE          write the run as a recording (NDJSON: the generator's every report window,
+                         and the target's /stats samples, stalls with their CPU profiles and
+                         §12 episodes where it serves them); read by npm run report
+  --report FILE          write the run's self-contained HTML report (charts, stalls, verdict)
+  --why / --no-why       ask the target's GET /diagnosis (docs/protocol.md §12) why its clients
+                         waited, and say it after the run. Default: asked when the run uses the
+                         protocol (any kind but http and ws-echo, or --http-path /, /slow,
+                         /aggregate); a server of your own only sees the requests you asked for
 
 Thresholds (exit code 1 when breached):
   --max-wrong N          wrong prime answers
@@ -89,6 +97,11 @@ export interface Plan {
   connectTimeoutMs: number;
   json: boolean;
   explainStalls: boolean;
+  /** Ask the target's GET /diagnosis before and after the run (docs/protocol.md §12). */
+  why: boolean;
+  /** Where to write the recording / the HTML report; null when not asked. */
+  record: string | null;
+  report: string | null;
   commands: LoadCommand[];
   thresholds: Partial<Record<ThresholdName, number>>;
 }
@@ -117,6 +130,10 @@ const OPTIONS = {
   'connect-timeout-ms': { type: 'string' },
   json: { type: 'boolean' },
   'explain-stalls': { type: 'boolean' },
+  why: { type: 'boolean' },
+  record: { type: 'string' },
+  report: { type: 'string' },
+  'no-why': { type: 'boolean' },
   ws: { type: 'string' },
   'ws-interval': { type: 'string' },
   feed: { type: 'string' },
@@ -142,6 +159,22 @@ const OPTIONS = {
   'max-failures': { type: 'string' },
   'max-pending': { type: 'string' },
 } as const;
+
+/** The demo server's routes an http client may be aimed at (docs/protocol.md). */
+const PROTOCOL_HTTP_PATHS = new Set(['/', '/slow', '/aggregate']);
+
+/**
+ * Whether the run assumes a server that speaks the protocol. The generic kinds (any path over http,
+ * ws-echo) are for servers of the user's own, which must see only the requests asked for.
+ */
+function speaksProtocol(commands: readonly LoadCommand[], httpPath: string): boolean {
+  return commands.some((c) => {
+    if (c.type !== 'spawn') return true;
+    if (c.kind === 'ws-echo') return false;
+    if (c.kind === 'http') return PROTOCOL_HTTP_PATHS.has(new URL(httpPath, 'http://x').pathname);
+    return true;
+  });
+}
 
 export function parsePlan(argv: string[]): Plan | 'help' {
   const { values } = parseFlags(argv, OPTIONS);
@@ -215,6 +248,8 @@ export function parsePlan(argv: string[]): Plan | 'help' {
   // to listen there, or fails against nothing.
   if (values.target === undefined)
     throw usage('--target URL is required, e.g. --target http://127.0.0.1:8888 for `npm run serve`');
+  if (values.why && values['no-why']) throw usage('--why and --no-why contradict each other: give one');
+  const why = values.why ? true : values['no-why'] ? false : speaksProtocol(commands, httpPath);
   return {
     target: values.target,
     allowNonLoopback: values['allow-non-loopback'] ?? false,
@@ -225,6 +260,9 @@ export function parsePlan(argv: string[]): Plan | 'help' {
     connectTimeoutMs,
     json: values.json ?? false,
     explainStalls: values['explain-stalls'] ?? false,
+    why,
+    record: values.record ?? null,
+    report: values.report ?? null,
     commands,
     thresholds,
   };

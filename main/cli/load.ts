@@ -5,10 +5,14 @@
  * not finish (a generator process died mid-run). Flags are parsed in load-plan.ts, figures printed
  * by load-summary.ts; this module runs the plan.
  */
+import { diagnosisCursor, episodesSince, whyLine } from './why-line';
 import { EXIT, isLoopscopeError, type LoopscopeError } from '../../common/errors';
 import type { LoadReport } from '../../common/load';
 import { startLoadGenerator, type LoadController } from '../load/controller';
-import { parsePlan, USAGE, type Plan } from './load-plan';
+import { windowLine } from '../../common/recording';
+import { checkWritable, LoadRecorder } from '../report/load-recorder';
+import { runName, writeReport } from '../report/write-report';
+import { parsePlan, USAGE, type Plan, type ThresholdResult } from './load-plan';
 import {
   checkThresholds,
   pendingNote,
@@ -79,8 +83,18 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const live = !plan.json && process.stdout.isTTY === true;
+  let recorder: LoadRecorder | null = null;
   let lg: LoadController;
   try {
+    if (plan.report !== null) await checkWritable(plan.report, '--report');
+    if (plan.record !== null || plan.report !== null)
+      recorder = await LoadRecorder.open(
+        plan.record,
+        plan.target,
+        ['loopscope', 'load', ...argv],
+        plan.intervalMs,
+        plan.report !== null,
+      );
     lg = await startLoadGenerator({
       target: plan.target,
       allowNonLoopback: plan.allowNonLoopback,
@@ -90,10 +104,44 @@ export async function run(argv: string[]): Promise<number> {
       explainStalls: plan.explainStalls,
     });
   } catch (err) {
+    await recorder?.finish({
+      report: null,
+      ok: false,
+      note: `not run: ${String((err as Error).message)}`,
+      thresholds: [],
+    });
     if (!isLoopscopeError(err)) throw err;
     process.stderr.write(`load: ${err.message} [${err.code}]\n`);
     return err.exitCode;
   }
+  const offRecord = recorder ? lg.onReport((report) => recorder.write(windowLine(report))) : () => undefined;
+  recorder?.start();
+  /** The recording's last lines and the report, whatever way the run ended; then its exit code. */
+  const ending = async (
+    code: number,
+    summary: { report: LoadReport | null; ok: boolean; note: string | null; thresholds?: ThresholdResult[] },
+  ): Promise<number> => {
+    offRecord();
+    if (!recorder) return code;
+    const recording = await recorder.finish({ ...summary, thresholds: summary.thresholds ?? [] });
+    const failed = recorder.writeError();
+    if (failed) {
+      process.stderr.write(`load: ${failed.message} [${failed.code}]\n`);
+      if (code === 0) code = failed.exitCode;
+    } else if (plan.record !== null) process.stderr.write(`load: recorded the run in ${plan.record}\n`);
+    if (recording && plan.report !== null) {
+      const name = runName(plan.record ?? plan.report.replace(/\.html?$/, ''));
+      try {
+        const bytes = await writeReport([{ name, recording }], plan.report);
+        process.stderr.write(`load: wrote the report ${plan.report} (${(bytes / 1024).toFixed(0)} KB)\n`);
+      } catch (err) {
+        if (!isLoopscopeError(err)) throw err;
+        process.stderr.write(`load: ${err.message}\n`);
+        return code === 0 ? err.exitCode : code;
+      }
+    }
+    return code;
+  };
   const started = performance.now();
   let final: LoadReport | null = null;
   // A generator that dies mid-run ends the run at once: its report would describe clients that are gone.
@@ -105,6 +153,8 @@ export async function run(argv: string[]): Promise<number> {
     died ??= err;
     cut.abort();
   });
+  // docs/protocol.md §12 where the target serves it: the episodes of this run, said after it.
+  const whyCursor = plan.why ? await diagnosisCursor(plan.target) : null;
   try {
     for (const cmd of plan.commands) await lg.command(cmd);
     let phase: Phase = plan.warmupS > 0 ? 'warm-up' : 'measuring';
@@ -133,21 +183,33 @@ export async function run(argv: string[]): Promise<number> {
     }
     // A command refused because its process had just died is the death, told the same way.
     if (err.code !== 'generator_exited' || !died) {
+      const report = lg.latest();
       await lg.close();
       process.stderr.write(`load: ${err.message} [${err.code}]\n`);
-      return err.exitCode;
+      return ending(err.exitCode, { report, ok: false, note: `not finished: ${err.message}` });
     }
   }
   offExit();
-  if (died) return cutShort(lg, plan, died);
+  // Set by the exit listener, which the compiler cannot see.
+  const deadly = died as LoopscopeError | null;
+  if (deadly) {
+    const report = lg.latest();
+    const code = await cutShort(lg, plan, deadly);
+    return ending(code, {
+      report,
+      ok: false,
+      note: `cut short: ${deadly.message} mid-run; results are incomplete`,
+    });
+  }
   await lg.close();
   if (!final) {
     process.stderr.write('load: the generator sent no report\n');
-    return EXIT.notRun;
+    return ending(EXIT.notRun, { report: null, ok: false, note: 'the generator sent no report' });
   }
   const results = checkThresholds(final, plan.thresholds);
   const breached = results.filter((t) => !t.ok);
   const neverConnected = pendingNote(final, plan);
+  const why = whyCursor === null ? null : await episodesSince(plan.target, whyCursor);
   if (plan.json) {
     const doc = {
       target: plan.target,
@@ -156,15 +218,22 @@ export async function run(argv: string[]): Promise<number> {
       ...(stoppedInWarmup ? { note: STOPPED_IN_WARMUP } : {}),
       ...(neverConnected ? { neverConnected } : {}),
       report: final,
+      ...(why ? { why } : {}),
       thresholds: results,
       ok: breached.length === 0,
     };
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   } else {
     process.stdout.write(`${summaryTable(final, { warmupS: plan.warmupS, stoppedInWarmup })}\n`);
+    if (why) process.stdout.write(`${whyLine(why)}\n`);
   }
   if (neverConnected) process.stderr.write(`load: ${neverConnected}\n`);
   for (const t of breached)
     process.stderr.write(`load: threshold breached: ${t.name} ${t.limit}, measured ${t.value}\n`);
-  return breached.length === 0 ? 0 : EXIT.failed;
+  return ending(breached.length === 0 ? 0 : EXIT.failed, {
+    report: final,
+    ok: breached.length === 0,
+    note: stoppedInWarmup ? STOPPED_IN_WARMUP : (neverConnected ?? null),
+    thresholds: results,
+  });
 }

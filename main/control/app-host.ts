@@ -17,6 +17,7 @@ import { forwardEngineEvents } from './engine-events';
 import { EngineLifecycle, maxServerWorkers, startEngine } from './engine-lifecycle';
 import { EventHub } from './event-hub';
 import { GeneratorLifecycle } from './generator-lifecycle';
+import { defaultSnapshotDir } from './heap-snapshot';
 import { ProcessWatch } from './process-watch';
 
 export { maxServerWorkers };
@@ -110,6 +111,7 @@ class Host implements AppHost {
       sampleIntervalMs: engine.metrics.intervalMs,
       serverWorkers: this.engines.workers,
       maxServerWorkers: maxServerWorkers(),
+      heapSnapshotDir: defaultSnapshotDir(),
     };
   }
 

@@ -4,6 +4,7 @@
  *
  * Plain Node: never imports electron.
  */
+import { recordingMeta } from '../report/recording-meta';
 import type {
   AppInfo,
   CommandName,
@@ -12,7 +13,10 @@ import type {
   ParsedCommandPayload,
 } from '../../common/api';
 import { validateCommand } from '../../common/api-schemas';
+import { LoopscopeError } from '../../common/errors';
+import { STALL_LIST_MAX } from '../../common/limits';
 import { toApiError } from './api-error';
+import { snapshotDir, writeOwnSnapshot } from './heap-snapshot';
 import type { EngineLifecycle } from './engine-lifecycle';
 import type { GeneratorLifecycle } from './generator-lifecycle';
 import type { ProcessWatch } from './process-watch';
@@ -96,5 +100,34 @@ function commandHandlers(host: HostParts, serial: SerialQueue): Handlers {
     listProcesses: async () => ({ processes: await watch.list(), watching: watch.watching }),
     watchProcess: ({ pid, stallMs }) => watch.watch(pid, stallMs),
     unwatchProcess: async () => ({ detached: await watch.unwatch() }),
+    stallProfile: async (which) => {
+      if (which.source === 'watch') return watch.profile(which.pid, which.id);
+      const profile = engines.engine.stalls.profile(which.id);
+      if (!profile)
+        throw new LoopscopeError(
+          'not_found',
+          `no profile for stall ${which.id} of the demo server: the latest ${STALL_LIST_MAX} stalls are kept`,
+        );
+      return profile;
+    },
+    recordingMeta: async () => {
+      const info = host.info();
+      return recordingMeta({
+        source: 'dashboard',
+        commandLine: null,
+        target: info.targetUrl ?? info.serverUrl,
+        intervalMs: engines.engine.metrics.intervalMs,
+      });
+    },
+    heapSnapshot: async (which) => {
+      if (which.source === 'watch') return watch.heapSnapshot(which.pid, snapshotDir(which.dir));
+      // Under --workers the servers' heaps are in the workers; this process holds none of them.
+      if (engines.workers > 1)
+        throw new LoopscopeError(
+          'bad_command',
+          `the demo server runs as ${engines.workers} processes: its heap snapshot is taken with one (set Workers to 1)`,
+        );
+      return writeOwnSnapshot(snapshotDir(which.dir));
+    },
   };
 }

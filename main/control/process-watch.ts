@@ -1,7 +1,8 @@
 /**
  * The app's "Watch a process": at most one attach at a time, run in a process of its own
  * (main/attach/child.ts), started only on an explicit pid that the app's own list offers, its
- * attach stream forwarded as `watch` events.
+ * attach stream forwarded as `watch` events. The samples of its latest stalls are kept here for the
+ * dashboard's "Download .cpuprofile" and flame graph (`profile`).
  *
  * What it refuses, each with its own code: a pid that does not exist (no_such_process), another
  * user's (not_same_user), not a Node executable (not_node_process), the app itself, its load
@@ -11,10 +12,13 @@
  * Plain Node: never imports electron.
  */
 import type { AttachDetached, WatchableProcess, WatchEvent, WatchState } from '../../common/attach';
+import type { HeapSnapshotWritten } from '../../common/api';
+import type { CpuProfile } from '../../common/cpuprofile';
 import { LoopscopeError, type NoticeCode } from '../../common/errors';
-import { STALL_THRESHOLD_MS } from '../../common/limits';
+import { STALL_LIST_MAX, STALL_THRESHOLD_MS } from '../../common/limits';
 import { checkProcess, listNodeProcesses, processTree } from '../attach/processes';
 import { AttachProcess } from '../attach/attach-process';
+import { snapshotPath } from './heap-snapshot';
 
 export interface ProcessWatchHooks {
   emit(event: WatchEvent): void;
@@ -27,6 +31,8 @@ export class ProcessWatch {
   /** An attach under way: a second one is refused until it settles, and closing waits for it. */
   private starting: Promise<unknown> | null = null;
   private closed = false;
+  /** The latest STALL_LIST_MAX stalls' samples of the process watched last, by stall id. */
+  private profiles: { pid: number; byId: Map<number, CpuProfile> } | null = null;
 
   constructor(private readonly hooks: ProcessWatchHooks) {}
 
@@ -45,6 +51,35 @@ export class ProcessWatch {
       if (row) row.inspectorPort = Number(watched.inspector.slice(watched.inspector.lastIndexOf(':') + 1));
     }
     return list.sort((a, b) => a.pid - b.pid);
+  }
+
+  /** The samples of stall `id` of `pid`, while they are kept (until the next watch). */
+  profile(pid: number, id: number): CpuProfile {
+    const profile = this.profiles?.pid === pid ? this.profiles.byId.get(id) : undefined;
+    if (!profile)
+      throw new LoopscopeError(
+        'not_found',
+        `no profile for stall ${id} of pid ${pid}: the latest ${STALL_LIST_MAX} stalls of the process watched last are kept`,
+      );
+    return profile;
+  }
+
+  /** The watched process's heap, written by the attach process into `dir` (checked by the caller). */
+  async heapSnapshot(pid: number, dir: string): Promise<HeapSnapshotWritten> {
+    const attachment = this.attachment;
+    if (!attachment || this.state?.pid !== pid)
+      throw new LoopscopeError('not_found', `pid ${pid} is not watched: watch it first`);
+    const file = snapshotPath(dir, pid);
+    const { bytes, ms } = await attachment.heapSnapshot(file);
+    return { path: file, bytes, ms, pid };
+  }
+
+  private keepProfile(pid: number, id: number, profile: CpuProfile): void {
+    if (this.profiles?.pid !== pid) this.profiles = { pid, byId: new Map() };
+    const byId = this.profiles.byId;
+    byId.set(id, profile);
+    // A Map iterates in insertion order: the first key is the oldest stall.
+    if (byId.size > STALL_LIST_MAX) byId.delete(byId.keys().next().value!);
   }
 
   async watch(pid: number, stallMs = STALL_THRESHOLD_MS.default!): Promise<WatchState> {
@@ -75,23 +110,29 @@ export class ProcessWatch {
       throw new LoopscopeError('not_watchable', `pid ${pid} is not in the list of processes: refresh it`);
     }
     let attachedPid = 0;
+    this.profiles = null;
     // In a process of its own: see main/attach/child.ts for why not on the app's loop.
-    const attachment = await AttachProcess.start(pid, stallMs, (event) => {
-      if (event.type === 'attached') {
-        attachedPid = event.pid;
-        this.state = {
-          pid: event.pid,
-          command: offered.command,
-          inspector: event.inspector,
-          openedInspector: event.openedInspector,
-          nodeVersion: event.nodeVersion,
-          stallThresholdMs: event.stallThresholdMs,
-          since: event.time,
-        };
-      }
-      if (event.type === 'detached') this.ended(event);
-      this.hooks.emit({ pid: attachedPid || pid, command: offered.command, event });
-    });
+    const attachment = await AttachProcess.start(
+      pid,
+      stallMs,
+      (event) => {
+        if (event.type === 'attached') {
+          attachedPid = event.pid;
+          this.state = {
+            pid: event.pid,
+            command: offered.command,
+            inspector: event.inspector,
+            openedInspector: event.openedInspector,
+            nodeVersion: event.nodeVersion,
+            stallThresholdMs: event.stallThresholdMs,
+            since: event.time,
+          };
+        }
+        if (event.type === 'detached') this.ended(event);
+        this.hooks.emit({ pid: attachedPid || pid, command: offered.command, event });
+      },
+      (id, profile) => this.keepProfile(attachedPid || pid, id, profile),
+    );
     if (this.closed) {
       // The app began closing while the attach was under way: leave nothing in the target.
       await attachment.detach();

@@ -2,7 +2,8 @@
  * docs/protocol.md §12's rules for episodes, as one pure state machine fed a sample at a time: an
  * episode opens when its cause's signal holds in a sample and clients are affected (request p99
  * over SLOW_REQUEST_MS), or at once when the signal itself is serious (a stall); it closes after
- * CLOSE_AFTER_QUIET samples without its signal. One open episode per cause. The list keeps the
+ * CLOSE_AFTER_QUIET samples without its signal. One open episode per cause; while it lasts it shows
+ * the figures of its worst sample. The list keeps the
  * latest MAX_LISTED entries, newest last, an episode listed again (same id) when it closes.
  */
 import type { Diagnosis, DiagnosisCause } from '../../common/diagnosis';
@@ -27,7 +28,9 @@ export interface Signal {
 interface Open {
   diagnosis: Diagnosis;
   quiet: number;
+  /** The latest sample's, which orders the open episodes. */
   waitMs: number;
+  peakWaitMs: number;
 }
 
 export class Episodes {
@@ -45,10 +48,13 @@ export class Episodes {
       seen.add(s.cause);
       const running = this.open.get(s.cause);
       if (running) {
-        // Still going: its figures are the latest sample's.
+        // Still going: it keeps the figures of its worst sample (the tail of a burst says less).
         running.quiet = 0;
         running.waitMs = s.waitMs;
-        Object.assign(running.diagnosis, { summary: s.summary, evidence: s.evidence, culprit: s.culprit });
+        if (s.waitMs >= running.peakWaitMs) {
+          running.peakWaitMs = s.waitMs;
+          Object.assign(running.diagnosis, { summary: s.summary, evidence: s.evidence, culprit: s.culprit });
+        }
         continue;
       }
       if (!affected && !s.serious) continue;
@@ -62,7 +68,7 @@ export class Episodes {
         evidence: s.evidence,
         culprit: s.culprit,
       };
-      this.open.set(s.cause, { diagnosis, quiet: 0, waitMs: s.waitMs });
+      this.open.set(s.cause, { diagnosis, quiet: 0, waitMs: s.waitMs, peakWaitMs: s.waitMs });
       this.list(diagnosis);
     }
     for (const [cause, running] of this.open) {
@@ -70,6 +76,12 @@ export class Episodes {
       this.open.delete(cause);
       this.list({ ...running.diagnosis, endedAt: time });
     }
+  }
+
+  /** Closes every open episode at `time` (the watch ends: nothing more will be seen of them). */
+  closeAll(time: number): void {
+    for (const running of this.open.values()) this.list({ ...running.diagnosis, endedAt: time });
+    this.open.clear();
   }
 
   /** Listed entries with an id over `since`, newest last. */

@@ -23,9 +23,10 @@ import { StallLog } from '../stalls/stall-log';
 import { startStallWatch, type StallWatch } from '../stalls/watchdog';
 import { DEFAULT_KEEPALIVE_MS, DEFAULT_PING_MS } from './server/sockets/heartbeat';
 import { recordRequestsOf } from '../requests/recorder';
-import { Episodes, SLOW_REQUEST_MS } from '../diagnosis/episodes';
-import { loopSignal, upstreamSignal } from '../diagnosis/signals';
-import { UpstreamTimer } from '../diagnosis/upstream';
+import { Diagnoser } from '../diagnosis/diagnoser';
+import { timeUpstreams } from '../diagnosis/upstream';
+import { probeWaits } from '../diagnosis/wait-probes';
+import type { Diagnosis } from '../../common/diagnosis';
 
 /** Timeouts and the socket cap: see server/socket-limits.ts for each default. */
 export interface EngineOptions extends SocketLimitOptions {
@@ -152,8 +153,11 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
         );
   let watch: StallWatch | null = null;
   let port = 0;
-  const diagnoses = new Episodes();
-  const upstream = new UpstreamTimer();
+  // docs/protocol.md §12: each opening and closing goes out with the next snapshot.
+  let diagnosed: Diagnosis[] = [];
+  const diagnoser = new Diagnoser((d) => diagnosed.push(d));
+  const upstream = timeUpstreams();
+  const waits = options.sampler === false ? null : probeWaits();
   const ctx: ServerContext = {
     counters,
     feed,
@@ -162,7 +166,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     bcrypt,
     sampler,
     stalls,
-    diagnoses,
+    diagnoses: diagnoser.episodes,
     prometheus: createPrometheusExport(sampler, counters, stallMetrics(stalls)),
     longPolls: new LongPolls(feed),
     sseStreams: new Set<ServerResponse>(),
@@ -186,7 +190,8 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   sampler.timeRequests(requests);
   const stopAll = async (): Promise<void> => {
     requests.remove();
-    upstream.close();
+    upstream.remove();
+    waits?.remove();
     await watch?.close();
     sampler.stop();
     await state.close();
@@ -203,25 +208,28 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     await stopAll();
     throw err;
   }
-  // Each snapshot carries the stalls new since the previous one; one window per snapshot, however
-  // many listeners read it.
+  // Each snapshot carries the stalls new since the previous one, and the §12 episodes they and the
+  // window's other figures opened or closed: one window per snapshot, however many listeners read it.
   let windowed: { from: EngineSnapshot; to: EngineSnapshot } | null = null;
   const withStalls = (snapshot: EngineSnapshot): EngineSnapshot => {
-    if (windowed?.from !== snapshot)
-      windowed = { from: snapshot, to: { ...snapshot, stalls: stalls.window() } };
+    if (windowed?.from === snapshot) return windowed.to;
+    const stallWindow = stalls.window();
+    if (waits)
+      diagnoser.sample({
+        stalls: stallWindow.recent,
+        waits: waits.take(),
+        upstream: upstream.take(),
+        requestsP99Ms: snapshot.requests.p99Ms,
+        loopDelayP99Ms: snapshot.eventLoop.p99Ms,
+        stallMs: stalls.thresholdMs,
+        appPool: bcrypt.poolWindow(),
+      });
+    windowed = { from: snapshot, to: { ...snapshot, stalls: stallWindow, diagnoses: diagnosed } };
+    diagnosed = [];
     return windowed.to;
   };
-  // docs/protocol.md §12 from each snapshot: the stalls new in it, the upstreams waited on, and
-  // whether the server's own requests were slow.
-  sampler.subscribe((raw) => {
-    const snapshot = withStalls(raw);
-    const signals = [loopSignal(snapshot.stalls?.recent ?? []), upstreamSignal(upstream.take())];
-    diagnoses.sample(
-      snapshot.time,
-      signals.filter((s) => s !== null),
-      snapshot.requests.p99Ms >= SLOW_REQUEST_MS,
-    );
-  });
+  // Every snapshot is windowed, whether or not anyone else listens: the diagnosis needs each one.
+  sampler.subscribe(withStalls);
   let closing: Promise<void> | null = null;
   return {
     host,

@@ -175,15 +175,20 @@ export abstract class RequestKind extends ConnectionPool<RequestClient> {
   }
 
   private connectionEnded(c: RequestClient, conn: HttpConnection, cause: string | null): void {
-    // A server closing a keep-alive connection that had done its work is not a failure: reconnect.
-    if (
+    const idleClosed =
       cause === 'server_closed' &&
       !c.closing &&
       c.state === 'open' &&
       c.waiting.length === 0 &&
-      conn.connected &&
-      c.replies > 0
-    ) {
+      conn.connected;
+    // A rate lane is opened on demand (rate-lanes.ts): one the server closed while it idled is
+    // dropped, not reopened to idle again until the server's headers timeout closes it unused.
+    if (idleClosed && c.rate && c.backlog.length === 0) {
+      this.rate.ended(c, null);
+      return;
+    }
+    // A server closing a keep-alive connection that had done its work is not a failure: reconnect.
+    if (idleClosed && c.replies > 0) {
       c.replies = 0;
       this.dial(c);
       return;

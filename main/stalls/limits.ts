@@ -20,6 +20,19 @@ export const PROFILE_INTERVAL_US = 50_000;
 export const PROFILE_ROTATE_MS = 10_000;
 
 /**
+ * A stall's own profile (GET /stalls/ID/profile) is kept for each of the latest STALL_LIST_MAX
+ * stalls, so its size is capped: at most this many samples (3 minutes of stall at 50 ms; a longer
+ * one keeps every k-th sample, standing for the k before it)...
+ */
+export const STALL_PROFILE_SAMPLES_MAX = 4_000;
+/**
+ * ...and this many nodes (a real stack is rarely 100 deep; past the cap a sample is put on its
+ * deepest ancestor already kept). Together: at most ~0.3 MB a stall, ~30 MB for 100, and a few KB
+ * for a typical stall of a few hundred ms.
+ */
+export const STALL_PROFILE_NODES_MAX = 1_000;
+
+/**
  * A pause served later than this after it was asked for was not served while the stall ran
  * JavaScript (V8 serves it by interrupt within a few ms then): its stack is not the culprit (ms).
  */

@@ -1,4 +1,5 @@
 /** What the watchdog thread and the thread it watches tell each other. */
+import type { CpuProfile } from '../../common/cpuprofile';
 import type { Stall } from '../../common/stalls';
 
 export interface WatchdogData {
@@ -9,7 +10,8 @@ export interface WatchdogData {
 
 export type FromWatchdog =
   | { type: 'ready' }
-  | { type: 'stall'; stall: Omit<Stall, 'id'> }
+  /** With the samples of the stall's window (stall-profile.ts). */
+  | { type: 'stall'; stall: Omit<Stall, 'id'>; profile: CpuProfile }
   /** The inspector refused something; the watchdog keeps going where it can. */
   | { type: 'error'; message: string };
 

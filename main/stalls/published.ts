@@ -13,6 +13,7 @@
  * The hold is a lease counted in turns of the loop (heartbeats), not in wall time: a long stall
  * must not end it, an attach that vanished (SIGKILL) must. Attach renews it with every read.
  */
+import type { CpuProfile } from '../../common/cpuprofile';
 import type { Stall } from '../../common/stalls';
 
 export const PUBLISHED_KEY = 'loopscope.stalls';
@@ -24,6 +25,8 @@ const KEPT = 100;
 export interface PublishedStall {
   id: number;
   stall: Omit<Stall, 'id'>;
+  /** The stall's own samples (docs/protocol.md §9); absent from an explorer older than the field. */
+  profile?: CpuProfile;
 }
 
 /** The shape attach's installed code relies on; version bumps when it changes. */
@@ -67,8 +70,8 @@ export class ExplorerPublication {
     return this.heldFor > 0;
   }
 
-  add(stall: Omit<Stall, 'id'>): void {
-    const entry = { id: ++this.lastId, stall };
+  add(stall: Omit<Stall, 'id'>, profile?: CpuProfile): void {
+    const entry: PublishedStall = { id: ++this.lastId, stall, ...(profile ? { profile } : {}) };
     this.kept.push(entry);
     if (this.kept.length > KEPT) this.kept.shift();
     const waiters = this.waiters;

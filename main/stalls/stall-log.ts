@@ -1,8 +1,10 @@
 /**
- * The stalls one process has seen: numbered, the latest STALL_LIST_MAX kept for GET /stalls,
- * totals since start for /stats, and the stalls new since the previous snapshot for the
- * dashboard. The threshold is kept here too, so the routes need nothing else.
+ * The stalls one process has seen: numbered, the latest STALL_LIST_MAX kept for GET /stalls (each
+ * with its CPU samples, for GET /stalls/ID/profile), totals since start for /stats, and the stalls
+ * new since the previous snapshot for the dashboard. The threshold is kept here too, so the routes
+ * need nothing else.
  */
+import type { CpuProfile } from '../../common/cpuprofile';
 import type { Stall, StallTotals, StallWindow } from '../../common/stalls';
 import { SNAPSHOT_STALLS_MAX, STALL_LIST_MAX, STALL_THRESHOLD_MS } from '../../common/limits';
 import { checkInt } from '../../common/range';
@@ -13,6 +15,8 @@ export function checkStallThreshold(value: unknown, name = 'thresholdMs'): numbe
 
 export class StallLog {
   private readonly kept: Stall[] = [];
+  /** By stall id, for the kept stalls only: a profile goes when its stall does. */
+  private readonly profiles = new Map<number, CpuProfile>();
   private readonly listeners = new Set<(stall: Stall) => void>();
   private nextId = 1;
   private totals: StallTotals = { count: 0, totalMs: 0, maxMs: 0 };
@@ -40,10 +44,12 @@ export class StallLog {
     this.onThreshold(ms);
   }
 
-  add(raw: Omit<Stall, 'id'>): Stall {
+  /** `profile`: the stall window's samples, as the watchdog cut them (stall-profile.ts). */
+  add(raw: Omit<Stall, 'id'>, profile?: CpuProfile): Stall {
     const stall: Stall = { id: this.nextId++, ...raw };
     this.kept.push(stall);
-    if (this.kept.length > STALL_LIST_MAX) this.kept.shift();
+    if (profile) this.profiles.set(stall.id, profile);
+    if (this.kept.length > STALL_LIST_MAX) this.profiles.delete(this.kept.shift()!.id);
     this.totals = {
       count: this.totals.count + 1,
       totalMs: Math.round((this.totals.totalMs + stall.durationMs) * 10) / 10,
@@ -56,6 +62,11 @@ export class StallLog {
   /** Newest last, only ids above `afterId`, at most STALL_LIST_MAX. */
   since(afterId = 0): Stall[] {
     return this.kept.filter((s) => s.id > afterId);
+  }
+
+  /** The CPU samples of stall `id`; null when it is not kept (any more), or had none. */
+  profile(id: number): CpuProfile | null {
+    return this.profiles.get(id) ?? null;
   }
 
   summary(): StallTotals {

@@ -9,7 +9,8 @@
  *   whatever runs next.
  * - V8's CPU profiler runs all the time at a coarse interval (limits.ts says why), so the samples
  *   of the stall exist even when it sat in native code. When the loop is back the profile is
- *   stopped (and restarted at once); its samples between the stall's start and end give `hot`.
+ *   stopped (and restarted at once); its samples between the stall's start and end give `hot`,
+ *   and are sent with the stall as its own profile (stall-profile.ts).
  *
  * Which of the two names the stack is verdict.ts's judgement, the same one attach makes.
  */
@@ -19,8 +20,16 @@ import { isProjectFrame } from '../../common/stalls';
 import { nowUs, SharedHeartbeat } from './heartbeat';
 import { PROFILE_INTERVAL_US, PROFILE_ROTATE_MS, WATCH_POLL_MS } from './limits';
 import type { FromWatchdog, ToWatchdog, WatchdogData } from './messages';
-import { analyseWindow, mapHot, pausedStack, stallFrames, type PausedStack } from './profile';
+import {
+  analyseWindow,
+  mapHot,
+  pausedStack,
+  stallFrames,
+  type PausedStack,
+  type WindowAnalysis,
+} from './profile';
 import { ScriptCatalog } from './scripts';
+import { stallProfile } from './stall-profile';
 import { stallVerdict } from './verdict';
 
 interface OpenStall {
@@ -98,18 +107,42 @@ function rotateKeepalive(): Promise<unknown> {
   });
 }
 
+/** The profile stopped before the latest one: see `stallSamples`. */
+let previous: Profiler.Profile | null = null;
+
 function restartProfile(): Promise<Profiler.Profile> {
   // Both commands go out together: the main thread serves them back to back, so the gap in
   // sampling is one message long.
   const stopped = post<{ profile: Profiler.Profile }>('Profiler.stop');
   const started = post('Profiler.start');
   profileStartedUs = nowUs();
-  return Promise.all([stopped, started]).then(([r]) => r.profile);
+  return Promise.all([stopped, started]).then(([r]) => {
+    previous = r.profile;
+    return r.profile;
+  });
+}
+
+/**
+ * The profile that holds the stall's samples. Usually the one stopped when the loop came back;
+ * but when the loop blocks again before it serves that stop (a second bcrypt request already
+ * waiting), the stop lands after the second stall, whose samples then sit in the profile the
+ * first stall's restart returned, while the one stopped for it starts after it began.
+ */
+async function stallSamples(
+  stall: OpenStall & { endUs: number },
+): Promise<{ profile: Profiler.Profile; window: WindowAnalysis }> {
+  const earlier = previous;
+  const profile = await restartProfile();
+  const window = analyseWindow(profile, stall.startUs, stall.endUs);
+  if (earlier && earlier !== profile && profile.startTime > stall.startUs) {
+    const before = analyseWindow(earlier, stall.startUs, stall.endUs);
+    if (before.samples > window.samples) return { profile: earlier, window: before };
+  }
+  return { profile, window };
 }
 
 async function finish(stall: OpenStall & { endUs: number }): Promise<void> {
-  const profile = await restartProfile();
-  const window = analyseWindow(profile, stall.startUs, stall.endUs);
+  const { profile, window } = await stallSamples(stall);
   const pause = stall.pause;
   const { stackFrom } = stallVerdict({
     window,
@@ -132,6 +165,7 @@ async function finish(stall: OpenStall & { endUs: number }): Promise<void> {
       frames,
       hot: window.hot.map((h) => mapHot(catalog, h)),
     },
+    profile: stallProfile(catalog, profile, stall.startUs, stall.endUs),
   });
 }
 

@@ -82,8 +82,8 @@ async function startShared(processName: string): Promise<SharedWatch> {
       if (msg.type === 'ready') resolve();
       else if (msg.type === 'stall') {
         // Watched at the lowest threshold of all; each log keeps what passes its own.
-        for (const log of logs) if (msg.stall.durationMs >= log.thresholdMs) log.add(msg.stall);
-        publication.add(msg.stall);
+        for (const log of logs) if (msg.stall.durationMs >= log.thresholdMs) log.add(msg.stall, msg.profile);
+        publication.add(msg.stall, msg.profile);
       } else console.error(`loopscope: stall watchdog: ${msg.message}`);
     });
     worker.once('error', reject);

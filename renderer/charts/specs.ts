@@ -50,6 +50,7 @@ export const CHART_SPECS: ChartSpec[] = [
     y2Max: 100,
     markColumn: 'bcrypt_loop_runs',
     stallMarks: true,
+    episodeBands: true,
     series: [...LOOP_SERIES],
   },
   {

@@ -11,6 +11,7 @@ import { logTickLabel } from './log-ticks';
 import { tenureLabel, type Tenure } from '../state/process-slots';
 import { setupCharts, THEME } from './setup';
 import { timeMarkers } from './time-markers';
+import { episodeBands, type EpisodeBand } from './episode-bands';
 
 /** C: the ring's column names (the demo server's sample rows by default, or a watched process's). */
 export interface SeriesSpec<C extends string = SampleColumn> {
@@ -44,6 +45,8 @@ export interface ChartSpec<C extends string = SampleColumn> {
   markColumn?: C;
   /** Marks each stall of the loop where it began (setStallTimes). */
   stallMarks?: boolean;
+  /** A band over each "Why clients wait" episode (setEpisodes). */
+  episodeBands?: boolean;
   /**
    * One series per server process slot (docs/protocol.md §10), given as templates: the chart draws
    * one line per process from setTenures, over the rows of its own time in its slot.
@@ -168,6 +171,8 @@ export class TimeChart<C extends string = SampleColumn> {
    */
   private nextBcryptRuns: readonly BcryptRun[] = [];
   private nextStallTimes: readonly number[] = [];
+  private episodes: readonly EpisodeBand[] = [];
+  private nextEpisodes: readonly EpisodeBand[] = [];
   private tenures: readonly Tenure[] = [];
   /** A process line's dataset lives as long as its line: chart.js keeps its legend toggle on it. */
   private readonly tenureDatasets = new Map<Tenure, ChartDataset<'line', Point[]>>();
@@ -189,6 +194,7 @@ export class TimeChart<C extends string = SampleColumn> {
       const style = { id: 'stallMarkers', label: 'stall', color: THEME.stall, labelY: 20 };
       plugins.push(timeMarkers(style, () => this.stallTimes));
     }
+    if (spec.episodeBands) plugins.push(episodeBands(() => this.episodes));
     const datasets = spec.perProcess ? [] : spec.series.map((s) => lineDataset(spec, s, s.label, s.color));
     this.chart = new Chart<'line', Point[]>(canvas, {
       type: 'line',
@@ -258,7 +264,15 @@ export class TimeChart<C extends string = SampleColumn> {
 
   /** Redraws the window [end - windowMs, end] of the ring; false when the window holds no value at all. */
   update(ring: SampleRing<C | 'time'>, windowMs: number): boolean {
-    if (ring.size === 0) return false;
+    if (ring.size === 0) {
+      // Nothing held (a recording shown from before its first sample): nothing drawn either.
+      if (this.chart.data.datasets.some((d) => d.data.length > 0)) {
+        for (const d of this.chart.data.datasets) d.data = [];
+        this.chart.canvas.dataset.last = '[]';
+        this.chart.update('none');
+      }
+      return false;
+    }
     const end = ring.at('time', ring.size - 1);
     // Nothing is held before the first row (the server, or this page, had not started): the
     // window begins there rather than drawing empty minutes, but spans MIN_SPAN_MS at least.
@@ -279,6 +293,13 @@ export class TimeChart<C extends string = SampleColumn> {
       }
     }
     this.stallTimes = this.nextStallTimes;
+    if (this.spec.episodeBands) {
+      this.episodes = this.nextEpisodes;
+      // What is banded, for the end-to-end tests (the canvas itself is pixels).
+      this.chart.canvas.dataset.episodes = JSON.stringify(
+        this.episodes.filter((e) => (e.to ?? end) >= start && e.from <= end).map((e) => e.cause),
+      );
+    }
     const x = this.chart.options.scales?.x;
     if (x) {
       x.min = start;
@@ -287,6 +308,10 @@ export class TimeChart<C extends string = SampleColumn> {
     // The span drawn, for the end-to-end tests (the canvas itself is pixels).
     this.chart.canvas.dataset.from = String(start);
     this.chart.canvas.dataset.to = String(end);
+    // Each line's newest point drawn, for the end-to-end tests (a replay must draw what live did).
+    this.chart.canvas.dataset.last = JSON.stringify(
+      this.chart.data.datasets.map((d) => ({ label: d.label, point: (d.data as Point[]).at(-1) ?? null })),
+    );
     this.chart.update('none');
     return datasets.some((d) => d.data.some((p) => Number.isFinite(p.y) && p.y !== 0));
   }
@@ -337,6 +362,11 @@ export class TimeChart<C extends string = SampleColumn> {
   /** Start times of the stalls the dashboard holds (bounded by the Stalls panel's list). */
   setStallTimes(times: readonly number[]): void {
     this.nextStallTimes = times;
+  }
+
+  /** The episodes to band, drawn from the next update (bounded by the panel's store). */
+  setEpisodes(bands: readonly EpisodeBand[]): void {
+    this.nextEpisodes = bands;
   }
 
   /** The chart as a PNG, with `title` in a band above it: a saved file says what it shows. */

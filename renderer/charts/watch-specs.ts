@@ -15,6 +15,7 @@ export const WATCH_CHART_SPECS: ChartSpec<WatchColumn>[] = [
     y2Unit: '%',
     y2Max: 100,
     stallMarks: true,
+    episodeBands: true,
     series: [...LOOP_SERIES],
   },
   {

@@ -4,6 +4,7 @@
  * the worst p99 of the visible window beside it.
  */
 import type { BcryptRun } from '../charts/bcrypt-markers';
+import type { EpisodeBand } from '../charts/episode-bands';
 import { CHART_SPECS } from '../charts/specs';
 import { TimeChart } from '../charts/time-chart';
 import { fmt, h, setText, setTitle } from '../dom';
@@ -152,10 +153,21 @@ export class ChartCards {
     return this.bcryptRuns;
   }
 
+  /** The runs a replayed recording's markers stand for, in place of this page's own. */
+  setBcryptRuns(runs: readonly BcryptRun[]): void {
+    this.bcryptRuns.length = 0;
+    this.bcryptRuns.push(...runs);
+    for (const chart of this.charts) if (chart.spec.markColumn) chart.setBcryptRuns(this.bcryptRuns);
+  }
+
   addBcryptRun(run: BcryptRun): void {
     this.bcryptRuns.push(run);
     if (this.bcryptRuns.length > MAX_BCRYPT_RUNS) this.bcryptRuns.shift();
     for (const chart of this.charts) if (chart.spec.markColumn) chart.setBcryptRuns(this.bcryptRuns);
+  }
+
+  setEpisodes(bands: readonly EpisodeBand[]): void {
+    for (const chart of this.charts) if (chart.spec.episodeBands) chart.setEpisodes(bands);
   }
 
   setStallTimes(times: readonly number[]): void {

@@ -1,17 +1,25 @@
 /**
  * The Stalls panel: what blocked the demo server's loop. A list of the latest stalls (when, how
  * long, the function and line that held the loop), one stall's whole stack and `hot` on click
- * (copyable as text), the "top blockers" of the session by function, and the stall threshold.
+ * (copyable as text) with its flame graph and its CPU samples as a `.cpuprofile` to download, the
+ * "top blockers" of the session by function, and the stall threshold.
  *
  * Everything here is bounded: the list keeps STALL_LIST_MAX stalls, the blockers table
  * BLOCKERS_MAX functions, and the panel redraws only when a snapshot brought new stalls.
  */
+import type { CommandPayload } from '../../common/api';
+import { profileFilename, type CpuProfile } from '../../common/cpuprofile';
 import type { Stall, StallWindow } from '../../common/stalls';
 import { culpritFrame, frameText, stackText } from '../../common/stalls';
 import { STALL_LIST_MAX, STALL_THRESHOLD_MS } from '../../common/limits';
+import { FlameGraph } from '../charts/flame';
 import { fmt, h, plural, setText } from '../dom';
 import type { PanelContext } from './context';
+import { download } from './export';
 import { NumberField } from './fields';
+
+/** Which stall's samples to ask the app for (the `stallProfile` command). */
+export type StallProfileRef = CommandPayload<'stallProfile'>;
 
 /** Distinct functions the top-blockers table remembers; the smallest totals give way first. */
 const BLOCKERS_MAX = 50;
@@ -29,6 +37,8 @@ export interface StallsPanelOptions {
    * threshold is fixed at attach, so its panel only shows it.
    */
   thresholdEditable?: boolean;
+  /** Whose samples a stall of this panel has: the demo server's by default; null when none. */
+  profileOf?: (stall: Stall) => StallProfileRef | null;
 }
 
 interface Blocker {
@@ -57,6 +67,12 @@ export class StallsPanel {
   private readonly summary: HTMLSpanElement;
   private readonly detail: HTMLPreElement;
   private readonly copy: HTMLButtonElement;
+  private readonly downloadProfile: HTMLButtonElement;
+  private readonly flame: FlameGraph;
+  private readonly profileOf: (stall: Stall) => StallProfileRef | null;
+  /** The selected stall's samples, once they came; a reply for an earlier selection is dropped. */
+  private profile: { stall: Stall; ref: StallProfileRef; data: CpuProfile | null } | null = null;
+  private recorded: ReadonlyMap<number, CpuProfile | null> | null = null;
   private readonly threshold: NumberField;
   private readonly thresholdText: HTMLSpanElement;
   private thresholdTouched = false;
@@ -89,6 +105,19 @@ export class StallsPanel {
       { class: 'btn ghost small', testid: tid('stall-copy'), disabled: true },
       'Copy stack',
     );
+    this.profileOf = options.profileOf ?? ((stall) => ({ source: 'server', id: stall.id }));
+    this.downloadProfile = h(
+      'button',
+      {
+        class: 'btn ghost small',
+        testid: tid('stall-profile-download'),
+        disabled: true,
+        title: "The selected stall's CPU samples, for Chrome DevTools (Performance) or speedscope",
+      },
+      'Download .cpuprofile',
+    );
+    this.flame = new FlameGraph(tid('stall-flame'));
+    this.flame.message('Pick a stall above to see where its time went.');
     this.threshold = new NumberField(
       tid('stall-threshold'),
       STALL_THRESHOLD_MS.default!,
@@ -126,6 +155,14 @@ export class StallsPanel {
         // No clipboard (an insecure origin, a denied permission): select it for Ctrl-C instead.
         () => window.getSelection()?.selectAllChildren(this.detail),
       );
+    });
+    this.downloadProfile.addEventListener('click', async () => {
+      const held = this.profile;
+      if (!held) return;
+      const data = held.data ?? (await ctx.act(this.downloadProfile, () => this.fetchProfile(held)));
+      if (!data) return;
+      const pid = held.ref.source === 'watch' ? held.ref.pid : undefined;
+      download(profileFilename(held.ref.id, pid), JSON.stringify(data), 'application/json');
     });
     this.root = h(
       'section',
@@ -178,6 +215,12 @@ export class StallsPanel {
         ),
         this.detail,
       ),
+      h(
+        'div',
+        { class: 'stall-flame' },
+        h('header', {}, h('h3', {}, "Where the stall's time went"), this.downloadProfile),
+        this.flame.root,
+      ),
     );
   }
 
@@ -203,6 +246,9 @@ export class StallsPanel {
     this.selected = null;
     this.detail.textContent = '';
     this.copy.disabled = true;
+    this.profile = null;
+    this.downloadProfile.disabled = true;
+    this.flame.message('Pick a stall above to see where its time went.');
     this.render();
     this.showSummary();
   }
@@ -378,6 +424,52 @@ export class StallsPanel {
     this.detail.textContent = stackText(stall);
     this.copy.disabled = false;
     for (const [s, row] of this.rows) row.classList.toggle('on', s === stall);
+    this.showProfile(stall);
+  }
+
+  /** Asks for the stall's samples and draws them; a failure is said in the graph's place. */
+  /**
+   * A replayed recording's profiles, by stall id, in place of asking the app (whose stalls these
+   * are not); null: back to the app's.
+   */
+  setRecordedProfiles(profiles: ReadonlyMap<number, CpuProfile | null> | null): void {
+    this.recorded = profiles;
+  }
+
+  private showProfile(stall: Stall): void {
+    if (this.recorded) {
+      const data = this.recorded.get(stall.id) ?? null;
+      this.downloadProfile.disabled = data === null;
+      this.profile = data ? { stall, ref: { source: 'server', id: stall.id }, data } : null;
+      if (data) this.flame.show(data, `Stall #${stall.id}`, culpritFrame(stall));
+      else this.flame.message('No CPU samples were recorded for this stall.');
+      return;
+    }
+    const ref = this.profileOf(stall);
+    this.downloadProfile.disabled = ref === null;
+    if (!ref) {
+      this.profile = null;
+      this.flame.message('No CPU samples for this stall.');
+      return;
+    }
+    const held = { stall, ref, data: null };
+    this.profile = held;
+    this.flame.message(`Stall #${stall.id}: loading its CPU samples…`);
+    this.fetchProfile(held).then(
+      (data) => {
+        if (this.profile === held) this.flame.show(data, `Stall #${stall.id}`, culpritFrame(stall));
+      },
+      (err: unknown) => {
+        const why = err instanceof Error ? err.message : String(err);
+        if (this.profile === held) this.flame.message(`No flame graph for stall #${stall.id}: ${why}`);
+      },
+    );
+  }
+
+  private async fetchProfile(held: NonNullable<StallsPanel['profile']>): Promise<CpuProfile> {
+    if (held.data) return held.data;
+    held.data = await this.ctx.api.invoke('stallProfile', held.ref);
+    return held.data;
   }
 }
 

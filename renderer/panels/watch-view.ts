@@ -5,6 +5,7 @@
  */
 import type { AttachSample, WatchState } from '../../common/attach';
 import type { RequestStats } from '../../common/snapshot';
+import type { Diagnosis } from '../../common/diagnosis';
 import type { Stall } from '../../common/stalls';
 import { WATCH_CHART_SPECS } from '../charts/watch-specs';
 import { TimeChart } from '../charts/time-chart';
@@ -13,6 +14,7 @@ import { WatchStore, type WatchColumn } from '../state/watch-samples';
 import type { PanelContext } from './context';
 import { showWorst, tile, type Tile } from './readouts';
 import { StallsPanel } from './stalls';
+import { WhyPanel } from './why-wait';
 
 export class WatchView {
   /** The banner, above the grid. */
@@ -44,9 +46,10 @@ export class WatchView {
     'open',
     "The watched process's open TCP sockets (its connections)",
   );
-  /** Chart cards and the Stalls panel, in the grid. */
+  /** Chart cards, the Stalls panel and the "Why clients wait" panel, in the grid. */
   readonly cards: HTMLElement[] = [];
   readonly stalls: StallsPanel;
+  readonly why: WhyPanel;
   private readonly charts: TimeChart<WatchColumn>[] = [];
   private readonly store = new WatchStore();
   private readonly title = h('strong', { testid: 'watch-title' }, '');
@@ -100,9 +103,18 @@ export class WatchView {
       testidPrefix: 'watch-',
       title: 'Stalls of the watched process',
       thresholdEditable: false,
+      // Its samples are kept by the app's watch, by the pid the stall came from.
+      profileOf: (stall) => (this.state ? { source: 'watch', pid: this.state.pid, id: stall.id } : null),
     });
     this.stalls.root.hidden = true;
     this.cards.push(this.stalls.root);
+    this.why = new WhyPanel(ctx, {
+      testidPrefix: 'watch-',
+      title: 'Why clients of the watched process wait',
+      snapshotOf: () => (this.state ? { source: 'watch', pid: this.state.pid } : null),
+    });
+    this.why.root.hidden = true;
+    this.cards.push(this.why.root);
   }
 
   get watching(): WatchState | null {
@@ -117,6 +129,8 @@ export class WatchView {
     this.clearTiles();
     this.stalls.clear();
     this.stalls.showThreshold(state.stallThresholdMs);
+    this.why.clear();
+    this.setEpisodes();
     this.title.textContent = `Watching pid ${state.pid} (${state.command})`;
     this.detail.textContent =
       `node ${state.nodeVersion}, inspector ${state.inspector}` +
@@ -156,6 +170,17 @@ export class WatchView {
   addSample(sample: AttachSample): void {
     this.lastRequests = sample.requests ?? null;
     this.store.add(sample);
+    // An ongoing episode's "so far" moves on with each sample.
+    this.why.take(undefined);
+  }
+
+  /** An episode opened or closed (the attach stream's `diagnosis` line). */
+  addDiagnosis(diagnosis: Diagnosis): void {
+    if (this.why.take([diagnosis])) this.setEpisodes();
+  }
+
+  private setEpisodes(): void {
+    for (const chart of this.charts) if (chart.spec.episodeBands) chart.setEpisodes(this.why.bands());
   }
 
   /** True when the stall was new (the event-loop chart marks it). */

@@ -45,6 +45,12 @@ export class ProcessSlots {
   private readonly owners: (ProcessFigures | null)[] = Array.from({ length: PROCESS_SLOTS }, () => null);
   private readonly history: Tenure[] = [];
 
+  /** Forgets every process: a recording is replayed from its start. */
+  clear(): void {
+    this.owners.fill(null);
+    this.history.length = 0;
+  }
+
   /**
    * Assigns slots to this snapshot's processes and writes their figures (NaN in empty slots);
    * `time` is the row's, which opens and closes tenures.

@@ -162,6 +162,12 @@ export class SampleStore {
     this.ring.push(row);
   }
 
+  /** Forgets every row: a recording is replayed from its start. */
+  clear(): void {
+    this.ring.clear();
+    this.processes.clear();
+  }
+
   /** The newest row's value of `column`; NaN before the first row or where it has none. */
   latest(column: SampleColumn): number {
     return latestValue(this.ring, column);

@@ -76,7 +76,11 @@ const MEASURE = `(() => {
     .filter(([label, off]) => label && off > 3)
     .map(([label]) => label);
   const stallsTop = document.querySelector('[data-testid="stalls-panel"]').getBoundingClientRect().top + scrollY;
-  return { cut, rowsOnTwoLines, brokenWords, misaligned, stallsTop };
+  // The "Why clients wait" panel (its heap snapshot field and button in its header) within its card.
+  const why = document.querySelector('[data-testid="why-panel"]');
+  const whyOverflows = why.scrollWidth > why.clientWidth + 1 ||
+    [...why.querySelectorAll('header > *')].some((el) => el.getBoundingClientRect().right > why.getBoundingClientRect().right + 1);
+  return { cut, rowsOnTwoLines, brokenWords, misaligned, stallsTop, whyOverflows };
 })()`;
 
 it('at each viewport: titles whole, plurals, one-line stall rows, unbroken names, aligned headers, Stalls near the top', async () => {
@@ -117,14 +121,18 @@ it('at each viewport: titles whole, plurals, one-line stall rows, unbroken names
       brokenWords: string[];
       misaligned: string[];
       stallsTop: number;
+      whyOverflows: boolean;
     };
     const at = `${viewport.width}×${viewport.height}`;
     expect(m.cut, at).toEqual([]);
     expect(m.rowsOnTwoLines, at).toEqual([]);
     expect(m.brokenWords, at).toEqual([]);
     expect(m.misaligned, at).toEqual([]);
+    expect(m.whyOverflows, at).toBe(false);
     // The Stalls panel within a screen and a half, not ~1,800 px down.
     expect(m.stallsTop, at).toBeLessThan(viewport.height * 1.5);
+    if (process.env.LAYOUT_SHOTS)
+      await p.getByTestId('why-panel').screenshot({ path: `${process.env.LAYOUT_SHOTS}/why-${at}.png` });
   }
 }, 180_000);
 

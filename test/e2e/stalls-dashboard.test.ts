@@ -1,10 +1,12 @@
 /**
  * The Stalls panel end to end: `serve` as a real child process, Debian's Chromium on its
  * dashboard, bcrypt on the loop pressed in the page; the stall must show up in the panel, named
- * by a TypeScript source line, within 2 s.
+ * by a TypeScript source line, within 2 s, with its flame graph and its samples to download.
  */
+import { readFileSync } from 'node:fs';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CpuProfile } from '../../common/cpuprofile';
 import { openDashboard, waitFor, type ServeProcess } from './harness';
 
 let serve: ServeProcess | null = null;
@@ -51,6 +53,41 @@ describe('Stalls panel (Chromium, serve as a child process)', () => {
     expect(detail).toMatch(/at hash \(\S*engine\/bcrypt\/service\.ts:\d+/);
     expect(detail).toContain('stack from profile');
     expect(await page.getByTestId('stall-blockers').textContent()).toContain('service.ts');
+  });
+
+  it("the selected stall's flame graph shows its function, and Download .cpuprofile saves its samples", async () => {
+    const hashFrame = page.getByTestId('stall-frame').filter({ hasText: /^hash / });
+    await page.getByTestId('stall-row').filter({ has: hashFrame }).first().click();
+    const flame = page.getByTestId('stall-flame');
+    const hash = flame.locator('g.flame-frame[data-name="hash"]');
+    await waitFor(
+      'the flame graph',
+      () => hash.count(),
+      (n) => n > 0,
+      10_000,
+    );
+    // Hover text: the frame as the list names it, then its time.
+    expect(await hash.first().locator('title').textContent()).toMatch(
+      /^hash \S*engine\/bcrypt\/service\.ts:\d+\ntotal [\d.,]+ ms \(\d+ %\), self [\d.,]+ ms/,
+    );
+    // It held most of the stall: wide enough for its label.
+    expect(await hash.first().locator('text').textContent()).toMatch(/^hash \S*service\.ts:\d+$/);
+    const box = (await flame.locator('svg').boundingBox())!;
+    const hashBox = (await hash.first().locator('rect').boundingBox())!;
+    expect(hashBox.width).toBeGreaterThan(box.width / 2);
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByTestId('stall-profile-download').click(),
+    ]);
+    const name = download.suggestedFilename();
+    expect(name).toMatch(/^stall-\d+\.cpuprofile$/);
+    const saved = JSON.parse(readFileSync(await download.path(), 'utf8')) as CpuProfile;
+    const node = saved.nodes.find((n) => n.callFrame.functionName === 'hash');
+    expect(node?.callFrame.url).toMatch(/^file:\/\/\S*\/main\/engine\/bcrypt\/service\.ts$/);
+    // The very file the demo server serves for that stall.
+    const id = /^stall-(\d+)/.exec(name)![1];
+    expect(saved).toEqual(await (await fetch(`${serve!.serverUrl}/stalls/${id}/profile`)).json());
   });
 
   it('the threshold can be changed from the panel', async () => {

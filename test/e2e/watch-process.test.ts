@@ -7,9 +7,13 @@
  * closed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import net from 'node:net';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { CpuProfile } from '../../common/cpuprofile';
 import { inspectorAt, listeningPorts } from '../../main/attach/processes';
 import { request } from '../integration/engine-client';
 import { openDashboard, requireChromium, waitFor, type ServeProcess } from './harness';
@@ -137,6 +141,53 @@ describe('Watch a process (Chromium, serve and the target as child processes)', 
       lineOf(BLOCKERS, 'function spinCjs('),
     ]);
     expect(await panel.getByTestId('watch-stalls-summary').textContent()).toMatch(/^\d+ stalls?, /);
+
+    // Its samples, from the app's watch: the flame graph and the download name spinCjs.
+    // Queried inside each row: built from the page, not from the panel the row is in.
+    const spinFrame = page.getByTestId('watch-stall-frame').filter({ hasText: /^spinCjs / });
+    await panel.getByTestId('watch-stall-row').filter({ has: spinFrame }).first().click();
+    await waitFor(
+      'the flame graph of the watched stall',
+      () => panel.getByTestId('watch-stall-flame').locator('g.flame-frame[data-name="spinCjs"]').count(),
+      (n) => n > 0,
+      10_000,
+    );
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      panel.getByTestId('watch-stall-profile-download').click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(new RegExp(`^pid-${pid}-stall-\\d+\\.cpuprofile$`));
+    const saved = JSON.parse(readFileSync(await download.path(), 'utf8')) as CpuProfile;
+    expect(saved.nodes[0]!.callFrame.functionName).toBe('(root)');
+    expect(saved.nodes.find((n) => n.callFrame.functionName === 'spinCjs')?.callFrame).toMatchObject({
+      url: `file://${BLOCKERS}`,
+      lineNumber: lineOf(BLOCKERS, 'function spinCjs(') - 1,
+    });
+
+    // Its own "Why clients wait" panel, and a heap snapshot of it (not of the app) where asked.
+    expect(await page.getByTestId('why-panel').isVisible()).toBe(false);
+    const why = page.getByTestId('watch-why-panel');
+    expect(await why.isVisible()).toBe(true);
+    const dir = mkdtempSync(join(tmpdir(), 'loopscope-heap-e2e-'));
+    try {
+      await why.getByTestId('watch-why-heap-dir').fill(dir);
+      await why.getByTestId('watch-why-heap-snapshot').click();
+      const said = await waitFor(
+        'the heap snapshot written',
+        () => why.getByTestId('watch-why-heap-result').textContent(),
+        (t) => /^Heap snapshot of pid/.test(t ?? ''),
+        30_000,
+      );
+      expect(said).toMatch(
+        new RegExp(
+          `^Heap snapshot of pid ${pid} written to ${dir}/heap-${pid}-\\S+\\.heapsnapshot \\([\\d.,]+ MB, took [\\d,]+ ms\\)`,
+        ),
+      );
+      const [file] = readdirSync(dir);
+      expect(JSON.parse(readFileSync(join(dir, file!), 'utf8'))).toHaveProperty('snapshot.meta');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
 
     await page.getByTestId('watch-detach').click();
     await waitFor(

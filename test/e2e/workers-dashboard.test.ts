@@ -3,7 +3,7 @@
  * first), Debian's Chromium on its dashboard. The Workers control restarts the demo server as two
  * processes (a private redis-server between them); the page then draws one loop-delay line and one
  * connections line per process and shows each one's connections; bcrypt on the loop stalls one
- * process and the Stalls panel names it; "Kill a worker" SIGKILLs one and the page shows its
+ * process and the Stalls panel names it and draws its flame graph; "Kill a worker" SIGKILLs one and the page shows its
  * replacement (a new worker id and pid) on the same port.
  */
 import type { BrowserContext, Page } from 'playwright-core';
@@ -116,7 +116,7 @@ describe('Workers control and Kill a worker (Chromium, serve as a child process)
     ).toBe(true);
   }, 60_000);
 
-  it('bcrypt on the loop stalls one process, and the Stalls panel names it', async () => {
+  it('bcrypt on the loop stalls one process, and the Stalls panel names it and draws its samples', async () => {
     const pids = (await tiles()).map((t) => t.id);
     await page.getByTestId('bcrypt-cost').selectOption('12');
     await page.getByTestId('bcrypt-loop').click();
@@ -135,6 +135,15 @@ describe('Workers control and Kill a worker (Chromium, serve as a child process)
     );
     expect(named).toMatch(/^worker \d+$/);
     expect(pids).toContain(Number(named!.replace('worker ', '')));
+    // The worker's samples came to the primary with the stall, under the id the page knows it by.
+    const hashFrame = page.getByTestId('stall-frame').filter({ hasText: /^hash / });
+    await page.getByTestId('stall-row').filter({ has: hashFrame }).first().click();
+    await waitFor(
+      "the stall's flame graph",
+      () => page.getByTestId('stall-flame').locator('g.flame-frame[data-name="hash"]').count(),
+      (n) => n > 0,
+      10_000,
+    );
   }, 60_000);
 
   it('Kill a worker: the primary replaces it, the page shows the new process, and followers lose nothing', async () => {
@@ -174,6 +183,8 @@ describe('Workers control and Kill a worker (Chromium, serve as a child process)
     // Each line is one process's, from its start to its end (issue 21 item 4): the replacement's
     // begins after the kill, and the killed worker's stays, ending before it, under its own name.
     const dead = killed[0]!;
+    // Only charts on screen are drawn (chart-cards.ts): the Stalls test above scrolled it away.
+    await page.getByTestId('chart-process-loop').scrollIntoViewIfNeeded();
     const lines = await waitFor(
       "the replacement's line and the killed worker's",
       async () => {

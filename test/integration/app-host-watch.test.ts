@@ -3,8 +3,9 @@
  * unwatchProcess) against a real Node server of the test's own (test/fixtures/attach-target,
  * started without --inspect, as an orphan so it is not one of this process's descendants — the
  * host, running in this process, never offers those). The host refuses every pid it must not
- * touch with a clear code, forwards the watched process's samples and stalls, reports its exit,
- * and on unwatch or close leaves it serving with no inspector port open.
+ * touch with a clear code, forwards the watched process's samples and stalls, keeps each stall's
+ * CPU samples for download, reports its exit, and on unwatch or close leaves it serving with no
+ * inspector port open.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -12,9 +13,11 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ApiEvents, CommandResult } from '../../common/api';
 import type { AttachStall, WatchableProcess } from '../../common/attach';
+import type { CpuProfile, CpuProfileNode } from '../../common/cpuprofile';
 import { culpritFrame } from '../../common/stalls';
 import { inspectorAt, listeningPorts } from '../../main/attach/processes';
 import { createAppHost, type AppHost } from '../../main/control/app-host';
+import { BLOCKERS, lineOf } from '../fixtures/attach-target/paths';
 import { childPids } from '../fixtures/load-wait';
 import { request, until } from './engine-client';
 
@@ -166,6 +169,35 @@ describe('app host: watch a process', () => {
     }
     expect(named(), `stalls named: ${JSON.stringify(stalls().map(culpritFrame))}`).toBe(true);
     expect(stalls()[0]!.process).toBe(`pid ${t.pid}`);
+
+    // Each stall's samples, kept by the app for the panel's flame graph and download: the
+    // blocking function in its own file, where it begins (0-based, as a .cpuprofile has it).
+    const spinNode = async (): Promise<CpuProfileNode | undefined> => {
+      for (const s of stalls().filter((x) => culpritFrame(x)?.functionName === 'spinCjs')) {
+        const r = await h.handle('stallProfile', { source: 'watch', pid: t.pid, id: s.id });
+        const nodes = r.ok ? (r.value as CpuProfile).nodes : [];
+        const node = nodes.find((n) => n.callFrame.functionName === 'spinCjs');
+        if (node) return node;
+      }
+      return undefined;
+    };
+    let spin = await spinNode();
+    // A stall the pause named may hold no sample of it (the profiler restarting on a loaded machine).
+    for (let attempt = 1; attempt <= 3 && !spin; attempt++) {
+      await request(`${t.base}/block?fn=cjs&ms=400`);
+      await until(async () => (spin = await spinNode()) !== undefined, 'a profile with spinCjs', 8_000).catch(
+        () => undefined,
+      );
+    }
+    expect(spin?.callFrame).toMatchObject({
+      url: `file://${BLOCKERS}`,
+      lineNumber: lineOf(BLOCKERS, 'function spinCjs(') - 1,
+    });
+    const other = await h.handle('stallProfile', { source: 'watch', pid: t.pid + 1, id: stalls()[0]!.id });
+    expect(errorCode(other)).toBe('not_found');
+    expect(errorCode(await h.handle('stallProfile', { source: 'watch', pid: t.pid, id: 99_999 }))).toBe(
+      'not_found',
+    );
     await until(
       () => watch.some((w) => w.event.type === 'sample' && w.event.handles.server === 1),
       'a sample of the target',

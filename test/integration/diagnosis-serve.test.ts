@@ -68,11 +68,23 @@ describe("GET /diagnosis: why the demo server's clients waited (docs/protocol.md
 
   it('names code that holds the loop by its line: bcrypt on the loop', async () => {
     const before = Math.max(0, ...(await diagnoses()).map((d) => d.id));
-    expect((await post(`${base}/bcrypt?cost=12&mode=loop`, 'password')).status).toBe(200);
+    // A hash on the loop, again as a user would click again: on a machine busy with other
+    // processes, a stall spent mostly waiting for a CPU is `cpu`'s, not the code's (§12).
+    let hashes = 0;
+    let lastHash = 0;
     await until(
-      async () => (await diagnoses(before)).some((d) => d.cause === 'loop'),
+      async () => {
+        if ((await diagnoses(before)).some((d) => d.cause === 'loop')) return true;
+        if (hashes < 5 && Date.now() - lastHash > 2_000) {
+          hashes++;
+          lastHash = Date.now();
+          expect((await post(`${base}/bcrypt?cost=12&mode=loop`, 'password')).status).toBe(200);
+        }
+        return false;
+      },
       'a loop episode',
-      10_000,
+      20_000,
+      100,
     );
     const loop = (await diagnoses(before)).find((d) => d.cause === 'loop')!;
     expect(Number(loop.evidence.stallMs)).toBeGreaterThanOrEqual(100);
@@ -80,5 +92,23 @@ describe("GET /diagnosis: why the demo server's clients waited (docs/protocol.md
     expect(loop.summary).toMatch(
       /^Code held the loop: \d+ stalls?, \d+ ms in all, the longest \d+ ms in hash /,
     );
+  }, 30_000);
+
+  it("says when its own bcrypt pool is full, as the app's pool and not libuv's, and no loop episode", async () => {
+    const before = Math.max(0, ...(await diagnoses()).map((d) => d.id));
+    // Eight at a time on a pool of one thread per core: the rest wait for a worker.
+    const end = Date.now() + 4000;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (Date.now() < end) await post(`${base}/bcrypt?cost=12&mode=pool`, 'password');
+      }),
+    );
+    const list = await diagnoses(before);
+    const pool = list.find((d) => d.cause === 'threadpool');
+    expect(pool, JSON.stringify(list)).toBeDefined();
+    expect(pool!.culprit.resource).toBe('bcrypt pool');
+    expect(Number(pool!.evidence.waitMs)).toBeGreaterThanOrEqual(50);
+    expect(pool!.summary).toContain("This is the app's pool, not libuv's");
+    expect(list.filter((d) => d.cause === 'loop')).toEqual([]);
   }, 30_000);
 });

@@ -241,6 +241,28 @@ describe('heartbeat: once per period, dead peers gone within two', () => {
     for (const p of peers) expect(p.pings).toHaveLength(1);
   });
 
+  it('keeps its period by the clock when every tick runs late (a busy machine)', async () => {
+    // Another engine with a short period, and this process's loop held 25 ms out of every 35: each
+    // 10 ms tick comes late. Counting ticks, a period of 300 ms lasted over 700.
+    const short = await createEngine({ port: 0, heartbeatMs: 300, sampler: false });
+    const busy = setInterval(() => {
+      const end = performance.now() + 25;
+      while (performance.now() < end);
+    }, 10);
+    try {
+      const ws = new WebSocket(wsUrl(short.url, '/ws/prime'), { autoPong: false });
+      const pinged = once(ws, 'ping').then(() => performance.now());
+      const closed = once(ws, 'close').then(() => performance.now());
+      // From the unanswered ping to the drop: one period, and a late tick's own lateness.
+      const periodMs = (await closed) - (await pinged);
+      expect(periodMs).toBeGreaterThan(300 - 50);
+      expect(periodMs).toBeLessThan(300 + 60);
+    } finally {
+      clearInterval(busy);
+      await short.close();
+    }
+  });
+
   it('sends an SSE stream one keep-alive per period', async () => {
     const sse = openSse(`${hb.url}/feed/events`);
     await sse.ready;

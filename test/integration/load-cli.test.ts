@@ -263,4 +263,18 @@ describe('load CLI', () => {
     expect(rtt.p50Ms).toBeLessThanOrEqual(rtt.p99Ms);
     expect(rtt.p99Ms).toBeLessThanOrEqual(rtt.maxMs);
   });
+
+  test('a target without GET /diagnosis gets no why line, and the run is judged as before', async () => {
+    const res = await runLoadCli([
+      '--target',
+      faulty.url,
+      '--http',
+      '2',
+      '--duration',
+      '1',
+      '--max-failures',
+      '1000000',
+    ]);
+    expect(res.stdout).not.toContain('why clients waited');
+  });
 });

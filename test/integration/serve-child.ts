@@ -17,16 +17,35 @@ export interface Child {
   exit: Promise<number | null>;
 }
 
-/** Starts `serve --no-dashboard ARGS`; with `fdLimit`, under `ulimit -n fdLimit`. */
-export function serve(args: string[], opts: { fdLimit?: number } = {}): Child {
+/**
+ * Starts `serve --no-dashboard ARGS`; with `fdLimit`, under `ulimit -n fdLimit`; with `imports`,
+ * those modules preloaded into it (`node --import`, e.g. test/fixtures/stall-blocker.ts) and `env`
+ * added to its environment.
+ */
+export function serve(
+  args: string[],
+  opts: { fdLimit?: number; imports?: string[]; env?: Record<string, string> } = {},
+): Child {
+  const preload = (opts.imports ?? []).flatMap((m) => ['--import', m]);
   // The dashboard is not what these tests are about (and its fixed default port may be taken).
-  const node = [process.execPath, '--import', 'tsx', 'main/cli/index.ts', 'serve', '--no-dashboard', ...args];
+  const node = [
+    process.execPath,
+    '--import',
+    'tsx',
+    ...preload,
+    'main/cli/index.ts',
+    'serve',
+    '--no-dashboard',
+    ...args,
+  ];
+  const env = { ...process.env, ...opts.env };
   const proc =
     opts.fdLimit === undefined
-      ? spawn(node[0]!, node.slice(1), { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+      ? spawn(node[0]!, node.slice(1), { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
       : // `exec` keeps the pid: signals and the exit code are the server's own.
         spawn('sh', ['-c', `ulimit -n ${opts.fdLimit} && exec "$0" "$@"`, ...node], {
           cwd: root,
+          env,
           stdio: ['ignore', 'pipe', 'pipe'],
         });
   let out = '';

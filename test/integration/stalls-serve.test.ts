@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CpuProfile } from '../../common/cpuprofile';
 import { culpritFrame, frameText, type Stall } from '../../common/stalls';
 import { post, request, until } from './engine-client';
 import { listeningUrl } from './serve-child';
@@ -21,6 +22,11 @@ const STALL_LINE =
   readFileSync(FIXTURE, 'utf8')
     .split('\n')
     .findIndex((l) => l.includes('// STALL-LINE')) + 1;
+/** 1-based line where busyWait begins: where a profile's node for it points (0-based there). */
+const BUSY_WAIT_LINE =
+  readFileSync(FIXTURE, 'utf8')
+    .split('\n')
+    .findIndex((l) => l.includes('function busyWait(')) + 1;
 
 interface Serve {
   proc: ChildProcess;
@@ -146,6 +152,56 @@ describe('stall explorer over a real serve', () => {
     );
   });
 
+  it("serves a stall's CPU samples as a .cpuprofile download, source-mapped to the fixture's TypeScript", async () => {
+    const since = await lastId(s.base);
+    s.block(300);
+    await request(`${s.base}/`);
+    const stall = await stallWhere(s.base, since, (x) => blamed(x, 'busyWait'));
+
+    const reply = await request(`${s.base}/stalls/${stall.id}/profile`);
+    expect(reply.status).toBe(200);
+    expect(reply.headers['content-type']).toBe('application/json');
+    expect(reply.headers['content-disposition']).toBe(`attachment; filename="stall-${stall.id}.cpuprofile"`);
+    const profile = reply.json<CpuProfile>();
+    expect(Object.keys(profile).sort()).toEqual(['endTime', 'nodes', 'samples', 'startTime', 'timeDeltas']);
+    // The stall's window: as long as the stall (both from the same two heartbeats, µs vs 0.1 ms).
+    expect(Math.abs((profile.endTime - profile.startTime) / 1000 - stall.durationMs)).toBeLessThan(0.2);
+    expect(profile.samples.length).toBeGreaterThan(0);
+    expect(profile.timeDeltas).toHaveLength(profile.samples.length);
+    expect(profile.nodes[0]!.callFrame.functionName).toBe('(root)');
+    const ids = new Set(profile.nodes.map((n) => n.id));
+    expect(profile.samples.every((id) => ids.has(id))).toBe(true);
+    // busyWait, in the TypeScript file and at the line where it begins, 0-based as the format has
+    // it (§9's frames are 1-based).
+    const busy = profile.nodes.filter((n) => n.callFrame.functionName === 'busyWait');
+    expect(busy.length).toBeGreaterThan(0);
+    for (const n of busy) {
+      expect(n.callFrame.url).toBe(`file://${FIXTURE}`);
+      expect(n.callFrame.lineNumber).toBe(BUSY_WAIT_LINE - 1);
+      expect(n.callFrame.columnNumber).toBeGreaterThanOrEqual(0);
+    }
+
+    const head = await request(`${s.base}/stalls/${stall.id}/profile`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers['content-disposition']).toBe(reply.headers['content-disposition']);
+  });
+
+  it('a stall not kept, or no stall at all, is a 404 not_found; only GET and HEAD are allowed', async () => {
+    for (const path of [
+      '/stalls/999999/profile',
+      '/stalls/0/profile',
+      '/stalls/abc/profile',
+      '/stalls/1x/profile',
+    ]) {
+      const reply = await request(`${s.base}${path}`);
+      expect(reply.status, path).toBe(404);
+      expect(reply.json(), path).toMatchObject({ error: 'not_found' });
+    }
+    const put = await request(`${s.base}/stalls/1/profile`, { method: 'PUT', body: '{}' });
+    expect(put.status).toBe(405);
+    expect(put.headers.allow).toBe('GET, HEAD');
+  });
+
   it('bcrypt on the loop is named in the bcrypt service from CPU samples, not in the code that ran after it', async () => {
     // Up to three runs: on a machine loaded by other test files, one run's samples can be too few
     // to name it (the bench measures the naming rate; this proves where the name comes from).
@@ -170,6 +226,30 @@ describe('stall explorer over a real serve', () => {
     expect(culprit.functionName).toBe('hash');
     expect(culprit.lineNumber).toBeGreaterThan(0);
     expect(stall!.hot[0]?.functionName).toBe('(native)');
+  });
+
+  it('runs sent one after another are one stall each, each named from its own samples', async () => {
+    // The dashboard's "× N": the next hash starts the moment the last reply is read, often before
+    // the loop has served the watchdog's request to stop the last stall's profile; the next
+    // stall's samples are then in that profile, not in the one stopped for it.
+    const since = await lastId(s.base);
+    const runs = 8;
+    for (let run = 0; run < runs; run++) {
+      const reply = await fetch(`${s.base}/bcrypt?mode=loop&cost=12`, { method: 'POST', body: 'hunter2' });
+      expect(reply.status).toBe(200);
+      await reply.text();
+    }
+    // Named by samples, in hash: every run. A stall the busy machine caused on its own is let be.
+    const listed = async (): Promise<Stall[]> => (await stallsSince(s.base, since)).stalls;
+    const named = (x: Stall) => x.stackFrom === 'profile' && culpritFrame(x)?.functionName === 'hash';
+    await until(async () => (await listed()).filter(named).length >= runs, `${runs} hash stalls`).catch(
+      () => undefined,
+    );
+    const all = await listed();
+    expect(
+      all.filter(named).length,
+      all.map((x) => `${x.durationMs} ms ${x.stackFrom} ${frameText(culpritFrame(x))}`).join('; '),
+    ).toBeGreaterThanOrEqual(runs);
   });
 
   it('bcrypt on the pool is no stall of the loop', async () => {

@@ -39,6 +39,16 @@ const GOOD: Record<CommandName, unknown[]> = {
   listProcesses: [{}, undefined],
   watchProcess: [{ pid: 1 }, { pid: 4_194_304, stallMs: 100 }],
   unwatchProcess: [{}, undefined],
+  recordingMeta: [{}, undefined],
+  stallProfile: [
+    { source: 'server', id: 1 },
+    { source: 'watch', pid: 4242, id: 100 },
+  ],
+  heapSnapshot: [
+    { source: 'server' },
+    { source: 'server', dir: '/tmp' },
+    { source: 'watch', pid: 4242, dir: '/home/me/snapshots' },
+  ],
 };
 
 const BAD: Record<CommandName, unknown[]> = {
@@ -96,6 +106,28 @@ const BAD: Record<CommandName, unknown[]> = {
     { pid: 123, stallMs: 1 },
   ],
   unwatchProcess: [{ pid: 1 }],
+  recordingMeta: [{ file: '/etc/passwd' }, 'meta'],
+  stallProfile: [
+    {},
+    { id: 1 },
+    { source: 'server', id: 0 },
+    { source: 'server', id: 1.5 },
+    { source: 'server', id: '1' },
+    { source: 'server', id: 1, pid: 4242 },
+    { source: 'watch', id: 1 },
+    { source: 'watch', pid: 0, id: 1 },
+    { source: 'file', id: 1 },
+  ],
+  heapSnapshot: [
+    {},
+    { source: 'server', dir: '' },
+    { source: 'server', dir: 42 },
+    { source: 'server', dir: '/tmp/a\u0000b' },
+    { source: 'server', dir: `/${'x'.repeat(5000)}` },
+    // The page names a directory, never the file.
+    { source: 'server', file: '/tmp/x.heapsnapshot' },
+    { source: 'watch', dir: '/tmp' },
+  ],
 };
 
 describe('API declaration', () => {

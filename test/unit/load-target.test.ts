@@ -84,6 +84,23 @@ describe('load CLI arguments', () => {
     expect(parsePlan(['--help'])).toBe('help');
   });
 
+  test('asks the target why its clients waited only when the run assumes the protocol, or when told', () => {
+    const t = ['--target', 'http://127.0.0.1:1'];
+    const why = (...flags: string[]) => (parsePlan([...t, ...flags]) as { why: boolean }).why;
+    // A server of the user's own sees only the requests asked for (issue 13).
+    expect(why('--http', '1', '--http-path', '/api/items?page=2')).toBe(false);
+    expect(why('--ws-echo', '1')).toBe(false);
+    // The demo server's routes and kinds are the protocol's.
+    expect(why('--http', '1', '--http-path', '/aggregate')).toBe(true);
+    expect(why('--http', '1')).toBe(true);
+    expect(why('--ws', '1')).toBe(true);
+    expect(why('--ws-echo', '1', '--job-rate', '2')).toBe(true);
+    // Said outright, either way.
+    expect(why('--http', '1', '--http-path', '/api', '--why')).toBe(true);
+    expect(why('--ws', '1', '--no-why')).toBe(false);
+    expect(() => why('--why', '--no-why')).toThrow(/contradict/);
+  });
+
   test('both CLIs refuse a bad number the same way: a usage error naming the flag, its range and the input', () => {
     const target = ['--target', 'http://127.0.0.1:1'];
     const refusal = (run: () => unknown) => {

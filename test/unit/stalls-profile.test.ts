@@ -1,10 +1,13 @@
 /**
  * analyseWindow over a real V8 CPU profile of this process: two busy functions run one after the
  * other, and each window names its own, by stack and by self time, and nothing from the other.
+ * trimProfile cuts the same profile to one window: a valid profile of that window only, capped.
  */
 import { Session, type Profiler } from 'node:inspector';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CpuProfile } from '../../common/cpuprofile';
 import { analyseWindow } from '../../main/stalls/profile';
+import { trimProfile } from '../../main/stalls/stall-profile';
 
 const session = new Session();
 const post = <T>(method: string, params?: object) =>
@@ -72,5 +75,65 @@ describe('analyseWindow', () => {
   it('finds nothing in a window outside the profile', () => {
     const w = analyseWindow(profile, windows.second[1]! + 1e6, windows.second[1]! + 2e6);
     expect(w).toEqual({ samples: 0, stack: [], hot: [] });
+  });
+});
+
+/** What a .cpuprofile reader relies on: the root first, one tree, every sample on a listed node. */
+function expectValid(p: CpuProfile): void {
+  const ids = new Set(p.nodes.map((n) => n.id));
+  expect(ids.size).toBe(p.nodes.length);
+  expect(p.nodes[0]!.callFrame.functionName).toBe('(root)');
+  const parents = new Map<number, number>();
+  for (const n of p.nodes)
+    for (const c of n.children ?? []) {
+      expect(ids.has(c)).toBe(true);
+      expect(parents.has(c)).toBe(false);
+      parents.set(c, n.id);
+    }
+  // Every node but the root has a parent: one tree.
+  expect(parents.size).toBe(p.nodes.length - 1);
+  for (const s of p.samples) expect(ids.has(s)).toBe(true);
+  expect(p.timeDeltas).toHaveLength(p.samples.length);
+  expect(p.timeDeltas.every((d) => d >= 0)).toBe(true);
+  expect(p.nodes.reduce((sum, n) => sum + (n.hitCount ?? 0), 0)).toBe(p.samples.length);
+}
+
+const names = (p: CpuProfile): string[] => p.nodes.map((n) => n.callFrame.functionName);
+
+describe('trimProfile', () => {
+  it("keeps the window's samples and the nodes they stand on, and nothing of the other window", () => {
+    const [from, to] = windows.first as [number, number];
+    const p = trimProfile(profile, from, to);
+    expectValid(p);
+    expect(p.startTime).toBe(from);
+    expect(p.endTime).toBe(to);
+    expect(p.samples.length).toBe(analyseWindow(profile, from, to).samples);
+    expect(names(p)).toContain('spinFirst');
+    expect(names(p)).not.toContain('spinSecond');
+    // Every sample inside the window, on V8's clock.
+    let t = p.startTime;
+    for (const d of p.timeDeltas) expect((t += d)).toBeLessThanOrEqual(to);
+    expect(p.nodes.length).toBeLessThan(profile.nodes.length);
+  });
+
+  it('stays a valid profile of the window within its caps, over most of its span', () => {
+    const [from, to] = windows.first as [number, number];
+    const whole = trimProfile(profile, from, to);
+    const capped = trimProfile(profile, from, to, { samples: 5, nodes: 3 });
+    expectValid(capped);
+    expect(capped.samples.length).toBeLessThanOrEqual(5);
+    expect(capped.nodes.length).toBeLessThanOrEqual(3);
+    // Every k-th sample, each standing for the ones it replaced: the span is the same.
+    const span = (p: CpuProfile) => p.timeDeltas.reduce((a, b) => a + b, 0);
+    expect(span(capped)).toBeLessThanOrEqual(span(whole));
+    expect(span(capped)).toBeGreaterThan(span(whole) * 0.5);
+  });
+
+  it('a window with no sample is a root and nothing else', () => {
+    const after = windows.second[1]! + 1e6;
+    const p = trimProfile(profile, after, after + 1e6);
+    expectValid(p);
+    expect(p.samples).toEqual([]);
+    expect(p.nodes).toHaveLength(1);
   });
 });

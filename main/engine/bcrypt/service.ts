@@ -9,7 +9,8 @@ import bcrypt from 'bcrypt';
 import { Piscina } from 'piscina';
 import { entryPoint } from '../entry-points';
 import type { EngineCounters } from '../metrics/counters';
-import type { BcryptTask } from './worker';
+import type { BcryptDone, BcryptTask } from './worker';
+import type { AppPool } from '../../diagnosis/signals';
 import { LoopscopeError } from '../../../common/errors';
 import { BCRYPT_COST, BCRYPT_PASSWORD_BYTES } from '../../../common/limits';
 import { checkInt } from '../../../common/range';
@@ -35,7 +36,9 @@ export interface BcryptResult {
 export class BcryptService {
   private readonly counters: EngineCounters;
   private readonly threads: number;
-  private pool: Piscina<BcryptTask, string> | null = null;
+  private pool: Piscina<BcryptTask, BcryptDone> | null = null;
+  /** The longest a hash waited for a worker since the last `poolWindow()` (docs/protocol.md §12). */
+  private waitedMs = 0;
 
   constructor(counters: EngineCounters, threads = os.availableParallelism()) {
     this.counters = counters;
@@ -56,9 +59,21 @@ export class BcryptService {
       this.counters.bcrypt.loopMs += ms;
       return { hash, mode, ms: Math.round(ms * 10) / 10 };
     }
-    const hash = await this.workers().run({ password: new Uint8Array(bytes), cost });
+    const { hash, runMs } = await this.workers().run({ password: new Uint8Array(bytes), cost });
+    this.waitedMs = Math.max(this.waitedMs, performance.now() - start - runMs);
     this.counters.bcrypt.poolRuns++;
     return { hash, mode, ms: Math.round((performance.now() - start) * 10) / 10 };
+  }
+
+  /** The pool's size, the hashes queued for a worker now, and the longest wait since the last call. */
+  poolWindow(): AppPool {
+    const out = {
+      size: this.threads,
+      queued: this.pool?.queueSize ?? 0,
+      waitMs: Math.round(this.waitedMs),
+    };
+    this.waitedMs = 0;
+    return out;
   }
 
   async close(): Promise<void> {
@@ -68,10 +83,10 @@ export class BcryptService {
   }
 
   /** Started on first use: threads cost memory and start-up time that many runs never need. */
-  private workers(): Piscina<BcryptTask, string> {
+  private workers(): Piscina<BcryptTask, BcryptDone> {
     if (!this.pool) {
       const entry = entryPoint('bcrypt-worker');
-      this.pool = new Piscina<BcryptTask, string>({
+      this.pool = new Piscina<BcryptTask, BcryptDone>({
         filename: entry.file,
         execArgv: entry.execArgv,
         maxThreads: this.threads,

@@ -13,6 +13,7 @@ import type { BcryptMode, BcryptResult } from '../bcrypt/service';
 import type { Engine, EngineOptions } from '../engine';
 import type { EnqueueResult } from '../job-queue';
 import { StallLog } from '../../stalls/stall-log';
+import { WorkerEpisodes } from './worker-episodes';
 import { combineSnapshots, type ProcessSnapshot } from './combine-snapshots';
 import { startCluster, type ClusterHandle } from './primary';
 
@@ -40,6 +41,7 @@ export async function createClusterEngine(
   const stallsOn = options.stalls !== false;
   const stalls = new StallLog(options.stalls ? options.stalls.thresholdMs : undefined);
   const latest = new Map<number, ProcessSnapshot>();
+  const episodes = new WorkerEpisodes();
   const listeners = new Set<(s: EngineSnapshot) => void>();
   const handle: ClusterHandle = await startCluster({
     workers: options.workers,
@@ -54,9 +56,12 @@ export async function createClusterEngine(
       stallMs: stallsOn ? stalls.thresholdMs : null,
       logStalls: false,
     },
-    onSnapshot: (id, pid, snapshot) => latest.set(id, { id, pid, snapshot }),
+    onSnapshot: (id, pid, snapshot) => {
+      latest.set(id, { id, pid, snapshot });
+      episodes.add(id, snapshot.diagnoses);
+    },
     // Renumbered here: each worker counts its own stalls from 1, the dashboard needs one sequence.
-    onStall: ({ id: _own, ...stall }) => void stalls.add(stall),
+    onStall: ({ id: _own, ...stall }, profile) => void stalls.add(stall, profile),
   });
   let url: string;
   try {
@@ -75,7 +80,8 @@ export async function createClusterEngine(
     return combineSnapshots([...latest.values()], stallsOn ? stalls.window() : undefined);
   };
   const tick = () => {
-    current = combine();
+    const combined = combine();
+    current = combined && { ...combined, diagnoses: episodes.take() };
     if (current) for (const listener of listeners) listener(current);
   };
   current = combine();

@@ -6,6 +6,7 @@
  */
 import cluster from 'node:cluster';
 import type { EngineSnapshot } from '../../../common/snapshot';
+import type { CpuProfile } from '../../../common/cpuprofile';
 import type { Stall } from '../../../common/stalls';
 import { entryPoint } from '../entry-points';
 import { startRedisServer, type RedisServer } from './redis-server';
@@ -33,8 +34,8 @@ export async function startCluster(opts: {
   log: (line: string) => void;
   /** Each serving process's snapshots, as its sampler publishes them. */
   onSnapshot?: (id: number, pid: number, snapshot: EngineSnapshot) => void;
-  /** Each serving process's stalls, as soon as its watchdog lists them. */
-  onStall?: (stall: Stall) => void;
+  /** Each serving process's stalls, as soon as its watchdog lists them, with their samples. */
+  onStall?: (stall: Stall, profile: CpuProfile | undefined) => void;
 }): Promise<ClusterHandle> {
   // The worker entry, not this process's own script: the primary may be `serve`, the Electron app
   // or a test. Inside Electron, process.execPath is the Electron binary; the flag makes it Node.

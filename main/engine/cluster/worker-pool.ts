@@ -6,6 +6,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { EngineSnapshot } from '../../../common/snapshot';
+import type { CpuProfile } from '../../../common/cpuprofile';
 import type { Stall } from '../../../common/stalls';
 import type { WorkerStats } from './aggregate';
 import { MetricsGather } from './gather-metrics';
@@ -25,7 +26,7 @@ export interface WorkerPoolOptions {
   env: Record<string, string>;
   log: (line: string) => void;
   onSnapshot?: (id: number, pid: number, snapshot: EngineSnapshot) => void;
-  onStall?: (stall: Stall) => void;
+  onStall?: (stall: Stall, profile: CpuProfile | undefined) => void;
 }
 
 /** One forked process; `ready` once it has built its engine (a death before that is a start failure). */
@@ -155,7 +156,7 @@ export class WorkerPool {
         if (this.active.get(id) === worker) this.opts.onSnapshot?.(id, worker.process.pid!, message.snapshot);
         return;
       case 'loopscope:stall':
-        this.opts.onStall?.(message.stall);
+        this.opts.onStall?.(message.stall, message.profile);
         return;
       case 'loopscope:metrics-request': {
         const reqId = message.reqId;

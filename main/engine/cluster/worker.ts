@@ -5,6 +5,7 @@
  * the primary's sample interval and stall threshold.
  */
 import type { EngineSnapshot } from '../../../common/snapshot';
+import type { CpuProfile } from '../../../common/cpuprofile';
 import type { Stall } from '../../../common/stalls';
 import { createEngine, type Engine } from '../engine';
 import { stallLine } from '../../stalls/stall-line';
@@ -41,7 +42,8 @@ export type WorkerMessage =
   | { type: 'loopscope:listening'; url: string }
   | { type: 'loopscope:stats'; stats: WorkerStats }
   | { type: 'loopscope:snapshot'; snapshot: EngineSnapshot }
-  | { type: 'loopscope:stall'; stall: Stall }
+  /** With its samples, so the primary's own list serves them too (GET /stalls/ID/profile's data). */
+  | { type: 'loopscope:stall'; stall: Stall; profile?: CpuProfile }
   /** This process was scraped: the primary gathers every process's text for it. */
   | { type: 'loopscope:metrics-request'; reqId: number }
   | { type: 'loopscope:metrics-text'; reqId: number; text: string };
@@ -168,7 +170,8 @@ export async function runWorker(config: WorkerConfig): Promise<number> {
   running.metrics.subscribe(report);
   report(running.metrics.latest());
   running.stalls.subscribe((stall) => {
-    send({ type: 'loopscope:stall', stall });
+    const profile = running.stalls.profile(stall.id);
+    send({ type: 'loopscope:stall', stall, ...(profile ? { profile } : {}) });
     if (options.logStalls) console.log(`worker ${config.id}: ${stallLine(stall)}`);
   });
   send({ type: 'loopscope:listening', url: running.url });

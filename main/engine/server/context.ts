@@ -44,6 +44,7 @@ export type Handler = (ex: Exchange, ctx: ServerContext) => void | Promise<void>
 
 export interface Route {
   method: 'GET' | 'POST' | 'PUT';
+  /** Exact, or with `:name` segments (`/stalls/:id/profile`) that the handler reads from `ex.params`. */
   path: string;
   handle: Handler;
   /** GET routes answer HEAD too, unless they stream (a HEAD stream would never end). */

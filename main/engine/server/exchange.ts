@@ -18,6 +18,8 @@ export class Exchange {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly url: URL;
+  /** The `:name` segments of the route's path, as the request spelled them (set by the router). */
+  params: Readonly<Record<string, string>> = {};
   private gauge: ConnectionKind = 'http';
   private readonly counters: EngineCounters;
 

@@ -19,7 +19,13 @@ import { helloRoutes } from './routes/hello';
 import { jobRoutes } from './routes/jobs';
 import { observabilityRoutes } from './routes/observability';
 import { slowRoutes } from './routes/slow';
-import { capSockets, keepAliveHeader, timeoutOptions, type SocketLimitOptions } from './socket-limits';
+import {
+  capSockets,
+  closeIdleAfterPendingReads,
+  keepAliveHeader,
+  timeoutOptions,
+  type SocketLimitOptions,
+} from './socket-limits';
 import { stallRoutes } from './routes/stalls';
 import { diagnosisRoutes } from './routes/diagnosis';
 import { serveFeed } from './sockets/feed';
@@ -47,16 +53,57 @@ const WS_PATHS = new Set(['/ws/prime', '/ws/feed', '/ws/echo']);
 
 type MethodTable = Map<string, Route['handle']>;
 
-function buildTable(routes: Route[]): Map<string, MethodTable> {
-  const table = new Map<string, MethodTable>();
+/** A path with `:name` segments: matched segment by segment, after every exact path. */
+interface PatternPath {
+  segments: string[];
+  methods: MethodTable;
+}
+
+interface RouteTable {
+  exact: Map<string, MethodTable>;
+  patterns: PatternPath[];
+}
+
+function buildTable(routes: Route[]): RouteTable {
+  const exact = new Map<string, MethodTable>();
+  const patterns = new Map<string, PatternPath>();
   for (const route of routes) {
-    let methods = table.get(route.path);
-    if (!methods) table.set(route.path, (methods = new Map()));
+    let methods: MethodTable | undefined;
+    if (route.path.includes('/:')) {
+      let pattern = patterns.get(route.path);
+      if (!pattern)
+        patterns.set(route.path, (pattern = { segments: route.path.split('/'), methods: new Map() }));
+      methods = pattern.methods;
+    } else {
+      methods = exact.get(route.path);
+      if (!methods) exact.set(route.path, (methods = new Map()));
+    }
     methods.set(route.method, route.handle);
     // HEAD is GET without a body; node:http drops the body for us.
     if (route.method === 'GET' && !route.noHead) methods.set('HEAD', route.handle);
   }
-  return table;
+  return { exact, patterns: [...patterns.values()] };
+}
+
+/** The routes for `path` and its `:name` segments; null when no route has that path. */
+function lookup(
+  table: RouteTable,
+  path: string,
+): { methods: MethodTable; params: Record<string, string> } | null {
+  const methods = table.exact.get(path);
+  if (methods) return { methods, params: {} };
+  const parts = path.split('/');
+  for (const pattern of table.patterns) {
+    if (pattern.segments.length !== parts.length) continue;
+    const params: Record<string, string> = {};
+    const matches = pattern.segments.every((seg, i) => {
+      if (!seg.startsWith(':')) return seg === parts[i];
+      params[seg.slice(1)] = parts[i]!;
+      return parts[i] !== '';
+    });
+    if (matches) return { methods: pattern.methods, params };
+  }
+  return null;
 }
 
 export interface HttpServerOptions extends SocketLimitOptions {
@@ -82,6 +129,7 @@ export class DemoServer {
     this.keepAlive = keepAliveHeader(options);
     this.server = createServer(timeoutOptions(options), (req, res) => this.onRequest(req, res));
     capSockets(this.server, ctx.counters, options);
+    closeIdleAfterPendingReads(this.server);
     // A frame over WS_FRAME_BYTES closes the socket with 1009 (ws enforces it while reading).
     this.wss = new WebSocketServer({ noServer: true, maxPayload: WS_FRAME_BYTES, perMessageDeflate: false });
     this.heartbeat = new Heartbeat(ctx.sseStreams, options.pingMs, options.keepAliveMs);
@@ -171,13 +219,15 @@ export class DemoServer {
   }
 
   private dispatch(ex: Exchange, path: string, method: string): void | Promise<void> {
-    const methods = this.table.get(path);
-    if (!methods) {
+    const found = lookup(this.table, path);
+    if (!found) {
       if (WS_PATHS.has(path)) {
         throw new LoopscopeError('upgrade_required', `${path} is a WebSocket endpoint; connect with ws://`);
       }
       throw new LoopscopeError('not_found', `no such path: ${path}`);
     }
+    const { methods, params } = found;
+    ex.params = params;
     const handle = methods.get(method);
     if (!handle) {
       const allow = [...methods.keys()].join(', ');

@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Server, ServerOptions } from 'node:http';
+import type { Socket } from 'node:net';
 import {
   HEADERS_TIMEOUT_MS,
   KEEP_ALIVE_GRACE_MS,
@@ -70,6 +71,24 @@ export function timeoutOptions(options: SocketLimitOptions = {}): ServerOptions 
 export function keepAliveHeader(options: SocketLimitOptions = {}): string | null {
   const ms = options.keepAliveTimeoutMs ?? KEEP_ALIVE_TIMEOUT_MS;
   return ms === 0 ? null : `timeout=${Math.floor(ms / 1000)}`; // 0: no timeout, nothing to say
+}
+
+/**
+ * Closes an idle keep-alive connection when its timeout fires, unless a request reached it first.
+ * node:http destroys the socket from the timer itself, and libuv runs the timers that came due
+ * before it reads what arrived meanwhile: when the loop is held past the close (a bcrypt on the
+ * loop, any stall, a busy process on a busy machine) a request sent in time is still unread, and
+ * closing with unread data makes the kernel answer it with a reset (the client's ECONNRESET).
+ * One turn later that read has run: a request that arrived is served, a silent socket is closed.
+ * `server.timeout` is 0, so on this server 'timeout' only ever means the keep-alive timeout.
+ */
+export function closeIdleAfterPendingReads(server: Server): void {
+  server.on('timeout', (socket: Socket) => {
+    const read = socket.bytesRead;
+    setImmediate(() => {
+      if (socket.bytesRead === read) socket.destroy();
+    });
+  });
 }
 
 /** Caps the open sockets of `server`; refusals go to `counters.refusedAccepts` and one stderr line. */

@@ -98,6 +98,13 @@ function expectValid(p: CpuProfile): void {
   expect(p.nodes.reduce((sum, n) => sum + (n.hitCount ?? 0), 0)).toBe(p.samples.length);
 }
 
+function samplesWithin(p: Profiler.Profile, from: number, to: number): number {
+  let t = p.startTime;
+  let n = 0;
+  for (const d of p.timeDeltas ?? []) if ((t += d) >= from && t <= to) n++;
+  return n;
+}
+
 const names = (p: CpuProfile): string[] => p.nodes.map((n) => n.callFrame.functionName);
 
 describe('trimProfile', () => {
@@ -107,7 +114,10 @@ describe('trimProfile', () => {
     expectValid(p);
     expect(p.startTime).toBe(from);
     expect(p.endTime).toBe(to);
-    expect(p.samples.length).toBe(analyseWindow(profile, from, to).samples);
+    // Every sample in the window, V8's bookkeeping ones too ((program), which analyseWindow leaves
+    // out and a busy machine puts in the window now and then): the file is the profile, cut.
+    expect(p.samples.length).toBe(samplesWithin(profile, from, to));
+    expect(p.samples.length).toBeGreaterThanOrEqual(analyseWindow(profile, from, to).samples);
     expect(names(p)).toContain('spinFirst');
     expect(names(p)).not.toContain('spinSecond');
     // Every sample inside the window, on V8's clock.

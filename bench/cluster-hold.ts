@@ -10,7 +10,8 @@
  * addresses (127.0.0.1 … 127.0.0.16, see main/load/target.ts), so one source address never
  * runs out of ephemeral ports.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { treeRss } from './proc-rss';
 import { parseArgs } from 'node:util';
 import { startLoadGenerator, type LoadController } from '../main/load/controller';
 import { failureCount, kindOf } from './scenarios/scenario';
@@ -35,41 +36,6 @@ const HOLD_S = Number(values['hold-s']);
 const PROCESSES = Number(values.processes);
 const RAMP = Number(values['ramp-per-s']);
 const SCHED = values.sched === 'none' ? 'none' : 'rr';
-
-/** pid → parent pid and VmRSS (bytes) of every process. */
-function processes(): Map<number, { ppid: number; rss: number }> {
-  const all = new Map<number, { ppid: number; rss: number }>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const status = readFileSync(`/proc/${name}/status`, 'utf8');
-      const ppid = Number(/^PPid:\s+(\d+)/m.exec(status)?.[1]);
-      const rss = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024;
-      all.set(Number(name), { ppid, rss });
-    } catch {
-      // ended between the listing and the read
-    }
-  }
-  return all;
-}
-
-/** RSS of `root` and every descendant. */
-function treeRss(root: number): number {
-  const all = processes();
-  const inTree = new Set([root]);
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const [pid, p] of all) {
-      if (!inTree.has(pid) && inTree.has(p.ppid)) {
-        inTree.add(pid);
-        grew = true;
-      }
-    }
-  }
-  let total = 0;
-  for (const pid of inTree) total += all.get(pid)?.rss ?? 0;
-  return total;
-}
 
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -14,7 +14,7 @@
  * and, per role, the RSS slope after the warm-up (least squares, MB per hour; a replaced worker's
  * tenure counts on its own). Shorter runs scale every period down with `--minutes`.
  */
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { CLIENT_KINDS, type LoadReport } from '../common/load';
 import { startRedisServer, type RedisServer } from '../main/engine/cluster/redis-server';
+import { processTable, type Proc } from './proc-rss';
 import { startLoadGenerator } from '../main/load/controller';
 import { CHROMIUM, CHROMIUM_ARGS, startServe } from '../test/e2e/harness';
 import { rssByRole, type RssSeries } from './soak-rss';
@@ -51,30 +52,6 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise((resolve) => server.close(resolve));
   return port;
-}
-
-interface Proc {
-  pid: number;
-  ppid: number;
-  rss: number;
-  cmd: string;
-}
-function processes(): Proc[] {
-  const out: Proc[] = [];
-  for (const name of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
-    try {
-      const status = readFileSync(`/proc/${name}/status`, 'utf8');
-      out.push({
-        pid: Number(name),
-        ppid: Number(/^PPid:\s+(\d+)/m.exec(status)?.[1]),
-        rss: Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024,
-        cmd: readFileSync(`/proc/${name}/cmdline`, 'utf8').replace(/\0/g, ' '),
-      });
-    } catch {
-      // ended between the listing and the read
-    }
-  }
-  return out;
 }
 
 /** pid → its role and RSS samples. */
@@ -115,7 +92,7 @@ function roleOf(p: Proc, byPid: Map<number, Proc>): string | null {
 
 function sample(): void {
   const t = Date.now() - started;
-  const all = processes();
+  const all = processTable();
   const byPid = new Map(all.map((p) => [p.pid, p]));
   for (const p of all) {
     const role = roleOf(p, byPid);

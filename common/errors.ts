@@ -76,6 +76,8 @@ export const ERRORS = {
   bad_option: { status: 400, exit: EXIT.notRun },
   bad_command: { status: 400, exit: EXIT.notRun },
   fd_limit: { status: 503, exit: EXIT.notRun },
+  /** The box cannot hold the connections asked (descriptors, ports, memory): refused before starting. */
+  beyond_box_limits: { status: 503, exit: EXIT.notRun },
   not_ready: { status: 503, exit: EXIT.failed },
   generator_start_failed: { status: 500, exit: EXIT.notRun },
   generator_exited: { status: 500, exit: EXIT.notRun },

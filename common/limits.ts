@@ -111,6 +111,19 @@ export const SAMPLE_INTERVAL_MS = range(250, 60_000, 1_000);
  */
 export const GENERATOR_FD_RESERVE = 64;
 
+// ---- Capacity planning (main/load/capacity.ts): what a connection and a process cost ----
+
+/** `serve --connections N`: the concurrent connections to plan the server processes for. */
+export const PLANNED_CONNECTIONS = range(1, 1_000_000);
+/** Descriptors a Node process holds before its first socket (stdio, IPC, epoll, libuv's own). */
+export const PROCESS_BASE_FDS = 48;
+/** RSS of a generator or server process before its connections (measured: ~70–110 MB). */
+export const PROCESS_BASE_BYTES = 128 * 2 ** 20;
+/** RSS per connection in the generator, rounded up from the 100,000 run (bench/RESULTS.md). */
+export const GENERATOR_BYTES_PER_CONNECTION = 16 * 1024;
+/** RSS per connection in the server, rounded up from the 100,000 run (bench/RESULTS.md). */
+export const SERVER_BYTES_PER_CONNECTION = 16 * 1024;
+
 /** Clients of one kind spawned or stopped by one command. */
 export const CLIENT_COUNT = range(0, 100_000);
 /** New clients per second while ramping; 0 = all at once. */

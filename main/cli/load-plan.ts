@@ -22,6 +22,7 @@ import {
   type IntRange,
 } from '../../common/limits';
 import { isRequestPath, type ClientKind, type LoadCommand } from '../../common/load';
+import { MAX_RATE_LANES } from '../load/rate-lanes';
 import { intFlag, numberFlag, parseFlags } from './flags';
 
 /** A run in which clients failed fails, unless --max-failures allows it: a dead target is not a pass. */
@@ -82,7 +83,17 @@ Thresholds (exit code 1 when breached):
   --max-pending N        clients still not connected when the run ends: queued by --ramp, connecting
                          or reconnecting (default 0: a run that never reached its count is no pass)
 
-Exit codes: 0 ok, 1 threshold breached, 2 usage error, refused (bad flag, target, fd limit) or
+Many connections (e.g. 100,000): each one takes a file descriptor and a local port on this box.
+  Before the run, load says how it will hold them, or refuses what the box cannot hold
+  (beyond_box_limits, nothing started): --processes auto forks as many generator processes as
+  \`ulimit -n\` needs (at most 8), and a 127.x target is reached from 16 source addresses
+  (127.0.0.1–127.0.0.16), each with its own ephemeral ports (::1 and localhost: one address). The
+  server needs as many descriptors: \`serve --connections N\` runs the processes that takes. E.g.
+    npm run serve -- --no-dashboard --connections 100000
+    npm run load -- --target http://127.0.0.1:8888 --ws 70000 --ws-interval 0 --feed 10000 \\
+      --sse 10000 --long-poll 10000 --publish-rate 10 --ramp 2500 --duration 60
+
+Exit codes: 0 ok, 1 threshold breached, 2 usage error, refused (bad flag, target, fd limit, box limits) or
 cut short (a generator process died mid-run: results are incomplete).`;
 
 export interface Plan {
@@ -113,6 +124,16 @@ export interface ThresholdResult {
   limit: number;
   value: number;
   ok: boolean;
+}
+
+/** The connections a plan opens at most: one per client, and each rate sender's lanes. */
+export function plannedConnections(plan: Pick<Plan, 'commands'>): number {
+  let total = 0;
+  for (const cmd of plan.commands) {
+    if (cmd.type === 'spawn') total += cmd.count;
+    else if (cmd.type === 'publishRate' || cmd.type === 'jobRate') total += MAX_RATE_LANES;
+  }
+  return total;
 }
 
 function usage(message: string): LoopscopeError {

@@ -6,13 +6,16 @@
  * by load-summary.ts; this module runs the plan.
  */
 import { diagnosisCursor, episodesSince, whyLine } from './why-line';
-import { EXIT, isLoopscopeError, type LoopscopeError } from '../../common/errors';
+import { EXIT, isLoopscopeError, LoopscopeError } from '../../common/errors';
 import type { LoadReport } from '../../common/load';
 import { startLoadGenerator, type LoadController } from '../load/controller';
 import { windowLine } from '../../common/recording';
 import { checkWritable, LoadRecorder } from '../report/load-recorder';
 import { runName, writeReport } from '../report/write-report';
-import { parsePlan, USAGE, type Plan, type ThresholdResult } from './load-plan';
+import { parsePlan, plannedConnections, USAGE, type Plan, type ThresholdResult } from './load-plan';
+import { generatorPlanLine, planGenerator, readBoxLimits, type GeneratorPlan } from '../load/capacity';
+import { AUTO_MAX_PROCESSES } from '../load/controller';
+import { parseTarget } from '../load/target';
 import {
   checkThresholds,
   pendingNote,
@@ -69,6 +72,34 @@ async function cutShort(lg: LoadController, plan: Plan, err: LoopscopeError): Pr
   return err.exitCode;
 }
 
+/**
+ * The generator processes and source addresses the run's connections take on this box, said on
+ * stderr; refused (nothing started) when its descriptors, ports or memory cannot hold them.
+ */
+function sizeRun(plan: Plan): GeneratorPlan {
+  const box = readBoxLimits();
+  const target = parseTarget(plan.target, plan.allowNonLoopback);
+  const sized = planGenerator(
+    {
+      connections: plannedConnections(plan),
+      processes: plan.processes,
+      autoMax: AUTO_MAX_PROCESSES,
+      sourceAddresses: target.localAddresses?.length ?? 1,
+    },
+    box,
+  );
+  if (sized.problems.length > 0)
+    throw new LoopscopeError(
+      'beyond_box_limits',
+      `this box cannot hold ${sized.connections.toLocaleString('en-US')} connections:\n  ` +
+        sized.problems.join('\n  '),
+      { problems: sized.problems },
+    );
+  // Said when the box's limits shaped the run: one process holding every client is no news.
+  if (sized.processes > 1) process.stderr.write(`load: ${generatorPlanLine(sized, box)}\n`);
+  return sized;
+}
+
 export async function run(argv: string[]): Promise<number> {
   let plan: Plan | 'help';
   try {
@@ -83,6 +114,14 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const live = !plan.json && process.stdout.isTTY === true;
+  let sized: GeneratorPlan;
+  try {
+    sized = sizeRun(plan);
+  } catch (err) {
+    if (!isLoopscopeError(err)) throw err;
+    process.stderr.write(`load: ${err.message}\nnothing was started [${err.code}]\n`);
+    return err.exitCode;
+  }
   let recorder: LoadRecorder | null = null;
   let lg: LoadController;
   try {
@@ -99,6 +138,7 @@ export async function run(argv: string[]): Promise<number> {
       target: plan.target,
       allowNonLoopback: plan.allowNonLoopback,
       processes: plan.processes,
+      startProcesses: sized.processes,
       reportIntervalMs: plan.intervalMs,
       connectTimeoutMs: plan.connectTimeoutMs,
       explainStalls: plan.explainStalls,

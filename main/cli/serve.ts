@@ -11,9 +11,11 @@ import {
   MAX_SOCKETS,
   PORT,
   SAMPLE_INTERVAL_MS,
+  PLANNED_CONNECTIONS,
   SERVER_WORKERS,
   STALL_THRESHOLD_MS,
 } from '../../common/limits';
+import { planServer, readBoxLimits, serverPlanLine, type BoxLimits } from '../load/capacity';
 import { startCluster } from '../engine/cluster/primary';
 import type { WorkerEngineOptions } from '../engine/cluster/worker';
 import type { Stall } from '../../common/stalls';
@@ -33,6 +35,8 @@ export const SERVE_USAGE =
   `[--stall-ms N (stall threshold, ${STALL_THRESHOLD_MS.min}..${STALL_THRESHOLD_MS.max}, default ${STALL_THRESHOLD_MS.default})] ` +
   '[--log-stalls (one line per stall on stdout)] [--no-stalls (no stall explorer)] ' +
   `[--workers N|auto (${SERVER_WORKERS.min}..${SERVER_WORKERS.max} server processes on one port; auto: one per core)] ` +
+  '[--connections N (plan for N concurrent connections: with --workers auto or no --workers, ' +
+  'as many server processes as `ulimit -n` needs; refused before starting when the box cannot hold them)] ' +
   '[--redis URL (share the feed and job queue through this Redis: redis://host:port or a socket path; ' +
   'with --workers and no --redis, a private redis-server is started)]';
 
@@ -56,6 +60,10 @@ export interface ServeFlags {
   workers: number | null;
   /** docs/protocol.md §10: the shared state's Redis; undefined = memory (or a private one with workers). */
   redis: string | undefined;
+  /** --connections: what to size the server processes for; null = not asked. */
+  connections: number | null;
+  /** --workers auto: the count is chosen (one per core, or what --connections needs). */
+  workersAuto: boolean;
 }
 
 class HelpRequested extends Error {}
@@ -72,6 +80,7 @@ const OPTIONS = {
   'log-stalls': { type: 'boolean' },
   'no-stalls': { type: 'boolean' },
   workers: { type: 'string' },
+  connections: { type: 'string' },
   redis: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -87,6 +96,8 @@ export function parseServeFlags(argv: string[]): ServeFlags {
       : (intFlag(values, 'workers', SERVER_WORKERS) ?? null);
   return {
     workers,
+    workersAuto: values.workers === 'auto',
+    connections: intFlag(values, 'connections', PLANNED_CONNECTIONS) ?? null,
     redis: values.redis,
     host: values.host ?? '127.0.0.1',
     port: intFlag(values, 'port', PORT) ?? DEFAULT_SERVER_PORT,
@@ -102,6 +113,30 @@ export function parseServeFlags(argv: string[]): ServeFlags {
     logStalls: values['log-stalls'] === true,
     stalls: values['no-stalls'] !== true,
   };
+}
+
+/**
+ * --connections N: the server processes the connections need under this box's limits (what
+ * `--workers` asked is checked, 'auto' or none is chosen), said in one line; refused when the box
+ * cannot hold them.
+ */
+export function withCapacity(flags: ServeFlags, box: BoxLimits): { flags: ServeFlags; line: string | null } {
+  if (flags.connections === null) return { flags, line: null };
+  const asked = flags.workersAuto ? null : flags.workers;
+  const plan = planServer(flags.connections, asked, box);
+  if (plan.problems.length > 0)
+    throw new LoopscopeError(
+      'beyond_box_limits',
+      `this box cannot hold ${flags.connections.toLocaleString('en-US')} connections:\n  ` +
+        plan.problems.join('\n  '),
+      { problems: plan.problems },
+    );
+  // auto keeps its one per core when that holds enough; none stays one process while one holds them.
+  let workers: number | null = asked;
+  if (flags.workersAuto) workers = Math.max(flags.workers ?? 1, plan.workers);
+  else if (asked === null) workers = plan.workers > 1 ? plan.workers : null;
+  const line = serverPlanLine(planServer(flags.connections, workers ?? 1, box), box);
+  return { flags: { ...flags, workers }, line };
 }
 
 function untilSignal(): Promise<NodeJS.Signals> {
@@ -197,6 +232,15 @@ export async function run(argv: string[]): Promise<number> {
     }
     if (!hasCode(err, 'usage')) throw err;
     console.error(`serve: ${err.message}\n${SERVE_USAGE}`);
+    return err.exitCode;
+  }
+  try {
+    const planned = withCapacity(flags, readBoxLimits());
+    flags = planned.flags;
+    if (planned.line) console.error(`serve: ${planned.line}`);
+  } catch (err) {
+    if (!hasCode(err, 'beyond_box_limits')) throw err;
+    console.error(`serve: ${err.message}\nnothing was started [${err.code}]`);
     return err.exitCode;
   }
   // Listening before the start, so a Ctrl-C during it still ends in a graceful close.

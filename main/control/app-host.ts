@@ -15,6 +15,9 @@ import type { LoadController } from '../load/controller';
 import { Dispatcher } from './dispatch';
 import { forwardEngineEvents } from './engine-events';
 import { EngineLifecycle, maxServerWorkers, startEngine } from './engine-lifecycle';
+import { checkSpawn } from './spawn-capacity';
+import { readBoxLimits } from '../load/capacity';
+import { parseTarget } from '../load/target';
 import { EventHub } from './event-hub';
 import { GeneratorLifecycle } from './generator-lifecycle';
 import { defaultSnapshotDir } from './heap-snapshot';
@@ -88,6 +91,23 @@ class Host implements AppHost {
     this.generators = new GeneratorLifecycle(hub, options.reportForwardMs ?? 500, {
       serverUrl: () => this.engines.engine.url,
       closing: () => this.closing !== null,
+      checkSpawn: (count, clients, atDemoServer) => {
+        const target = parseTarget(this.generators.externalTarget ?? this.engines.engine.url, true);
+        const sockets = this.engines.engine.metrics.latest().sockets;
+        checkSpawn(count, {
+          clients,
+          server: atDemoServer
+            ? {
+                open: sockets.open,
+                max: sockets.max,
+                workers: this.engines.workers,
+                maxWorkers: maxServerWorkers(),
+              }
+            : null,
+          sourceAddresses: target.localAddresses?.length ?? 1,
+          box: readBoxLimits(),
+        });
+      },
     });
     this.engines = new EngineLifecycle(engine, options.engineOptions, hub, this.generators, (next) =>
       // Each snapshot goes after the report windows received before it.

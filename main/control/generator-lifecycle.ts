@@ -9,6 +9,7 @@ import type { ParsedCommandPayload } from '../../common/api';
 import { hasCode, type LoopscopeError, type NoticeCode } from '../../common/errors';
 import { startLoadGenerator, type LoadController } from '../load/controller';
 import { spawnedCounts, type ClientCounts, type Rates } from './carried-clients';
+import { clientsIn } from './spawn-capacity';
 import type { RestartClients } from './engine-lifecycle';
 import type { EventHub } from './event-hub';
 import { ReportForwarder } from './report-forwarder';
@@ -18,6 +19,11 @@ export interface GeneratorHooks {
   /** The demo server's URL now: the generator's target unless another one is set. */
   serverUrl(): string;
   closing(): boolean;
+  /**
+   * Refuses (throws) a spawn of `count` more clients this box or the demo server cannot hold;
+   * `atDemoServer` says whether they would aim at it. spawn-capacity.ts.
+   */
+  checkSpawn?(count: number, clients: number, atDemoServer: boolean): void;
 }
 
 export class GeneratorLifecycle implements RestartClients {
@@ -50,7 +56,11 @@ export class GeneratorLifecycle implements RestartClients {
       // A new generator publishes nothing until told to.
       this.publishRatePerS = 0;
       this.jobRatePerS = 0;
-      const starting = startLoadGenerator({ target: this.target ?? this.hooks.serverUrl() });
+      // 'auto': a spawn past one process's descriptors forks more generator processes.
+      const starting = startLoadGenerator({
+        target: this.target ?? this.hooks.serverUrl(),
+        processes: 'auto',
+      });
       this.generator = starting;
       starting.then(
         (controller) => {
@@ -71,6 +81,8 @@ export class GeneratorLifecycle implements RestartClients {
 
   /** The API's load command, keeping the rates in force in step with it. */
   async command(cmd: ParsedCommandPayload<'load'>): Promise<void> {
+    if (cmd.type === 'spawn')
+      this.hooks.checkSpawn?.(cmd.count, clientsIn(this.reports.latest), this.target === null);
     const stopping = cmd.type === 'stopAll' || cmd.type === 'target' || cmd.type === 'hold';
     if (stopping) this.reports.muteWarnings();
     try {

@@ -23,6 +23,11 @@ export interface LoadGeneratorOptions {
   allowNonLoopback?: boolean;
   /** Generator processes: a fixed number, or 'auto' = one, plus more only when fds run out. Default 1. */
   processes?: number | 'auto';
+  /**
+   * With 'auto': processes forked at the start (main/load/capacity.ts's plan for the run), so a run
+   * sized up front does not fork in the middle of its spawns. Default 1.
+   */
+  startProcesses?: number;
   /** A connection not established after this many ms counts as a "timeout" failure (default 10000). */
   connectTimeoutMs?: number;
   /**
@@ -82,7 +87,9 @@ export async function startLoadGenerator(options: LoadGeneratorOptions): Promise
     connectTimeoutMs,
     options.explainStalls ?? false,
   );
-  await controller.start(processes === 'auto' ? 1 : processes);
+  const first =
+    processes === 'auto' ? Math.min(Math.max(1, options.startProcesses ?? 1), AUTO_MAX_PROCESSES) : processes;
+  await controller.start(first);
   return controller;
 }
 

@@ -10,7 +10,7 @@ import type { SendSchedule } from './send-schedule';
 import type { KindStats } from './stats';
 
 /** Connections the aggregate rate sender may open (each with `inFlight` requests outstanding). */
-const MAX_RATE_LANES = 64;
+export const MAX_RATE_LANES = 64;
 
 export interface RateSender {
   stopped: boolean;

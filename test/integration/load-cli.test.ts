@@ -2,6 +2,8 @@
  * `loopscope load` as a real child process: JSON output, thresholds → exit codes, usage errors,
  * and the file-descriptor limit (run under a low `ulimit -n`, which is what production reads).
  */
+import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { LoadReport } from '../../common/load';
 import { createEngine, type Engine } from '../../main/engine/engine';
@@ -201,15 +203,41 @@ describe('load CLI', () => {
     expect(badWarmup.stderr).toContain('--warmup');
   });
 
-  test('more clients than the fd limit allows: refused with fd_limit naming the limit', async () => {
+  test('more clients than --processes can hold under the fd limit: refused before starting, naming the fix', async () => {
+    // A bare TCP listener as the target: it counts every connection made to it.
+    let connections = 0;
+    const listener = createServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
     const res = await runLoadCli(
-      ['--target', engine.url, '--ws', '1000', '--processes', '1', '--duration', '1'],
+      ['--target', url, '--ws', '1000', '--processes', '1', '--duration', '1'],
       256,
     );
+    await new Promise((resolve) => listener.close(resolve));
     expect(res.code).toBe(2);
-    expect(res.stderr).toContain('fd_limit');
-    expect(res.stderr).toContain('limit of 256');
-    expect(res.stderr).toContain('ulimit -n');
+    expect(res.stderr).toContain('beyond_box_limits');
+    expect(res.stderr).toContain('ulimit -n 256');
+    // 1,000 sockets at 144 a process (256 less the reserve and the process's own): 7 processes.
+    expect(res.stderr).toContain('--processes 7 or auto');
+    expect(res.stderr).toContain('nothing was started');
+    expect(connections).toBe(0);
+  });
+
+  test('--processes auto past its 8 processes, or more connections than one source address has ports: refused', async () => {
+    const tooMany = await runLoadCli(['--target', engine.url, '--ws', '2000', '--duration', '1'], 256);
+    expect(tooMany.code).toBe(2);
+    expect(tooMany.stderr).toMatch(/2,000 connections need 14 generator processes .* at most 8/);
+    const range = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/);
+    const ports = Number(range[1]) - Number(range[0]) + 1;
+    // ::1 is reached from one source address: no more connections than its ephemeral ports.
+    const v6 = `http://[::1]:${new URL(engine.url).port}`;
+    const res = await runLoadCli(['--target', v6, '--ws', String(ports + 1), '--duration', '1']);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain(`from one source address there are ${ports.toLocaleString('en-US')}`);
+    expect(res.stderr).toContain('Aim at a 127.x address');
   });
 
   test('--processes auto adds generator processes when one fd limit is not enough', async () => {
@@ -232,6 +260,10 @@ describe('load CLI', () => {
     expect(res.code).toBe(0);
     const doc = JSON.parse(res.stdout) as JsonDoc;
     expect(doc.report.generator.processes).toBe(2);
+    // Chosen before the run and said: 500 sockets at 288 a process under ulimit -n 400.
+    expect(res.stderr).toMatch(
+      /500 connections: 2 generator processes \(up to 288 sockets each, ulimit -n 400\)/,
+    );
     // Every client is there, connected or (on a busy machine) still connecting, and none failed.
     const ws = doc.report.kinds['ws-prime'];
     expect(ws.active + ws.pending).toBe(500);

@@ -204,4 +204,34 @@ describe('app host', () => {
     expect(windows).toBeGreaterThan(10);
     expect(notices.filter((n) => n.code === 'fd_limit')).toHaveLength(1);
   });
+
+  it('refuses a Spawn the demo server cannot hold before a client starts, naming the Workers that would', async () => {
+    const h = await host({
+      shell: 'electron',
+      engineOptions: { port: 0, sampleIntervalMs: 250, maxSockets: 40 },
+      reportForwardMs: 100,
+    });
+    const reports: LoadReport[] = [];
+    h.on('loadReport', (r) => reports.push(r));
+    const refused = await h.handle('load', { type: 'spawn', kind: 'ws-prime', count: 60 });
+    expect(refused).toMatchObject({ ok: false, error: { code: 'beyond_box_limits' } });
+    if (!refused.ok) {
+      expect(refused.error.message).toContain('the demo server holds 40 connections (1 process');
+      // 60 at 40 a process: 2 processes, where this machine allows them (the Workers range is its cores).
+      if (os.availableParallelism() >= 2) expect(refused.error.message).toContain('Set Workers to 2');
+      else expect(refused.error.message).toContain('--connections 60');
+    }
+    // What fits is spawned, and connects: the refusal left nothing behind.
+    expect(await h.handle('load', { type: 'spawn', kind: 'ws-prime', count: 30 })).toMatchObject({
+      ok: true,
+    });
+    await waitForValue(
+      async () => reports.at(-1)?.kinds['ws-prime'],
+      (k) => k?.active === 30 && k.pending === 0,
+    );
+    // 30 up, 10 free: 11 more would pass the cap.
+    const more = await h.handle('load', { type: 'spawn', kind: 'ws-prime', count: 11 });
+    expect(more).toMatchObject({ ok: false, error: { code: 'beyond_box_limits' } });
+    if (!more.ok) expect(more.error.message).toContain('10 of them free');
+  });
 });

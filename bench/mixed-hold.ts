@@ -1,14 +1,16 @@
 /**
  * `npx tsx bench/mixed-hold.ts [--ws 70000] [--feed 10000] [--sse 10000] [--long-poll 10000]
- * [--publish-rate 10] [--hold-s 60] [--ramp 2500] [--out FILE.json]`: 100,000 concurrent
- * connections on this box (issue 22 item 1), held with a publisher running, checked three ways:
+ * [--publish-rate 10] [--rest-s 20] [--hold-s 30] [--ramp 2500] [--out FILE.json]`: 100,000
+ * concurrent connections on this box (issue 22 item 1), checked three ways:
  *
- * - every gauge against the kernel: serve's open sockets (/stats) against `ss` on the server's
- *   port, and the clients each side counts per kind, sampled while holding;
- * - nothing lost on the feed: the publisher starts once every follower is connected, so each
- *   follower must receive every message published, once and in order;
+ * - every gauge against the kernel: serve's open sockets and connections by kind (/stats) against
+ *   `ss` on the server's port and the clients the generator counts, at rest (all connected,
+ *   nothing published) and while the publisher runs;
+ * - nothing lost on the feed: the publisher runs --hold-s seconds once every follower is
+ *   connected, then stops; each follower must then receive every message published, once and in
+ *   order (the run waits up to 15 minutes for deliveries still on their way);
  * - memory per connection, server and generator apart: RSS of serve's process tree and of the
- *   generator processes, before the connections and while holding them.
+ *   generator processes, before the connections and at rest with all of them open.
  *
  * The server is `serve --connections N`, the generator `load`'s own planning (main/load/capacity.ts):
  * the processes both choose under `ulimit -n` are the ones a user gets.
@@ -36,7 +38,9 @@ const { values } = parseArgs({
     sse: { type: 'string', default: '10000' },
     'long-poll': { type: 'string', default: '10000' },
     'publish-rate': { type: 'string', default: '10' },
-    'hold-s': { type: 'string', default: '60' },
+    'rest-s': { type: 'string', default: '20' },
+    /** Seconds the publisher runs. */
+    'hold-s': { type: 'string', default: '30' },
     /** New clients per second per kind. */
     ramp: { type: 'string', default: '2500' },
     out: { type: 'string' },
@@ -54,8 +58,13 @@ const PUBLISH = Number(values['publish-rate']);
 const HOLD_S = Number(values['hold-s']);
 const RAMP = Number(values.ramp);
 const CONNECT_MS = 15 * 60_000;
-/** After the publisher stops: long polls and streams deliver what is on its way. */
-const DRAIN_MS = 15_000;
+/** After the publisher stops: at most this long for what is on its way to arrive. */
+const DRAIN_MS = 15 * 60_000;
+/** Seconds held at rest, all connected and nothing published, before the publisher starts. */
+const REST_S = Number(values['rest-s']);
+const STATS_TIMEOUT_MS = 120_000;
+/** The drain gives up after this long without a single delivery. */
+const STUCK_MS = 60_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
@@ -63,29 +72,37 @@ const mb = (b: number) => (b / 2 ** 20).toFixed(0);
 const kind = (r: LoadReport | null, k: ClientKind): KindReport | undefined => r?.kinds[k];
 const log = (line: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 
-/** Established TCP sockets on loopback whose local (server side) or remote (client side) port is `port`. */
-function ssCount(port: number): { server: number; client: number } {
+/**
+ * Established TCP sockets of the server at `address` (HOST:PORT): its side (local address equal) and
+ * the clients' (peer address equal). By port alone a client socket counts twice whenever its own
+ * ephemeral port happens to equal the server's, on another source address: 13 of 100,000 did.
+ */
+function ssCount(address: string): { server: number; client: number } {
   const out = execFileSync('ss', ['-Htn', 'state', 'established'], {
     encoding: 'utf8',
     maxBuffer: 256 * 2 ** 20,
   });
   let server = 0;
   let client = 0;
-  const suffix = `:${port}`;
   for (const line of out.split('\n')) {
     const cols = line.trim().split(/\s+/);
     if (cols.length < 4) continue;
     // Recv-Q Send-Q Local Peer (state is filtered, so not printed)
-    if (cols[2]!.endsWith(suffix)) server++;
-    if (cols[3]!.endsWith(suffix)) client++;
+    if (cols[2] === address) server++;
+    if (cols[3] === address) client++;
   }
   return { server, client };
 }
 
-async function stats(url: string): Promise<EngineSnapshot> {
-  return (await (
-    await fetch(`${url}/stats`, { signal: AbortSignal.timeout(30_000) })
-  ).json()) as EngineSnapshot;
+/** serve's /stats, or null when a saturated server does not answer within STATS_TIMEOUT_MS. */
+async function stats(url: string): Promise<EngineSnapshot | null> {
+  try {
+    const res = await fetch(`${url}/stats`, { signal: AbortSignal.timeout(STATS_TIMEOUT_MS) });
+    return (await res.json()) as EngineSnapshot;
+  } catch (err) {
+    log(`/stats: ${String(err)}`);
+    return null;
+  }
 }
 
 const box = readBoxLimits();
@@ -95,7 +112,6 @@ log(
 );
 log(`serve: ${serverPlanLine(serverPlan, box)}`);
 const server = await startServer('loopscope', { args: ['--connections', String(TOTAL)], startupMs: 180_000 });
-const port = Number(new URL(server.url).port);
 const genPlan = planGenerator(
   { connections: TOTAL + 64, processes: 'auto', autoMax: AUTO_MAX_PROCESSES, sourceAddresses: 16 },
   box,
@@ -148,25 +164,19 @@ try {
   }
   const connectS = (performance.now() - started) / 1000;
   result.connectS = connectS;
-  log(`connected in ${connectS.toFixed(1)} s; publishing ${PUBLISH}/s, holding ${HOLD_S} s`);
-
-  const seqStart = (await stats(server.url)).feed.lastSeq;
-  const receivedStart = Object.fromEntries(FEED_KINDS.map((k) => [k, kind(lg.latest(), k)?.received ?? 0]));
-  if (PUBLISH > 0) await lg.command({ type: 'publishRate', perS: PUBLISH });
+  log(
+    `connected in ${connectS.toFixed(1)} s; at rest ${REST_S} s, then publishing ${PUBLISH}/s for ${HOLD_S} s`,
+  );
 
   /** Each look: the kernel's count beside both sides' gauges, nearly at one moment. */
-  const looks: Record<string, number>[] = [];
-  const holdUntil = Date.now() + HOLD_S * 1000;
-  let lowest = TOTAL;
-  while (Date.now() < holdUntil) {
-    await sleep(10_000);
+  const look = async (phase: string): Promise<Record<string, number | string> | null> => {
     const snap = await stats(server.url);
-    const ss = ssCount(port);
+    if (!snap) return null;
+    const ss = ssCount(new URL(server.url).host);
     const r = lg.latest();
-    const active = Object.fromEntries(
-      Object.keys(COUNTS).map((k) => [k, kind(r, k as ClientKind)?.active ?? 0]),
-    );
-    const look = {
+    const active = (k: ClientKind) => kind(r, k)?.active ?? 0;
+    const seen = {
+      phase,
       ssServer: ss.server,
       ssClient: ss.client,
       serverSocketsOpen: snap.sockets.open,
@@ -174,46 +184,91 @@ try {
       serverWsFeed: snap.connections.wsFeed,
       serverSse: snap.connections.sse,
       serverLongPollHeld: snap.connections.longPoll,
-      clientWsPrime: active['ws-prime']!,
-      clientWsFeed: active['ws-feed']!,
-      clientSse: active.sse!,
-      clientLongPoll: active['long-poll']!,
+      clientWsPrime: active('ws-prime'),
+      clientWsFeed: active('ws-feed'),
+      clientSse: active('sse'),
+      clientLongPoll: active('long-poll'),
+      serverLoopP99Ms: snap.eventLoop.p99Ms,
+      generatorLoopP99Ms: r?.generator.eventLoopP99Ms ?? -1,
+      feedReceivedPerS: Math.round(FEED_KINDS.reduce((sum, k) => sum + (kind(r, k)?.receivedPerS ?? 0), 0)),
+      deliveryP99Ms: Math.max(...FEED_KINDS.map((k) => kind(r, k)?.delivery.p99Ms ?? 0)),
     };
-    looks.push(look);
-    lowest = Math.min(
-      lowest,
-      Object.values(active).reduce((a, b) => a + b, 0),
-    );
-    log(JSON.stringify(look));
+    looks.push(seen);
+    log(JSON.stringify(seen));
+    return seen;
+  };
+  const looks: Record<string, number | string>[] = [];
+  const activeNow = () =>
+    Object.keys(COUNTS).reduce((s, k) => s + (kind(lg.latest(), k as ClientKind)?.active ?? 0), 0);
+
+  // At rest: every connection open, nothing moving; the gauges must equal the kernel's count.
+  for (let i = 0; i < REST_S / 10; i++) {
+    await sleep(10_000);
+    await look('rest');
   }
   const serverRss1 = treeRss(server.pid);
   const genRss1 = rssOf(lg.pids());
-  const connected = Object.keys(COUNTS).reduce(
-    (s, k) => s + (kind(lg.latest(), k as ClientKind)?.active ?? 0),
-    0,
-  );
+  const connected = activeNow();
+  log(`at rest: serve tree ${mb(serverRss1)} MB, generators ${mb(genRss1)} MB, ${connected} connected`);
 
+  const seqStart = (await stats(server.url))?.feed.lastSeq ?? NaN;
+  const receivedStart = Object.fromEntries(FEED_KINDS.map((k) => [k, kind(lg.latest(), k)?.received ?? 0]));
+  if (PUBLISH > 0) await lg.command({ type: 'publishRate', perS: PUBLISH });
+  let lowest = activeNow();
+  const holdUntil = Date.now() + HOLD_S * 1000;
+  while (Date.now() < holdUntil) {
+    await sleep(10_000);
+    lowest = Math.min(lowest, activeNow());
+    await look('publishing');
+  }
   if (PUBLISH > 0) await lg.command({ type: 'publishRate', perS: 0 });
-  await sleep(DRAIN_MS);
-  const seqEnd = (await stats(server.url)).feed.lastSeq;
-  const published = seqEnd - seqStart;
-  const final = await lg.finalReport(10_000);
+  const publishedAt = Date.now();
+  // Publishes the generator had in flight when told to stop still land: the count is read again
+  // on every look below, until nothing is behind.
+  let published = 0;
+  const receivedNow = (k: (typeof FEED_KINDS)[number]) =>
+    (kind(lg.latest(), k)?.received ?? 0) - receivedStart[k]!;
+  // Until every follower has every message, DRAIN_MS, or a minute without a delivery: a saturated
+  // box delivers late, not never; a follower that no longer receives is a finding, not a wait.
+  let lastBehind = Infinity;
+  let progressAt = Date.now();
+  for (;;) {
+    published = ((await stats(server.url))?.feed.lastSeq ?? seqStart) - seqStart;
+    const behind = FEED_KINDS.reduce(
+      (sum, k) => sum + Math.max(0, COUNTS[k] * published - receivedNow(k)),
+      0,
+    );
+    lowest = Math.min(lowest, activeNow());
+    if (behind < lastBehind) progressAt = Date.now();
+    lastBehind = behind;
+    if (behind === 0 || Date.now() - publishedAt > DRAIN_MS || Date.now() - progressAt > STUCK_MS) break;
+    const r = lg.latest();
+    const perKind = FEED_KINDS.map(
+      (k) => `${k} ${kind(r, k)?.active ?? 0} up ${JSON.stringify(kind(r, k)?.failures ?? {})}`,
+    ).join(', ');
+    log(`draining: ${behind} deliveries on their way; ${perKind}; load ${loadavg()}`);
+    await sleep(10_000);
+  }
+  const drainS = (Date.now() - publishedAt) / 1000;
+  await look('drained');
+  const final = await lg.finalReport(30_000);
   const feed = Object.fromEntries(
     FEED_KINDS.map((k) => {
       const kr = kind(final, k);
-      const received = (kr?.received ?? 0) - receivedStart[k]!;
       return [
         k,
         {
           followers: COUNTS[k],
           expected: COUNTS[k] * published,
-          received,
+          received: (kr?.received ?? 0) - receivedStart[k]!,
           ...kr?.integrity,
+          deliveryP50Ms: kr?.cumulative?.delivery.p50Ms ?? null,
           deliveryP99Ms: kr?.cumulative?.delivery.p99Ms ?? null,
         },
       ];
     }),
   );
+  result.drainS = drainS;
   const failures = Object.fromEntries(
     Object.keys(COUNTS).map((k) => [k, kind(final, k as ClientKind)?.failures ?? {}]),
   );
@@ -228,10 +283,10 @@ try {
     feed,
     failures,
     serverRssBefore: serverRss0,
-    serverRssHolding: serverRss1,
+    serverRssAtRest: serverRss1,
     serverKbPerConnection: (serverRss1 - serverRss0) / connected / 1024,
     generatorRssBefore: genRss0,
-    generatorRssHolding: genRss1,
+    generatorRssAtRest: genRss1,
     generatorKbPerConnection: (genRss1 - genRss0) / connected / 1024,
     generatorLoopP99Ms: final?.generator.eventLoopP99Ms ?? null,
     loadavg: loadavg(),

@@ -118,6 +118,11 @@ export class HttpConnection {
     this.socket.once('close', () => this.events.ended(null));
   }
 
+  /** Ends at once as a drop: ended(cause) follows at once, as if the server had closed it. */
+  drop(cause: string): void {
+    this.finish(cause);
+  }
+
   /** Ends at once; ended(null) follows from the socket's close, never synchronously. */
   destroy(): void {
     if (this.done) {

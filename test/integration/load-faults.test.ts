@@ -80,6 +80,38 @@ describe('integrity counters catch injected faults', () => {
     expect(r.kinds['long-poll'].active).toBe(5);
   });
 
+  test('a poll answered 408 (a saturated server closing a connection it read late) resumes from its cursor', async () => {
+    // Every 4th poll: with 5 clients polling after each of 12 publishes, each meets some 408s.
+    server = await startFaultyServer({ timeoutPollEvery: 4 });
+    lg = await startLoadGenerator({ target: server.url, reportIntervalMs: 100 });
+    await lg.command({ type: 'spawn', kind: 'long-poll', count: 5 });
+    const s = server;
+    await waitForValue(
+      async () => s.followers(),
+      (f) => f.poll === 5,
+    );
+    for (let i = 1; i <= 12; i++) {
+      s.publish(`m${i}`);
+      // Each publish after every client polled again (or resumed on a new connection).
+      await waitForValue(
+        async () => s.followers(),
+        (f) => f.poll === 5,
+      );
+    }
+    const r = await waitForReport(lg, (x) => x.kinds['long-poll'].received === 5 * 12);
+    expect(r.kinds['long-poll'].integrity).toEqual({
+      wrong: 0,
+      missing: 0,
+      duplicated: 0,
+      outOfOrder: 0,
+      expiredLost: 0,
+    });
+    expect(r.kinds['long-poll'].failures).toEqual({});
+    expect(r.kinds['long-poll'].active).toBe(5);
+    // Each 408 closed a connection: more were opened than clients.
+    expect(r.kinds['long-poll'].sent).toBeGreaterThan(5 * 13);
+  });
+
   test('wrong prime answers are counted', async () => {
     server = await startFaultyServer({});
     lg = await startLoadGenerator({ target: server.url, reportIntervalMs: 100 });

@@ -12,7 +12,9 @@
  * Every 15 s it reads the RSS of each process by role (serve's primary, its workers, Redis, the
  * generators, the dashboard's renderer); at the end it prints integrity counts, failures by cause
  * and, per role, the RSS slope after the warm-up (least squares, MB per hour; a replaced worker's
- * tenure counts on its own). Shorter runs scale every period down with `--minutes`.
+ * tenure counts on its own). Shorter runs scale every period down with `--minutes`, or set them
+ * (`--bcrypt-every-s`, `--kill-every-s`); `--no-kills` kills and restarts nothing, so each worker's
+ * memory is judged over the whole run. test/alone/soak-short.test.ts runs it for 40 seconds.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -31,6 +33,11 @@ const { values } = parseArgs({
   options: {
     minutes: { type: 'string', default: '60' },
     'warmup-min': { type: 'string' },
+    /** Seconds between bcrypt runs and between worker kills (default: an hour's, scaled by --minutes). */
+    'bcrypt-every-s': { type: 'string' },
+    'kill-every-s': { type: 'string' },
+    /** No process killed or restarted (bcrypt still runs): judges memory without replaced workers. */
+    'no-kills': { type: 'boolean', default: false },
     out: { type: 'string' },
   },
 });
@@ -39,8 +46,11 @@ const MINUTES = Number(values.minutes);
 const SCALE = MINUTES / 60;
 const WARMUP_MS = Number(values['warmup-min'] ?? 10 * SCALE) * 60_000;
 const RUN_MS = MINUTES * 60_000;
-const BCRYPT_EVERY_MS = 120_000 * SCALE;
-const KILL_WORKER_EVERY_MS = 300_000 * SCALE;
+const BCRYPT_EVERY_MS =
+  values['bcrypt-every-s'] === undefined ? 120_000 * SCALE : Number(values['bcrypt-every-s']) * 1000;
+const KILL_WORKER_EVERY_MS =
+  values['kill-every-s'] === undefined ? 300_000 * SCALE : Number(values['kill-every-s']) * 1000;
+const KILLS = values['no-kills'] !== true;
 const SAMPLE_EVERY_MS = Math.max(2_000, 15_000 * SCALE);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -144,7 +154,7 @@ try {
       faults.push(`${at()}: bcrypt cost 12 on the loop → HTTP ${res.status}`);
       await res.body?.cancel();
     }
-    if (t >= nextKill) {
+    if (KILLS && t >= nextKill) {
       nextKill += KILL_WORKER_EVERY_MS;
       const pids = await workerPids();
       const pid = pids[killed++ % Math.max(1, pids.length)];
@@ -153,13 +163,13 @@ try {
         faults.push(`${at()}: SIGKILL server worker ${pid}`);
       }
     }
-    if (!redisRestarted && t >= RUN_MS / 2) {
+    if (KILLS && !redisRestarted && t >= RUN_MS / 2) {
       redisRestarted = true;
       await redis.stop();
       redis = await startRedisServer({ port: redisPort });
       faults.push(`${at()}: redis-server stopped and started again (pid ${redis.pid})`);
     }
-    if (!generatorKilled && t >= (RUN_MS * 3) / 4) {
+    if (KILLS && !generatorKilled && t >= (RUN_MS * 3) / 4) {
       generatorKilled = true;
       const pid = lg.pids()[1];
       if (pid) {

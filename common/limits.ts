@@ -119,9 +119,9 @@ export const PLANNED_CONNECTIONS = range(1, 1_000_000);
 export const PROCESS_BASE_FDS = 48;
 /** RSS of a generator or server process before its connections (measured: ~70–110 MB). */
 export const PROCESS_BASE_BYTES = 128 * 2 ** 20;
-/** RSS per connection in the generator, rounded up from the 100,000 run (bench/RESULTS.md). */
+/** RSS per connection in the generator: 5.4 KB at rest in the 100,000 run (bench/RESULTS.md), doubled and more for buffers under load. */
 export const GENERATOR_BYTES_PER_CONNECTION = 16 * 1024;
-/** RSS per connection in the server, rounded up from the 100,000 run (bench/RESULTS.md). */
+/** RSS per connection in the server: 7.6 KB at rest in the 100,000 run (bench/RESULTS.md), doubled for buffers under load. */
 export const SERVER_BYTES_PER_CONNECTION = 16 * 1024;
 
 /** Clients of one kind spawned or stopped by one command. */

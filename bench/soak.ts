@@ -14,7 +14,7 @@
  * and, per role, the RSS slope after the warm-up (least squares, MB per hour; a replaced worker's
  * tenure counts on its own). Shorter runs scale every period down with `--minutes`, or set them
  * (`--bcrypt-every-s`, `--kill-every-s`); `--no-kills` kills and restarts nothing, so each worker's
- * memory is judged over the whole run. test/alone/soak-short.test.ts runs it for 40 seconds.
+ * memory is judged over the whole run. test/alone/soak-short.test.ts runs it for 30 seconds.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';

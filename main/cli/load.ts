@@ -8,13 +8,12 @@
 import { diagnosisCursor, episodesSince, whyLine } from './why-line';
 import { EXIT, isLoopscopeError, LoopscopeError } from '../../common/errors';
 import type { LoadReport } from '../../common/load';
-import { startLoadGenerator, type LoadController } from '../load/controller';
+import { AUTO_MAX_PROCESSES, startLoadGenerator, type LoadController } from '../load/controller';
 import { windowLine } from '../../common/recording';
 import { checkWritable, LoadRecorder } from '../report/load-recorder';
 import { runName, writeReport } from '../report/write-report';
 import { parsePlan, plannedConnections, USAGE, type Plan, type ThresholdResult } from './load-plan';
 import { generatorPlanLine, planGenerator, readBoxLimits, type GeneratorPlan } from '../load/capacity';
-import { AUTO_MAX_PROCESSES } from '../load/controller';
 import { parseTarget } from '../load/target';
 import {
   checkThresholds,

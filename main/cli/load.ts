@@ -6,14 +6,20 @@
  * by load-summary.ts; this module runs the plan.
  */
 import { diagnosisCursor, episodesSince, whyLine } from './why-line';
-import { EXIT, isLoopscopeError, LoopscopeError } from '../../common/errors';
+import { EXIT, isLoopscopeError, type LoopscopeError } from '../../common/errors';
 import type { LoadReport } from '../../common/load';
 import { AUTO_MAX_PROCESSES, startLoadGenerator, type LoadController } from '../load/controller';
 import { windowLine } from '../../common/recording';
 import { checkWritable, LoadRecorder } from '../report/load-recorder';
 import { runName, writeReport } from '../report/write-report';
 import { parsePlan, plannedConnections, USAGE, type Plan, type ThresholdResult } from './load-plan';
-import { generatorPlanLine, planGenerator, readBoxLimits, type GeneratorPlan } from '../load/capacity';
+import {
+  generatorPlanLine,
+  planGenerator,
+  readBoxLimits,
+  refuseBeyondLimits,
+  type GeneratorPlan,
+} from '../load/capacity';
 import { parseTarget } from '../load/target';
 import {
   checkThresholds,
@@ -87,13 +93,7 @@ function sizeRun(plan: Plan): GeneratorPlan {
     },
     box,
   );
-  if (sized.problems.length > 0)
-    throw new LoopscopeError(
-      'beyond_box_limits',
-      `this box cannot hold ${sized.connections.toLocaleString('en-US')} connections:\n  ` +
-        sized.problems.join('\n  '),
-      { problems: sized.problems },
-    );
+  refuseBeyondLimits(sized);
   // Said when the box's limits shaped the run: one process holding every client is no news.
   if (sized.processes > 1) process.stderr.write(`load: ${generatorPlanLine(sized, box)}\n`);
   return sized;

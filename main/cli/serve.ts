@@ -15,7 +15,13 @@ import {
   SERVER_WORKERS,
   STALL_THRESHOLD_MS,
 } from '../../common/limits';
-import { planServer, readBoxLimits, serverPlanLine, type BoxLimits } from '../load/capacity';
+import {
+  planServer,
+  readBoxLimits,
+  refuseBeyondLimits,
+  serverPlanLine,
+  type BoxLimits,
+} from '../load/capacity';
 import { startCluster } from '../engine/cluster/primary';
 import type { WorkerEngineOptions } from '../engine/cluster/worker';
 import type { Stall } from '../../common/stalls';
@@ -124,13 +130,7 @@ export function withCapacity(flags: ServeFlags, box: BoxLimits): { flags: ServeF
   if (flags.connections === null) return { flags, line: null };
   const asked = flags.workersAuto ? null : flags.workers;
   const plan = planServer(flags.connections, asked, box);
-  if (plan.problems.length > 0)
-    throw new LoopscopeError(
-      'beyond_box_limits',
-      `this box cannot hold ${flags.connections.toLocaleString('en-US')} connections:\n  ` +
-        plan.problems.join('\n  '),
-      { problems: plan.problems },
-    );
+  refuseBeyondLimits(plan);
   // auto keeps its one per core when that holds enough; none stays one process while one holds them.
   let workers: number | null = asked;
   if (flags.workersAuto) workers = Math.max(flags.workers ?? 1, plan.workers);

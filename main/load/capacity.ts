@@ -12,6 +12,7 @@
  * The planning functions are pure; readBoxLimits() reads the facts.
  */
 import { readFileSync } from 'node:fs';
+import { LoopscopeError } from '../../common/errors';
 import os from 'node:os';
 import {
   GENERATOR_BYTES_PER_CONNECTION,
@@ -188,6 +189,16 @@ export function planServer(connections: number, workers: number | null, box: Box
     );
   }
   return { connections, workers: count, perProcess, memoryBytes, problems };
+}
+
+/** Throws beyond_box_limits, listing a plan's problems one per line, when it has any. */
+export function refuseBeyondLimits(plan: { connections: number; problems: string[] }): void {
+  if (plan.problems.length === 0) return;
+  throw new LoopscopeError(
+    'beyond_box_limits',
+    `this box cannot hold ${n(plan.connections)} connections:\n  ${plan.problems.join('\n  ')}`,
+    { problems: plan.problems },
+  );
 }
 
 /** One line saying what a plan chose, for stderr and the app's notice. */
